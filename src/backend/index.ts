@@ -1,0 +1,9 @@
+export { type DoctorReport, doctorReport, formatDoctorReport } from './doctor.js';
+export {
+  type BackendName,
+  ENGINE_ORDER,
+  type EngineAttempt,
+  type EngineName,
+  NODE_GPU_REQUIREMENTS,
+} from './engines.js';
+export { activeBackend, BACKEND_ENV_VAR, type BackendChoice, ready } from './ready.js';

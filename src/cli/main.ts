@@ -1,0 +1,34 @@
+import { doctorCommand } from './doctor-command.js';
+
+type Command = (args: readonly string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  doctor: {
+    run: doctorCommand,
+    help: 'report versions, the tfjs backend chosen and why others were skipped [--json]',
+  },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.help}`);
+  return ['Usage: tsfast <command> [options]', '', 'Commands:', ...rows].join('\n');
+}
+
+/**
+ * Entry point of the `tsfast` command.
+ * @returns The process exit code.
+ * @internal
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`tsfast: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest);
+}

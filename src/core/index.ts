@@ -1,0 +1,11 @@
+export {
+  BackendError,
+  CallbackError,
+  checkOptionKeys,
+  DataError,
+  type ErrorCode,
+  invalidValue,
+  TsfastError,
+  ValueError,
+} from './errors.js';
+export { globalRandom, RandomGenerator, randomFor, setSeed } from './random.js';

@@ -1,0 +1,32 @@
+/**
+ * tsfast: fastai-style transfer learning for TypeScript on TensorFlow.js.
+ * @packageDocumentation
+ */
+export {
+  activeBackend,
+  BACKEND_ENV_VAR,
+  type BackendChoice,
+  type BackendName,
+  type DoctorReport,
+  doctorReport,
+  ENGINE_ORDER,
+  type EngineAttempt,
+  type EngineName,
+  formatDoctorReport,
+  NODE_GPU_REQUIREMENTS,
+  ready,
+} from './backend/index.js';
+export {
+  BackendError,
+  CallbackError,
+  checkOptionKeys,
+  DataError,
+  type ErrorCode,
+  globalRandom,
+  invalidValue,
+  RandomGenerator,
+  randomFor,
+  setSeed,
+  TsfastError,
+  ValueError,
+} from './core/index.js';

@@ -1,0 +1,13 @@
+/**
+ * Test helpers for code built on tsfast: the kernel guard (does this run on tfjs-node-gpu?)
+ * and the tensor-leak check.
+ * @packageDocumentation
+ */
+export {
+  expectKernelsSupported,
+  type KernelGuardOptions,
+  type KernelGuardResult,
+  readKernelList,
+  TFJS_NODE_KERNELS_FILE,
+} from './kernel-guard.js';
+export { expectNoLeaks } from './leak-check.js';
