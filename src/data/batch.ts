@@ -1,0 +1,92 @@
+/**
+ * The contract between data and training: what a DataLoader yields and what the Learner
+ * consumes. Kept in its own file so the learner depends on this shape, not on how batches
+ * are made.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+/**
+ * One batch. Images are NHWC float32 in [0, 1] before `Normalize`, normalised after;
+ * category targets are int32 `[N]` label indices, multi-category targets float32 `[N, C]`
+ * one-hot, regression targets float32 `[N]` or `[N, k]`.
+ *
+ * The consumer owns both tensors and disposes them when done with the batch.
+ */
+export interface Batch {
+  /** Model input. */
+  readonly xs: tf.Tensor;
+  /** Targets. */
+  readonly ys: tf.Tensor;
+}
+
+/**
+ * A finite, re-iterable stream of batches: each `for await` is one pass (one epoch), with a
+ * fresh shuffle and fresh augmentation draws in training.
+ */
+export interface BatchStream extends AsyncIterable<Batch> {
+  /** Batches per pass. */
+  readonly numBatches: number;
+  /** Items per pass (after `dropLast`). */
+  readonly numItems: number;
+}
+
+/** Per-channel statistics that `Normalize` uses: `(x - mean) / std` on [0, 1] pixels. */
+export interface NormalizeStats {
+  /** Per-channel mean. */
+  readonly mean: readonly number[];
+  /** Per-channel standard deviation. */
+  readonly std: readonly number[];
+}
+
+/** ImageNet statistics, as torchvision and fastai use them. */
+export const imagenetStats: NormalizeStats = {
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+};
+
+/** Maps [0, 1] pixels to [-1, 1], as the tfjs/Keras MobileNets expect. */
+export const inceptionStats: NormalizeStats = {
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+};
+
+/** A JSON value, as `toConfig()` methods return and `fromConfig()` methods take. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+/**
+ * What the Learner needs from its data: `DataBlock.dataloaders()` returns a class that
+ * implements this, and tests may implement it over in-memory tensors.
+ */
+export interface DataLoadersLike {
+  /** Shuffled, augmented training batches (`dropLast`). */
+  readonly train: BatchStream;
+  /** Validation batches in order, never augmented. */
+  readonly valid: BatchStream;
+  /** Class names (index = label) for category targets; `undefined` otherwise. */
+  readonly vocab: readonly string[] | undefined;
+  /** Number of model outputs the targets need (classes, or regression targets). */
+  readonly c: number;
+  /**
+   * Validation items in order, with the training augmentation (for test-time augmentation).
+   * Absent when the pipeline has none.
+   */
+  validWithAugmentation?(): BatchStream;
+  /**
+   * The model input for raw items (e.g. image paths), made as for validation and normalised.
+   * The caller disposes the tensor.
+   */
+  encodeInputs?(items: readonly unknown[]): Promise<tf.Tensor>;
+  /** Sets the `Normalize` batch transform (replacing any earlier one). */
+  normalize?(stats: NormalizeStats): void;
+  /** Declarative description of the inference pipeline, for `export`/`loadLearner`. */
+  toConfig?(): JsonObject;
+}
