@@ -30,3 +30,12 @@ export {
   TsfastError,
   ValueError,
 } from './core/index.js';
+export {
+  type ChartMarker,
+  type LineChartOptions,
+  type LineSeries,
+  lineChartSvg,
+  PALETTE,
+  svgToPng,
+  writePng,
+} from './plot/index.js';

@@ -1,0 +1,8 @@
+export {
+  type ChartMarker,
+  type LineChartOptions,
+  type LineSeries,
+  lineChartSvg,
+} from './line-chart.js';
+export { svgToPng, writePng } from './render.js';
+export { PALETTE } from './svg.js';
