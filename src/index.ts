@@ -31,6 +31,18 @@ export {
   ValueError,
 } from './core/index.js';
 export {
+  CACHE_ENV_VAR,
+  cacheDir,
+  cachedPath,
+  DownloadError,
+  type DownloadOptions,
+  downloadFile,
+  sha256File,
+  type UntarDataOptions,
+  URLs,
+  untarData,
+} from './external/index.js';
+export {
   type ChartMarker,
   type LineChartOptions,
   type LineSeries,
