@@ -44,6 +44,8 @@ export {
 } from './external/index.js';
 export {
   type ChartMarker,
+  type HeatmapOptions,
+  heatmapSvg,
   type LineChartOptions,
   type LineSeries,
   lineChartSvg,

@@ -1,3 +1,4 @@
+export { type HeatmapOptions, heatmapSvg } from './heatmap.js';
 export {
   type ChartMarker,
   type LineChartOptions,
