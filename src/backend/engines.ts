@@ -4,6 +4,7 @@
  * not, in words a user can act on.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 /** A tfjs backend name as `tf.getBackend()` reports it. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -87,6 +88,8 @@ async function loadWasmEngine(): Promise<EngineAttempt> {
   }
   const attempt = await activate('wasm', 'wasm', 'WebAssembly kernels');
   if (!attempt.ok) return attempt;
+  // Gradient kernels the wasm package lacks or runs slowly: lets conv nets train on wasm.
+  registerWasmTrainingKernels();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   attempt.reason = `WebAssembly kernels (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'})`;

@@ -1,0 +1,167 @@
+/**
+ * Spatial helpers shared by the convolution gradient kernels: a zero-filled window of an NHWC
+ * tensor (padding and cropping in one), zero insertion between pixels (for stride > 1), and
+ * the padding tfjs resolves for a convolution.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Resolved convolution geometry: what tfjs computes from `pad`, strides and dilations. */
+export interface ConvGeometry {
+  /** Stride along height and width. */
+  strides: [number, number];
+  /** Dilation along height and width. */
+  dilations: [number, number];
+  /** Filter height and width. */
+  filter: [number, number];
+  /** Zero rows added above and columns added to the left. */
+  padTop: number;
+  /** Zero columns added to the left. */
+  padLeft: number;
+}
+
+/**
+ * Resolves the padding of a convolution exactly as tfjs-core does (`same`, `valid`, explicit
+ * lists and `dimRoundingMode`).
+ *
+ * @param xShape - Input shape, NHWC.
+ * @param filterShape - Filter shape `[kh, kw, in, out]` (depthwise: `[kh, kw, in, mult]`).
+ * @param attrs - The kernel attributes (`strides`, `pad`, `dilations`, `dimRoundingMode`).
+ * @param depthwise - Whether the filter is depthwise.
+ * @returns The geometry.
+ * @internal
+ */
+export function convGeometry(
+  xShape: number[],
+  filterShape: number[],
+  strides: [number, number],
+  dilations: [number, number],
+  pad: unknown,
+  dimRoundingMode: unknown,
+  depthwise: boolean,
+): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad as 'same' | 'valid' | tf.backend_util.ExplicitPadding,
+    dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    depthwise,
+    'channelsLast',
+  );
+  return {
+    strides,
+    dilations,
+    filter: [filterShape[0]!, filterShape[1]!],
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+/**
+ * The `[outH, outW]` window of an NHWC tensor starting at `start` (which may be negative or
+ * run past the end): pixels outside `x` are zero. Pads and crops in one.
+ *
+ * @param x - NHWC tensor.
+ * @param start - First row and column of the window, in `x` coordinates.
+ * @param size - Window height and width.
+ * @returns The window, `[N, size[0], size[1], C]`.
+ * @internal
+ */
+export function spatialWindow(
+  x: tf.Tensor4D,
+  start: [number, number],
+  size: [number, number],
+): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const before = [Math.max(0, -start[0]), Math.max(0, -start[1])];
+  const after = [Math.max(0, start[0] + size[0] - h), Math.max(0, start[1] + size[1] - w)];
+  const cropStart = [Math.max(0, start[0]), Math.max(0, start[1])];
+  const cropEnd = [Math.min(h, start[0] + size[0]), Math.min(w, start[1] + size[1])];
+  let out = x;
+  if (cropStart[0] > 0 || cropStart[1] > 0 || cropEnd[0] < h || cropEnd[1] < w) {
+    out = tf.slice(
+      out,
+      [0, cropStart[0]!, cropStart[1]!, 0],
+      [n, Math.max(0, cropEnd[0]! - cropStart[0]!), Math.max(0, cropEnd[1]! - cropStart[1]!), c],
+    );
+  }
+  if (before[0]! > 0 || before[1]! > 0 || after[0]! > 0 || after[1]! > 0) {
+    out = tf.pad(out, [
+      [0, 0],
+      [before[0]!, after[0]!],
+      [before[1]!, after[1]!],
+      [0, 0],
+    ]);
+  }
+  return out;
+}
+
+/**
+ * Inserts `stride - 1` zeros after every pixel along height and width (the output of a strided
+ * convolution spread back onto the input grid). Output shape `[N, H*sh, W*sw, C]`: the last
+ * `s - 1` rows and columns are zero too.
+ *
+ * @param x - NHWC tensor.
+ * @param strides - Zero-insertion factors along height and width.
+ * @returns The spread tensor.
+ * @internal
+ */
+export function insertZeros(x: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
+  const [sh, sw] = strides;
+  if (sh === 1 && sw === 1) return x;
+  const [n, h, w, c] = x.shape;
+  // Pads on rank-4 views only: the wasm Pad kernel is fast there.
+  let out: tf.Tensor = x;
+  if (sw > 1) {
+    out = tf.pad(tf.reshape(out, [n * h, w, 1, c]), [
+      [0, 0],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+  }
+  if (sh > 1) {
+    out = tf.pad(tf.reshape(out, [n, h, 1, w * sw * c]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+    ]);
+  }
+  return tf.reshape(out, [n, h * sh, w * sw, c]);
+}
+
+/**
+ * Converts an NCHW tensor to NHWC (no-op for NHWC).
+ * @internal
+ */
+export function toNhwc(x: tf.Tensor4D, dataFormat: unknown): tf.Tensor4D {
+  return dataFormat === 'NCHW' ? tf.transpose(x, [0, 2, 3, 1]) : x;
+}
+
+/**
+ * Converts an NHWC tensor to NCHW when `dataFormat` asks for it.
+ * @internal
+ */
+export function fromNhwc(x: tf.Tensor4D, dataFormat: unknown): tf.Tensor4D {
+  return dataFormat === 'NCHW' ? tf.transpose(x, [0, 3, 1, 2]) : x;
+}
+
+/**
+ * Converts a shape given in `dataFormat` to NHWC.
+ * @internal
+ */
+export function shapeToNhwc(shape: number[], dataFormat: unknown): number[] {
+  return dataFormat === 'NCHW' ? [shape[0]!, shape[2]!, shape[3]!, shape[1]!] : shape;
+}
+
+/**
+ * Converts a `pad` attribute given for `dataFormat` to its NHWC form (explicit pads are
+ * listed per dimension, so their order follows the layout).
+ * @internal
+ */
+export function padToNhwc(pad: unknown, dataFormat: unknown): unknown {
+  if (dataFormat !== 'NCHW' || !Array.isArray(pad)) return pad;
+  return [pad[0], pad[2], pad[3], pad[1]];
+}

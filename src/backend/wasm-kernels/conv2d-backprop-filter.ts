@@ -1,0 +1,68 @@
+/**
+ * `Conv2DBackpropFilter` for wasm, as one forward convolution (XNNPACK). With the batch moved
+ * into the channel position, the filter gradient
+ * `dW[i, j, ci, co] = sum_{n, oh, ow} x[n, oh*s + i*d - top, ow*s + j*d - left, ci] dy[n, oh, ow, co]`
+ * is a convolution of the (padded) input, laid out `[Cin, H, W, N]`, with the output gradient,
+ * laid out as a filter `[Ho, Wo, N, Cout]`: the forward stride becomes the dilation and the
+ * forward dilation the stride. It costs about what the forward convolution costs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { convGeometry, padToNhwc, shapeToNhwc, spatialWindow, toNhwc } from './conv-geometry.js';
+import { pairAttr, tensorKernel } from './tensor-kernel.js';
+
+/**
+ * Filter gradient of a 2D convolution from tf ops that run fast on wasm.
+ *
+ * @param x - Convolution input.
+ * @param dy - Gradient of the convolution output.
+ * @param attrs - `filterShape`, `strides`, `pad`, `dataFormat`, `dimRoundingMode` and an
+ *   optional `dilations` (the tfjs kernel has none; used for completeness).
+ * @returns The filter gradient `[kh, kw, Cin, Cout]`.
+ * @internal
+ */
+export function conv2dBackpropFilterOps(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  attrs: tf.NamedAttrMap,
+): tf.Tensor4D {
+  const { dataFormat } = attrs;
+  const filterShape = attrs.filterShape as number[];
+  const xs = toNhwc(x, dataFormat);
+  const dys = toNhwc(dy, dataFormat);
+  const strides = pairAttr(attrs.strides, 1);
+  const dilations = pairAttr(attrs.dilations, 1);
+  const g = convGeometry(
+    shapeToNhwc(x.shape, dataFormat),
+    filterShape,
+    strides,
+    dilations,
+    padToNhwc(attrs.pad, dataFormat),
+    attrs.dimRoundingMode,
+    false,
+  );
+  const [kh, kw] = g.filter;
+  const [, outH, outW] = dys.shape;
+  // Rows of the padded input the gradient reads: (kh-1)*d + (Ho-1)*s + 1.
+  const size: [number, number] = [
+    (kh - 1) * dilations[0] + (outH - 1) * strides[0] + 1,
+    (kw - 1) * dilations[1] + (outW - 1) * strides[1] + 1,
+  ];
+  const xp = spatialWindow(xs, [-g.padTop, -g.padLeft], size);
+  const xt = tf.transpose(xp, [3, 1, 2, 0]); // [Cin, Hp, Wp, N]
+  const dyt = tf.transpose(dys, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]
+  // A dilation is meaningless along a filter dimension of size 1; tfjs also refuses
+  // stride > 1 together with dilation > 1.
+  const trickDilations: [number, number] = [outH > 1 ? strides[0] : 1, outW > 1 ? strides[1] : 1];
+  const trickStrides: [number, number] = [kh > 1 ? dilations[0] : 1, kw > 1 ? dilations[1] : 1];
+  const out = tf.conv2d(xt, dyt, trickStrides, 'valid', 'NHWC', trickDilations); // [Cin, kh, kw, Cout]
+  return tf.transpose(out, [1, 2, 0, 3]);
+}
+
+/** Kernel config registering {@link conv2dBackpropFilterOps} for wasm. */
+export const conv2dBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: tensorKernel(({ x, dy }, attrs) =>
+    conv2dBackpropFilterOps(x as tf.Tensor4D, dy as tf.Tensor4D, attrs),
+  ) as tf.KernelFunc,
+};

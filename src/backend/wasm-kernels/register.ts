@@ -1,0 +1,71 @@
+/**
+ * Registers tsfast's wasm training kernels: the gradient kernels the wasm package lacks, faster
+ * replacements for slow ones, and the matmul wrappers. Called by `ready()` whenever the wasm
+ * engine is chosen.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
+import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
+import { explicitTransposeMatMul } from './mat-mul.js';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
+
+/** Kernels tsfast adds to or replaces in the wasm backend, by name. */
+export const WASM_TRAINING_KERNELS: readonly string[] = [
+  tf.Conv2DBackpropFilter,
+  tf.Conv2DBackpropInput,
+  tf.DepthwiseConv2dNativeBackpropFilter,
+  tf.DepthwiseConv2dNativeBackpropInput,
+  tf.UnsortedSegmentSum,
+  tf.BatchMatMul,
+  tf._FusedMatMul,
+];
+
+const WRAPPED = Symbol.for('tsfast.wasmKernel');
+
+type Tagged = tf.KernelConfig & { [WRAPPED]?: true };
+
+function install(config: tf.KernelConfig): void {
+  const existing = tf.getKernel(config.kernelName, 'wasm') as Tagged | undefined;
+  if (existing?.[WRAPPED]) return;
+  if (existing) tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel({ ...config, [WRAPPED]: true } as Tagged);
+}
+
+/**
+ * Registers, for the `wasm` backend, the kernels that let tfjs train convolutional networks
+ * there, fast: `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
+ * `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (missing from the wasm
+ * package), a `Conv2DBackpropInput` about 10 x faster than the package's, and `BatchMatMul` /
+ * `_FusedMatMul` wrappers that avoid the package's slow transposed products. Safe to call more
+ * than once; `ready()` calls it when it picks wasm.
+ *
+ * @returns The names of the kernels now provided by tsfast.
+ * @throws Error from tfjs if `@tensorflow/tfjs-backend-wasm` has not been imported (its
+ *   `Transpose` and `BatchMatMul` kernels are wrapped).
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * registerWasmTrainingKernels();
+ * await tf.setBackend('wasm'); // conv nets now train on wasm
+ * ```
+ */
+export function registerWasmTrainingKernels(): string[] {
+  install(conv2dBackpropFilterConfig);
+  install(conv2dBackpropInputConfig);
+  install(depthwiseBackpropFilterConfig);
+  install(depthwiseBackpropInputConfig);
+  install(unsortedSegmentSumConfig);
+  const transpose = tf.getKernel(tf.Transpose, 'wasm');
+  for (const name of [tf.BatchMatMul, tf._FusedMatMul]) {
+    const original = tf.getKernel(name, 'wasm') as Tagged | undefined;
+    if (original === undefined || transpose === undefined) {
+      throw new Error(
+        `The wasm kernel '${name}' is not registered: import '@tensorflow/tfjs-backend-wasm' before registering tsfast's wasm kernels.`,
+      );
+    }
+    if (!original[WRAPPED]) install(explicitTransposeMatMul(original, transpose));
+  }
+  return [...WASM_TRAINING_KERNELS];
+}
