@@ -43,6 +43,14 @@ export {
   untarData,
 } from './external/index.js';
 export {
+  ClassificationInterpretation,
+  type ConfusedPair,
+  type InterpretationInputs,
+  type MostConfusedOptions,
+  type PlotConfusionMatrixOptions,
+  type TopLoss,
+} from './interpret/index.js';
+export {
   type ChartMarker,
   type HeatmapOptions,
   heatmapSvg,

@@ -1,0 +1,330 @@
+/**
+ * `ClassificationInterpretation`: where a classifier goes wrong, as fastai's.
+ */
+import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
+import { heatmapSvg } from '../plot/heatmap.js';
+import { svgToPng, writePng } from '../plot/render.js';
+
+/**
+ * What an interpretation is computed from: one row per item of the dataset interpreted
+ * (the validation set by default).
+ *
+ * @example
+ * ```ts
+ * const inputs: tsf.InterpretationInputs = {
+ *   probs: [[0.9, 0.1], [0.3, 0.7]],
+ *   targets: [0, 0],
+ *   losses: [0.105, 1.204],
+ *   vocab: ['cat', 'dog'],
+ * };
+ * ```
+ */
+export interface InterpretationInputs {
+  /** Class probabilities, `[nItems][nClasses]` (after the loss's activation). */
+  probs: readonly (readonly number[])[];
+  /** Actual class index of each item. */
+  targets: readonly number[];
+  /** Loss of each item (unreduced). */
+  losses: readonly number[];
+  /** Class names; `vocab[i]` names class `i`. */
+  vocab: readonly string[];
+  /**
+   * Predicted class of each item.
+   * @defaultValue the arg-max of `probs`
+   */
+  decoded?: readonly number[];
+  /**
+   * The items themselves (e.g. image paths), for {@link ClassificationInterpretation.plotTopLosses}.
+   * @defaultValue none (`plotTopLosses` then needs the images another way)
+   */
+  items?: readonly unknown[];
+}
+
+/**
+ * One row of {@link ClassificationInterpretation.topLosses}.
+ *
+ * @example
+ * ```ts
+ * const [worst] = interp.topLosses(1);
+ * console.log(`${worst.predicted}/${worst.actual} loss ${worst.loss.toFixed(2)}`);
+ * ```
+ */
+export interface TopLoss {
+  /** Index of the item in the dataset interpreted. */
+  index: number;
+  /** The item's loss. */
+  loss: number;
+  /** Actual class name. */
+  actual: string;
+  /** Predicted class name. */
+  predicted: string;
+  /** Probability the model gave to the actual class. */
+  probability: number;
+  /** Probability of the predicted class. */
+  predictedProbability: number;
+  /** The item (e.g. image path) when known. */
+  item: unknown;
+}
+
+/**
+ * Options of {@link ClassificationInterpretation.plotConfusionMatrix}.
+ *
+ * @example
+ * ```ts
+ * await interp.plotConfusionMatrix({ normalize: true, file: 'out/confusion.png' });
+ * ```
+ */
+export interface PlotConfusionMatrixOptions {
+  /**
+   * Divide each row by its total, so cells show the fraction of each actual class.
+   * @defaultValue false
+   */
+  normalize?: boolean;
+  /**
+   * PNG file to write (its folder is created).
+   * @defaultValue no file (the PNG bytes are still returned)
+   */
+  file?: string;
+  /**
+   * Chart title.
+   * @defaultValue 'Confusion matrix'
+   */
+  title?: string;
+}
+
+/**
+ * Options of {@link ClassificationInterpretation.mostConfused}.
+ *
+ * @example
+ * ```ts
+ * interp.mostConfused({ minVal: 2 });
+ * ```
+ */
+export interface MostConfusedOptions {
+  /**
+   * Smallest count reported.
+   * @defaultValue 1
+   */
+  minVal?: number;
+}
+
+/** An `[actual, predicted, count]` row of {@link ClassificationInterpretation.mostConfused}. */
+export type ConfusedPair = [actual: string, predicted: string, count: number];
+
+function argmax(row: readonly number[]): number {
+  let best = 0;
+  for (let j = 1; j < row.length; j++) if (row[j]! > row[best]!) best = j;
+  return best;
+}
+
+/**
+ * Interprets a classifier's predictions on a dataset: the confusion matrix, the most
+ * confused class pairs and the items with the highest loss, with plots. Build it with
+ * `ClassificationInterpretation.fromLearner(learn)` (which runs `learn.getPreds`) or from
+ * predictions you already have.
+ *
+ * @example
+ * ```ts
+ * const interp = new tsf.ClassificationInterpretation({
+ *   probs: [[0.9, 0.1], [0.3, 0.7], [0.2, 0.8]],
+ *   targets: [0, 0, 1],
+ *   losses: [0.105, 1.204, 0.223],
+ *   vocab: ['cat', 'dog'],
+ * });
+ * interp.confusionMatrix(); // [[1, 1], [0, 1]]
+ * interp.mostConfused();    // [['cat', 'dog', 1]]
+ * ```
+ */
+export class ClassificationInterpretation {
+  /** Class names. */
+  readonly vocab: readonly string[];
+  /** Class probabilities per item. */
+  readonly probs: readonly (readonly number[])[];
+  /** Actual class per item. */
+  readonly targets: readonly number[];
+  /** Predicted class per item. */
+  readonly decoded: readonly number[];
+  /** Loss per item. */
+  readonly losses: readonly number[];
+  /** The items, when known. */
+  readonly items: readonly unknown[] | undefined;
+
+  /**
+   * @param inputs - Probabilities, targets, losses and vocab (and optionally the items).
+   * @throws {@link ValueError} when the lengths disagree or a class index is out of range.
+   */
+  constructor(inputs: InterpretationInputs) {
+    checkOptionKeys('ClassificationInterpretation', inputs, [
+      'probs',
+      'targets',
+      'losses',
+      'vocab',
+      'decoded',
+      'items',
+    ]);
+    const { probs, targets, losses, vocab } = inputs;
+    const n = targets.length;
+    const c = vocab.length;
+    if (c === 0) throw invalidValue('vocab', 'a non-empty list of class names', vocab);
+    const lengths: [string, number | undefined][] = [
+      ['probs', probs.length],
+      ['losses', losses.length],
+      ['decoded', inputs.decoded?.length],
+      ['items', inputs.items?.length],
+    ];
+    for (const [name, len] of lengths) {
+      if (len !== undefined && len !== n) {
+        throw new ValueError(
+          `ClassificationInterpretation: \`${name}\` has ${len} entries but \`targets\` has ${n}; ` +
+            'pass one per item',
+        );
+      }
+    }
+    probs.forEach((row, i) => {
+      if (row.length !== c) {
+        throw new ValueError(
+          `ClassificationInterpretation: probs[${i}] has ${row.length} classes but vocab has ${c}`,
+        );
+      }
+    });
+    const decoded = inputs.decoded ?? probs.map(argmax);
+    const checkIdx = (name: string, arr: readonly number[]) =>
+      arr.forEach((v, i) => {
+        if (!Number.isInteger(v) || v < 0 || v >= c) {
+          throw new ValueError(
+            `ClassificationInterpretation: ${name}[${i}] = ${v} is not a class index in [0, ${c - 1}]`,
+          );
+        }
+      });
+    checkIdx('targets', targets);
+    checkIdx('decoded', decoded);
+    this.vocab = vocab;
+    this.probs = probs;
+    this.targets = targets;
+    this.decoded = decoded;
+    this.losses = losses;
+    this.items = inputs.items;
+  }
+
+  /**
+   * Counts of (actual, predicted) pairs.
+   *
+   * @returns `cm[actual][predicted]`, a `vocab.length` square matrix whose total is the
+   *   number of items and whose diagonal counts the correct predictions.
+   *
+   * @example
+   * ```ts
+   * const cm = interp.confusionMatrix();
+   * const accuracy = cm.reduce((s, row, i) => s + row[i], 0) / interp.targets.length;
+   * ```
+   */
+  confusionMatrix(): number[][] {
+    const c = this.vocab.length;
+    const cm = Array.from({ length: c }, () => new Array<number>(c).fill(0));
+    this.targets.forEach((t, i) => {
+      cm[t]![this.decoded[i]!]! += 1;
+    });
+    return cm;
+  }
+
+  /**
+   * Plots the confusion matrix (rows = actual, columns = predicted) with every class
+   * labelled, as PNG.
+   *
+   * @param options - `normalize`, `file`, `title`.
+   * @returns The PNG bytes (also written to `file` when given).
+   * @throws {@link ValueError} on unknown options.
+   *
+   * @example
+   * ```ts
+   * await interp.plotConfusionMatrix({ file: 'out/confusion.png' });
+   * ```
+   */
+  async plotConfusionMatrix(options: PlotConfusionMatrixOptions = {}): Promise<Buffer> {
+    checkOptionKeys('plotConfusionMatrix', options, ['normalize', 'file', 'title']);
+    const normalize = options.normalize ?? false;
+    let cm: number[][] = this.confusionMatrix();
+    if (normalize) {
+      cm = cm.map((row) => {
+        const total = row.reduce((a, b) => a + b, 0);
+        return row.map((v) => (total === 0 ? 0 : v / total));
+      });
+    }
+    const svg = heatmapSvg(cm, {
+      rowLabels: this.vocab,
+      colLabels: this.vocab,
+      title: options.title ?? (normalize ? 'Confusion matrix (normalized)' : 'Confusion matrix'),
+      xLabel: 'Predicted',
+      yLabel: 'Actual',
+    });
+    if (options.file !== undefined) await writePng(svg, options.file);
+    return svgToPng(svg);
+  }
+
+  /**
+   * The off-diagonal cells of the confusion matrix with at least `minVal` items, most
+   * frequent first (ties in class order).
+   *
+   * @param options - `minVal`.
+   * @returns `[actual, predicted, count]` rows.
+   * @throws {@link ValueError} when `minVal` is not a number.
+   *
+   * @example
+   * ```ts
+   * console.table(interp.mostConfused().slice(0, 5));
+   * ```
+   */
+  mostConfused(options: MostConfusedOptions = {}): ConfusedPair[] {
+    checkOptionKeys('mostConfused', options, ['minVal']);
+    const minVal = options.minVal ?? 1;
+    if (typeof minVal !== 'number' || Number.isNaN(minVal)) {
+      throw invalidValue('minVal', 'a number', minVal);
+    }
+    const cm = this.confusionMatrix();
+    const out: ConfusedPair[] = [];
+    cm.forEach((row, i) => {
+      row.forEach((count, j) => {
+        if (i !== j && count >= minVal && count > 0)
+          out.push([this.vocab[i]!, this.vocab[j]!, count]);
+      });
+    });
+    return out.sort((a, b) => b[2] - a[2]);
+  }
+
+  /**
+   * The `k` items with the highest loss (or lowest, with `largest: false`).
+   *
+   * @param k - How many; clipped to the number of items.
+   * @param options - `largest` (default true).
+   * @returns One {@link TopLoss} per item, worst first.
+   * @throws {@link ValueError} when `k` is not a positive integer.
+   *
+   * @example
+   * ```ts
+   * for (const t of interp.topLosses(5)) console.log(t.actual, '->', t.predicted, t.loss);
+   * ```
+   */
+  topLosses(k?: number, options: { largest?: boolean } = {}): TopLoss[] {
+    checkOptionKeys('topLosses', options, ['largest']);
+    const n = this.targets.length;
+    const count = k ?? n;
+    if (!Number.isInteger(count) || count < 1) throw invalidValue('k', 'a positive integer', k);
+    const largest = options.largest ?? true;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+      largest ? this.losses[b]! - this.losses[a]! : this.losses[a]! - this.losses[b]!,
+    );
+    return order.slice(0, Math.min(count, n)).map((i) => {
+      const t = this.targets[i]!;
+      const p = this.decoded[i]!;
+      return {
+        index: i,
+        loss: this.losses[i]!,
+        actual: this.vocab[t]!,
+        predicted: this.vocab[p]!,
+        probability: this.probs[i]![t]!,
+        predictedProbability: this.probs[i]![p]!,
+        item: this.items?.[i],
+      };
+    });
+  }
+}
