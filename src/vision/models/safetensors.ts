@@ -1,0 +1,176 @@
+/**
+ * Reader for the safetensors format (Hugging Face): an 8-byte little-endian header length, a
+ * JSON header `{ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__ }` and the raw
+ * little-endian tensor bytes. The format is this small, so it is read here rather than through
+ * a dependency; every tensor is converted to float32 for tfjs.
+ */
+import { readFile } from 'node:fs/promises';
+import { DataError } from '../../core/errors.js';
+
+/** One tensor of a safetensors file, converted to float32 (row-major, PyTorch layout). */
+export interface NamedArray {
+  /** Shape as stored (PyTorch layout, e.g. `[out, in, kh, kw]` for a conv kernel). */
+  readonly shape: readonly number[];
+  /** Values, row-major. */
+  readonly data: Float32Array;
+  /** The dtype stored in the file (`F32`, `F16`, `BF16`, `F64`, `I64`, ...). */
+  readonly dtype: string;
+}
+
+/** The content of a safetensors file. */
+export interface Safetensors {
+  /** Tensors by name, in file order. */
+  readonly tensors: ReadonlyMap<string, NamedArray>;
+  /** The `__metadata__` strings, if any. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+const BYTES: Readonly<Record<string, number>> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+function toFloat32(bytes: Buffer, dtype: string, count: number, where: string): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(count);
+  switch (dtype) {
+    case 'F32':
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+      break;
+    case 'F64':
+      for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
+      break;
+    case 'F16':
+      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+      break;
+    case 'BF16': {
+      const tmp = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < count; i++) {
+        tmp.setUint32(0, view.getUint16(i * 2, true) << 16);
+        out[i] = tmp.getFloat32(0);
+      }
+      break;
+    }
+    case 'I64':
+      for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true));
+      break;
+    case 'I32':
+      for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true);
+      break;
+    case 'I16':
+      for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2, true);
+      break;
+    case 'I8':
+      for (let i = 0; i < count; i++) out[i] = view.getInt8(i);
+      break;
+    case 'U8':
+    case 'BOOL':
+      for (let i = 0; i < count; i++) out[i] = view.getUint8(i);
+      break;
+    default:
+      throw new DataError(`${where}: dtype "${dtype}" is not supported`);
+  }
+  return out;
+}
+
+/**
+ * Parses safetensors bytes.
+ *
+ * @param bytes - The whole file.
+ * @param source - File name or URL, for error messages.
+ * @returns Tensors (as float32) and metadata.
+ * @throws {@link DataError} if the header is malformed, a dtype is unknown or a tensor's
+ *   byte range does not fit its shape or the file.
+ * @example
+ * ```ts
+ * const { tensors } = tsf.parseSafetensors(await readFile('model.safetensors'), 'model.safetensors');
+ * tensors.get('conv1.weight')?.shape; // [64, 3, 7, 7]
+ * ```
+ */
+export function parseSafetensors(bytes: Buffer, source: string): Safetensors {
+  if (bytes.byteLength < 8) {
+    throw new DataError(`"${source}" is not a safetensors file: ${bytes.byteLength} bytes`);
+  }
+  const headerLen = Number(bytes.readBigUInt64LE(0));
+  if (headerLen > bytes.byteLength - 8) {
+    throw new DataError(
+      `"${source}" is not a safetensors file (or is truncated): header length ${headerLen} ` +
+        `exceeds the file size ${bytes.byteLength}`,
+    );
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+  } catch (err) {
+    throw new DataError(`"${source}": the safetensors header is not valid JSON`, { cause: err });
+  }
+  const dataStart = 8 + headerLen;
+  const tensors = new Map<string, NamedArray>();
+  let metadata: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = (raw ?? {}) as Record<string, string>;
+      continue;
+    }
+    const info = raw as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
+    const where = `"${source}", tensor "${name}"`;
+    const dtype = info.dtype ?? '';
+    const size = BYTES[dtype];
+    if (size === undefined) throw new DataError(`${where}: dtype "${dtype}" is not supported`);
+    const shape = info.shape ?? [];
+    const count = shape.reduce((a, b) => a * b, 1);
+    const [begin, end] = info.data_offsets ?? [0, -1];
+    if (end - begin !== count * size || dataStart + end > bytes.byteLength) {
+      throw new DataError(
+        `${where}: byte range [${begin}, ${end}) does not hold ${dtype} [${shape.join(', ')}] ` +
+          `or lies outside the file (${bytes.byteLength} bytes); the file may be truncated`,
+      );
+    }
+    const data = toFloat32(bytes.subarray(dataStart + begin, dataStart + end), dtype, count, where);
+    tensors.set(name, { shape, data, dtype });
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * Reads a local safetensors file.
+ *
+ * @param path - Path of the `.safetensors` file.
+ * @returns Tensors (as float32) and metadata.
+ * @throws {@link DataError} if the file is missing or malformed.
+ * @example
+ * ```ts
+ * const st = await tsf.readSafetensors('resnet50.safetensors');
+ * ```
+ */
+export async function readSafetensors(path: string): Promise<Safetensors> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new DataError(`Cannot read safetensors file "${path}": ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return parseSafetensors(bytes, path);
+}
