@@ -8,7 +8,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '../../core/errors.js';
-import { type DownloadOptions, downloadFile, isRemoteUrl } from '../../external/download.js';
+import {
+  DownloadError,
+  type DownloadOptions,
+  downloadFile,
+  isRemoteUrl,
+} from '../../external/download.js';
 import type { NamedArray } from './safetensors.js';
 
 /** A tfjs LayersModel folder read into memory. */
@@ -102,8 +107,13 @@ export async function readTfjsModelFiles(
       try {
         chunks.push(await readFile(await fetchFile(location, download)));
       } catch (err) {
-        if (err instanceof DataError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
-          const names = group.weights.map((w) => w.name).join(', ');
+        const names = group.weights.map((w) => w.name).join(', ');
+        if (err instanceof DownloadError) {
+          problems.push(
+            `weight file "${p}" (holds ${names}) could not be downloaded: ${err.message}`,
+          );
+          missing = true;
+        } else if (err instanceof DataError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
           problems.push(
             `weight file "${p}" is missing (expected at "${location}"; holds ${names})`,
           );

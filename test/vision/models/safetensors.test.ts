@@ -2,26 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DataError } from '../../../src/core/errors.js';
 import { parseSafetensors } from '../../../src/vision/models/safetensors.js';
-
-/** Writes the format by hand: u64 LE header length, JSON header, raw little-endian bytes. */
-export function encodeSafetensors(
-  entries: Record<string, { dtype: string; shape: number[]; bytes: Buffer }>,
-): Buffer {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let offset = 0;
-  for (const [name, e] of Object.entries(entries)) {
-    header[name] = {
-      dtype: e.dtype,
-      shape: e.shape,
-      data_offsets: [offset, offset + e.bytes.length],
-    };
-    offset += e.bytes.length;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json, ...Object.values(entries).map((e) => e.bytes)]);
-}
+import { encodeSafetensors } from './safetensors-encode.js';
 
 describe('safetensors', () => {
   it('reads F32, F16, BF16 and I64 tensors with their shapes and metadata', () => {

@@ -80,7 +80,8 @@ describe('checked name map (PyTorch naming)', () => {
     assert.deepEqual(mean?.dataSync(), sd.get('features.2.running_mean')?.data);
     assert.deepEqual(variance?.dataSync(), sd.get('features.2.running_var')?.data);
     const fc = model.getLayer('classifier').getWeights()[0]?.arraySync() as number[][];
-    assert.equal(fc[5]?.[3], (sd.get('classifier.weight')?.data as Float32Array)[3 * 6 + 5]);
+    const torchFc = sd.get('classifier.weight')?.data as Float32Array;
+    assert.equal(fc[5]?.[3], torchFc[3 * 6 + 5]);
     model.dispose();
   });
 
