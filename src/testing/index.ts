@@ -11,3 +11,11 @@ export {
   TFJS_NODE_KERNELS_FILE,
 } from './kernel-guard.js';
 export { expectNoLeaks } from './leak-check.js';
+export {
+  type MakeBlobsOptions,
+  makeBlobs,
+  type SyntheticDataLoaders,
+  type SyntheticDataLoadersOptions,
+  syntheticDataLoaders,
+  TensorBatchStream,
+} from './synthetic-data.js';

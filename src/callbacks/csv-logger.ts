@@ -1,0 +1,65 @@
+/**
+ * CSVLogger: the Recorder's table, one row per epoch, in a CSV file.
+ */
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { checkOptionKeys } from '../core/errors.js';
+import type { Callback, EventContext } from '../learner/events.js';
+import { formatTime } from './progress.js';
+
+/** Options of {@link CSVLogger}. */
+export interface CSVLoggerOptions {
+  /**
+   * File, relative to `learn.path`.
+   * @defaultValue 'history.csv'
+   */
+  fname?: string;
+  /**
+   * Append to an existing file instead of overwriting it.
+   * @defaultValue false
+   */
+  append?: boolean;
+}
+
+/**
+ * Writes `epoch,train_loss,valid_loss,<metrics>,time` to a CSV file (fastai's `CSVLogger`).
+ * @example
+ * ```ts
+ * await learn.fit(3, 1e-3, { cbs: [new tsf.CSVLogger({ fname: 'history.csv' })] });
+ * ```
+ */
+export class CSVLogger implements Callback {
+  /** Name. */
+  readonly name = 'csvLogger';
+  /** After the Recorder. */
+  readonly order = 60;
+  /** File name. */
+  readonly fname: string;
+  /** Append mode. */
+  readonly append: boolean;
+  /** The file being written (after `beforeFit`). */
+  file = '';
+
+  /** @param options - See {@link CSVLoggerOptions}. */
+  constructor(options: CSVLoggerOptions = {}) {
+    checkOptionKeys('CSVLogger', options, ['fname', 'append']);
+    this.fname = options.fname ?? 'history.csv';
+    this.append = options.append ?? false;
+  }
+
+  /** Writes the header. */
+  async beforeFit({ learn }: EventContext): Promise<void> {
+    this.file = resolve(learn.path, this.fname);
+    await mkdir(dirname(this.file), { recursive: true });
+    const header = `${learn.recorder.metricNames.join(',')}\n`;
+    if (this.append) await appendFile(this.file, header);
+    else await writeFile(this.file, header);
+  }
+
+  /** Writes the epoch's row. */
+  async afterEpoch({ learn, epoch }: EventContext): Promise<void> {
+    const row = learn.recorder.values.at(-1) ?? [];
+    const time = formatTime(learn.recorder.times.at(-1) ?? 0);
+    await appendFile(this.file, `${[epoch, ...row, time].join(',')}\n`);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The grammar of the training loop: every event, in the order fastai runs them, the typed
+ * callback shape, and the one generic runner that dispatches an event to the callbacks.
+ */
+import { CallbackError } from '../core/errors.js';
+import { CancelException } from './cancel.js';
+import type { Learner } from './learner.js';
+
+/**
+ * Every event of the loop, in fastai's order. `afterPred`, `afterLoss` and `beforeBackward`
+ * run inside the gradient tape and must be synchronous; every other hook may be async.
+ */
+export const EVENTS = [
+  'afterCreate',
+  'beforeFit',
+  'beforeEpoch',
+  'beforeTrain',
+  'beforeBatch',
+  'afterPred',
+  'afterLoss',
+  'beforeBackward',
+  'afterCancelBackward',
+  'afterBackward',
+  'beforeStep',
+  'afterCancelStep',
+  'afterStep',
+  'afterCancelBatch',
+  'afterBatch',
+  'afterCancelTrain',
+  'afterTrain',
+  'beforeValidate',
+  'afterCancelValidate',
+  'afterValidate',
+  'afterCancelEpoch',
+  'afterEpoch',
+  'afterCancelFit',
+  'afterFit',
+] as const;
+
+/** Name of one loop event. */
+export type EventName = (typeof EVENTS)[number];
+
+/** Events that run inside the gradient tape: their hooks must not return a promise. */
+export const SYNC_EVENTS: readonly EventName[] = [
+  'afterCreate',
+  'afterPred',
+  'afterLoss',
+  'beforeBackward',
+];
+
+/** What every hook receives: the learner and where the loop is. */
+export interface EventContext {
+  /** The learner running the loop. */
+  readonly learn: Learner;
+  /** The event being dispatched. */
+  readonly event: EventName;
+  /** Current epoch, from 0. */
+  readonly epoch: number;
+  /** Epochs of this `fit`. */
+  readonly nEpoch: number;
+  /** Batch index within the current phase (train or validation). */
+  readonly iter: number;
+  /** Batches in the current phase. */
+  readonly nIter: number;
+  /** Training batches done since `beforeFit`. */
+  readonly trainIter: number;
+  /** Fraction of training done, in [0, 1]: what schedules are functions of. */
+  readonly pctTrain: number;
+  /** Whether the current phase is training. */
+  readonly training: boolean;
+  /** Loss of the last batch as a number (`NaN` before the first batch). */
+  readonly loss: number;
+}
+
+/** A hook: called with the context, may be async (except the in-tape events). */
+export type Hook = (ctx: EventContext) => void | Promise<void>;
+
+/** One optional hook per event: a mapped type, so a misspelt hook name fails to compile. */
+export type Hooks = { [E in EventName]?: Hook };
+
+/**
+ * A callback: a name, optional order and phase filter, and hooks for the events it needs.
+ * A plain object works; classes implement it.
+ *
+ * @example
+ * ```ts
+ * const printer: tsf.Callback = {
+ *   name: 'printer',
+ *   afterEpoch: ({ epoch, learn }) => console.log(epoch, learn.recorder.values.at(-1)),
+ * };
+ * await learn.fit(1, 1e-3, { cbs: [printer] });
+ * ```
+ */
+export interface Callback extends Hooks {
+  /** Name shown by `showTrainingLoop` and in errors; `learn.cbs.get(name)` finds it. */
+  readonly name: string;
+  /**
+   * Callbacks run in increasing `order` (ties keep insertion order): TrainEval -10,
+   * Recorder 50, ParamScheduler and Progress 60.
+   * @defaultValue 0
+   */
+  readonly order?: number;
+  /**
+   * Phases during which the batch-level hooks (`beforeBatch` ... `afterBatch`) run; fit-,
+   * epoch- and phase-level hooks always run.
+   * @defaultValue 'both'
+   */
+  readonly runOn?: 'train' | 'valid' | 'both';
+}
+
+/**
+ * Dispatches `event` to `cbs` (already sorted by order) and awaits each hook in turn; missing
+ * hooks are skipped, callbacks filtered out by `runOn` are skipped.
+ *
+ * @param cbs - Callbacks in run order.
+ * @param event - The event.
+ * @param ctx - The context passed to each hook.
+ * @returns Nothing once every hook has run.
+ * @throws The {@link CancelException} a hook throws, unchanged; any other failure as a
+ *   {@link CallbackError} naming the callback and the event.
+ * @example
+ * ```ts
+ * await runEvent(learn.cbs.list, 'beforeFit', ctx);
+ * ```
+ */
+export async function runEvent(
+  cbs: readonly Callback[],
+  event: EventName,
+  ctx: EventContext,
+): Promise<void> {
+  for (const cb of cbs) {
+    const hook = cb[event];
+    if (hook === undefined || !runsNow(cb, ctx.training, event)) continue;
+    try {
+      await hook.call(cb, ctx);
+    } catch (err) {
+      throw wrapError(cb, event, err);
+    }
+  }
+}
+
+/**
+ * Synchronous dispatch for the events that run inside the gradient tape (`afterPred`,
+ * `afterLoss`, `beforeBackward`) and for `afterCreate`.
+ *
+ * @param cbs - Callbacks in run order.
+ * @param event - The event.
+ * @param ctx - The context passed to each hook.
+ * @throws {@link CallbackError} if a hook returns a promise (it cannot be awaited inside the
+ *   tape), or wraps its failure; {@link CancelException}s pass through.
+ * @example
+ * ```ts
+ * runEventSync(learn.cbs.list, 'afterPred', ctx);
+ * ```
+ */
+export function runEventSync(cbs: readonly Callback[], event: EventName, ctx: EventContext): void {
+  for (const cb of cbs) {
+    const hook = cb[event];
+    if (hook === undefined || !runsNow(cb, ctx.training, event)) continue;
+    let result: unknown;
+    try {
+      result = hook.call(cb, ctx);
+    } catch (err) {
+      throw wrapError(cb, event, err);
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      throw new CallbackError(
+        `Callback "${cb.name}" returned a promise from "${event}", which runs inside the ` +
+          'gradient tape and must be synchronous; move the async work to "beforeBatch" or "afterBatch".',
+      );
+    }
+  }
+}
+
+// fastai's `_inner_loop`: only batch-level events are filtered by `runOn`.
+const INNER_LOOP: ReadonlySet<EventName> = new Set<EventName>([
+  'beforeBatch',
+  'afterPred',
+  'afterLoss',
+  'beforeBackward',
+  'afterCancelBackward',
+  'afterBackward',
+  'beforeStep',
+  'afterCancelStep',
+  'afterStep',
+  'afterCancelBatch',
+  'afterBatch',
+]);
+
+function runsNow(cb: Callback, training: boolean, event: EventName): boolean {
+  const runOn = cb.runOn ?? 'both';
+  if (runOn === 'both' || !INNER_LOOP.has(event)) return true;
+  return runOn === 'train' ? training : !training;
+}
+
+function wrapError(cb: Callback, event: EventName, err: unknown): Error {
+  if (err instanceof CancelException) return err;
+  if (err instanceof CallbackError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new CallbackError(`Callback "${cb.name}" failed in "${event}": ${message}`, {
+    cause: err,
+  });
+}

@@ -1,0 +1,1069 @@
+/**
+ * The Learner: a tfjs LayersModel, data, a loss and an optimizer, trained by one loop whose
+ * every stage is an event that callbacks observe, change or cancel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ready } from '../backend/ready.js';
+import { type LRFinderOptions, lrFind, type SuggestedLRs } from '../callbacks/lr-finder.js';
+import { Progress } from '../callbacks/progress.js';
+import { Recorder } from '../callbacks/recorder.js';
+import {
+  type FineTuneOptions,
+  type FitFlatCosOptions,
+  type FitOneCycleOptions,
+  type FitSgdrOptions,
+  fineTune,
+  fitFlatCos,
+  fitOneCycle,
+  fitSgdr,
+} from '../callbacks/schedule.js';
+import { TrainEval } from '../callbacks/train-eval.js';
+import { checkOptionKeys, invalidValue, TsfastError, ValueError } from '../core/errors.js';
+import type { Batch, BatchStream, DataLoadersLike } from '../data/batch.js';
+import { Adam } from './adam.js';
+import { CallbackList } from './callback-list.js';
+import { CancelException, type CancelStage } from './cancel.js';
+import {
+  type Callback,
+  type EventContext,
+  type EventName,
+  runEvent,
+  runEventSync,
+} from './events.js';
+import {
+  type GetPredsOptions,
+  type GetPredsResult,
+  getPreds,
+  type PredictResult,
+  predict,
+  type TtaOptions,
+  tta,
+} from './inference.js';
+import {
+  type ExportOptions,
+  exportLearner,
+  type LoadOptions,
+  loadWeights,
+  type SaveOptions,
+  saveWeights,
+} from './learner-io.js';
+import { type Loss, lossFromConfig } from './losses.js';
+import type { HyperValue } from './lr-range.js';
+import { type Metric, type MetricFunc, toMetric } from './metrics.js';
+import type { Optimizer, OptimizerFactory } from './optimizer.js';
+import {
+  forceInferenceMode,
+  type ParamInfo,
+  resolveParamGroups,
+  type Splitter,
+  trainableParams,
+} from './param-groups.js';
+
+/** A loss given as a plain function of (predictions, targets) returning a scalar. */
+export type LossFunction = (pred: tf.Tensor, targ: tf.Tensor) => tf.Tensor;
+
+/** Options of {@link Learner}. */
+export interface LearnerOptions {
+  /**
+   * The loss: a {@link Loss} (activation and decoding included) or a plain function.
+   * @defaultValue `CrossEntropyLossFlat` when the data has a vocab, else `MSELossFlat`
+   */
+  lossFunc?: Loss | LossFunction;
+  /**
+   * Builds the optimizer from the parameter groups and the learning rate.
+   * @defaultValue `(groups, lr) => new Adam(groups, { lr })`
+   */
+  optFunc?: OptimizerFactory;
+  /**
+   * Default learning rate.
+   * @defaultValue 1e-3
+   */
+  lr?: number;
+  /**
+   * Splits the model into parameter groups, body first, head last.
+   * @defaultValue {@link trainableParams} (one group)
+   */
+  splitter?: Splitter;
+  /**
+   * Weight decay set on every `fit`; `undefined` keeps the optimizer's default.
+   * @defaultValue undefined
+   */
+  wd?: number;
+  /**
+   * Apply weight decay to BatchNorm and bias parameters too.
+   * @defaultValue false
+   */
+  wdBnBias?: boolean;
+  /**
+   * BatchNorm layers in frozen groups still train their scale/shift (and run on batch
+   * statistics unless {@link BnFreeze} is added).
+   * @defaultValue true
+   */
+  trainBn?: boolean;
+  /**
+   * Momentum schedule of one-cycle: start, middle, end.
+   * @defaultValue [0.95, 0.85, 0.95]
+   */
+  moms?: readonly [number, number, number];
+  /**
+   * Metrics computed on the validation set each epoch.
+   * @defaultValue []
+   */
+  metrics?: readonly (MetricFunc | Metric)[];
+  /**
+   * Extra callbacks, kept for every fit.
+   * @defaultValue []
+   */
+  cbs?: readonly Callback[];
+  /**
+   * Folder for `save`/`load`/`export`.
+   * @defaultValue '.'
+   */
+  path?: string;
+  /**
+   * Sub-folder of `path` where `save`/`load` write.
+   * @defaultValue 'models'
+   */
+  modelDir?: string;
+  /**
+   * Where the Progress callback writes its table lines.
+   * @defaultValue `console.log`
+   */
+  logger?: (line: string) => void;
+}
+
+const OPTION_KEYS = [
+  'lossFunc',
+  'optFunc',
+  'lr',
+  'splitter',
+  'wd',
+  'wdBnBias',
+  'trainBn',
+  'moms',
+  'metrics',
+  'cbs',
+  'path',
+  'modelDir',
+  'logger',
+];
+
+/** Options of {@link Learner.fit}. */
+export interface FitOptions {
+  /**
+   * Weight decay for this fit.
+   * @defaultValue the learner's `wd`
+   */
+  wd?: number;
+  /**
+   * Callbacks added for this fit only.
+   * @defaultValue []
+   */
+  cbs?: readonly Callback[];
+  /**
+   * Reset the optimizer state first.
+   * @defaultValue false
+   */
+  resetOpt?: boolean;
+}
+
+type Stage = CancelStage;
+const STAGE_EVENTS: Record<Stage, readonly [EventName, EventName, EventName]> = {
+  fit: ['beforeFit', 'afterCancelFit', 'afterFit'],
+  epoch: ['beforeEpoch', 'afterCancelEpoch', 'afterEpoch'],
+  train: ['beforeTrain', 'afterCancelTrain', 'afterTrain'],
+  validate: ['beforeValidate', 'afterCancelValidate', 'afterValidate'],
+  batch: ['beforeBatch', 'afterCancelBatch', 'afterBatch'],
+  backward: ['beforeBackward', 'afterCancelBackward', 'afterBackward'],
+  step: ['beforeStep', 'afterCancelStep', 'afterStep'],
+};
+
+class FunctionLoss implements Loss {
+  readonly name: string;
+  constructor(private readonly fn: LossFunction) {
+    this.name = fn.name || 'lossFunction';
+  }
+  compute(pred: tf.Tensor, targ: tf.Tensor): tf.Tensor {
+    return this.fn(pred, targ);
+  }
+  activation(pred: tf.Tensor): tf.Tensor {
+    return pred.clone();
+  }
+  decodes(act: tf.Tensor): tf.Tensor {
+    return act.clone();
+  }
+  getConfig(): Record<string, never> {
+    return {};
+  }
+}
+
+/**
+ * fastai's Learner over a tfjs LayersModel: its own training loop (gradients from
+ * `tf.variableGrads`, the library's optimizers with parameter groups), fastai's events and
+ * callbacks, freezing, schedules, the LR finder, predictions, save/load and export.
+ *
+ * Every tensor the learner makes is disposed by the learner: `fit`, `lrFind` and `validate`
+ * leave `tf.memory()` as they found it; methods returning tensors say who disposes them.
+ *
+ * @example
+ * ```ts
+ * const learn = new tsf.Learner(dls, model, {
+ *   lossFunc: new tsf.CrossEntropyLossFlat(),
+ *   metrics: [tsf.accuracy],
+ * });
+ * const { valley } = await learn.lrFind();
+ * await learn.fitOneCycle(5, valley);
+ * await learn.recorder.plotLoss({ file: 'loss.png' });
+ * ```
+ */
+export class Learner {
+  /** The data. */
+  readonly dls: DataLoadersLike;
+  /** The model. */
+  readonly model: tf.LayersModel;
+  /** The loss (callbacks such as MixUp swap it during a fit). */
+  lossFunc: Loss;
+  /** Default learning rate. */
+  lr: number;
+  /** Weight decay applied on each fit (undefined: the optimizer's default). */
+  wd: number | undefined;
+  /** Momentum schedule of one-cycle. */
+  moms: readonly [number, number, number];
+  /** Whether BatchNorm/bias get weight decay. */
+  readonly wdBnBias: boolean;
+  /** Whether BatchNorm in frozen groups trains. */
+  readonly trainBn: boolean;
+  /** Validation metrics. */
+  readonly metrics: Metric[];
+  /** Callbacks, in run order. */
+  readonly cbs = new CallbackList();
+  /** The Recorder (losses, learning rates, per-epoch values). */
+  readonly recorder: Recorder;
+  /** Folder for save/load/export. */
+  path: string;
+  /** Sub-folder of `path` for save/load. */
+  modelDir: string;
+  /** Where Progress writes. */
+  logger: (line: string) => void;
+  /** True inside `noLogging`: Progress writes nothing. */
+  quiet = false;
+  /** The optimizer. */
+  opt: Optimizer;
+  /** Variable metadata (BatchNorm, bias) from the splitter. */
+  readonly paramInfo: ReadonlyMap<tf.Variable, ParamInfo>;
+
+  /** Current epoch. */
+  epoch = 0;
+  /** Epochs of the current fit. */
+  nEpoch = 1;
+  /** Batch index in the current phase. */
+  iter = 0;
+  /** Batches in the current phase. */
+  nIter = 0;
+  /** Training batches done in this fit. */
+  trainIter = 0;
+  /** Fraction of training done. */
+  pctTrain = 0;
+  /** Current phase. */
+  training = false;
+  /** The stream of the current phase. */
+  dl: BatchStream | undefined;
+  /** Loss of the last batch (`NaN` until computed). */
+  loss = Number.NaN;
+
+  private readonly optFunc: OptimizerFactory;
+  private readonly groups: tf.Variable[][];
+  private frozenIdx = 0;
+  private trainVars: tf.Variable[] = [];
+  private trainVarsByName = new Map<string, tf.Variable>();
+  private batchOwned = new Set<tf.Tensor>();
+  private xbT: tf.Tensor | undefined;
+  private ybT: tf.Tensor | undefined;
+  private predT: tf.Tensor | undefined;
+  private lossT: tf.Scalar | undefined;
+  private gradMap: Map<tf.Variable, tf.Tensor> | undefined;
+  private readonly bnEval = new Map<tf.layers.Layer, () => void>();
+
+  /**
+   * @param dls - Training and validation batches.
+   * @param model - A tfjs LayersModel (built: its weights exist).
+   * @param options - See {@link LearnerOptions}.
+   * @throws {@link ValueError} for unknown options or a splitter giving no weights.
+   */
+  constructor(dls: DataLoadersLike, model: tf.LayersModel, options: LearnerOptions = {}) {
+    checkOptionKeys('Learner', options, OPTION_KEYS);
+    this.dls = dls;
+    this.model = model;
+    const lossFunc = options.lossFunc ?? defaultLoss(dls);
+    this.lossFunc = typeof lossFunc === 'function' ? new FunctionLoss(lossFunc) : lossFunc;
+    this.lr = options.lr ?? 1e-3;
+    if (!(this.lr > 0)) throw invalidValue('lr', 'a positive number', options.lr);
+    this.wd = options.wd;
+    this.wdBnBias = options.wdBnBias ?? false;
+    this.trainBn = options.trainBn ?? true;
+    this.moms = options.moms ?? [0.95, 0.85, 0.95];
+    this.metrics = (options.metrics ?? []).map(toMetric);
+    this.path = options.path ?? '.';
+    this.modelDir = options.modelDir ?? 'models';
+    this.logger = options.logger ?? ((line) => console.log(line));
+    this.optFunc = options.optFunc ?? ((groups, lr) => new Adam(groups, { lr }));
+    const splitter = options.splitter ?? trainableParams;
+    const { groups, info } = resolveParamGroups(model, splitter(model));
+    this.groups = groups;
+    this.paramInfo = info;
+    this.opt = this.createOpt();
+    this.recorder = new Recorder();
+    for (const cb of [new TrainEval(), this.recorder, new Progress(), ...(options.cbs ?? [])]) {
+      this.addCb(cb);
+    }
+    this.freezeTo(0);
+  }
+
+  /** Number of parameter groups. */
+  get nGroups(): number {
+    return this.groups.length;
+  }
+
+  /** The variables of each group. */
+  get paramGroups(): readonly (readonly tf.Variable[])[] {
+    return this.groups;
+  }
+
+  /** Index of the first trainable group (0 = unfrozen). */
+  get frozenIndex(): number {
+    return this.frozenIdx;
+  }
+
+  /** The variables that receive gradients now (unfrozen groups, plus BatchNorm if `trainBn`). */
+  get trainableVariables(): readonly tf.Variable[] {
+    return this.trainVars;
+  }
+
+  /** Current input batch (owned by the learner). */
+  get xb(): tf.Tensor {
+    return this.need(this.xbT, 'xb');
+  }
+
+  /** Current target batch (owned by the learner). */
+  get yb(): tf.Tensor {
+    return this.need(this.ybT, 'yb');
+  }
+
+  /** Model output of the current batch, after `afterPred` (owned by the learner). */
+  get pred(): tf.Tensor {
+    return this.need(this.predT, 'pred');
+  }
+
+  /** Loss tensor of the current batch, after `afterLoss` (owned by the learner). */
+  get lossTensor(): tf.Scalar | undefined {
+    return this.lossT;
+  }
+
+  /** Gradients of the current batch, after `afterBackward` (owned by the learner). */
+  get grads(): ReadonlyMap<tf.Variable, tf.Tensor> | undefined {
+    return this.gradMap;
+  }
+
+  /**
+   * Replaces the current batch (MixUp, CutMix); the learner takes ownership of the new
+   * tensors and still disposes the old ones at the end of the batch.
+   * @param xb - New inputs.
+   * @param yb - New targets.
+   * @example
+   * ```ts
+   * beforeBatch: ({ learn }) => learn.replaceBatch(learn.xb.mul(2), learn.yb.clone()),
+   * ```
+   */
+  replaceBatch(xb: tf.Tensor, yb: tf.Tensor): void {
+    this.xbT = this.own(xb);
+    this.ybT = this.own(yb);
+  }
+
+  /**
+   * Replaces the current model output (in `afterPred`; must stay differentiable).
+   * @param pred - New output; the learner takes ownership.
+   * @example
+   * ```ts
+   * afterPred: ({ learn }) => learn.replacePred(learn.pred.mul(0.5)),
+   * ```
+   */
+  replacePred(pred: tf.Tensor): void {
+    this.predT = this.own(tf.keep(pred));
+  }
+
+  /**
+   * Replaces the gradients used by the step (gradient clipping, accumulation); the learner
+   * takes ownership of the new tensors.
+   * @param grads - Gradient per variable.
+   * @example
+   * ```ts
+   * afterBackward: ({ learn }) => learn.replaceGrads(clipped),
+   * ```
+   */
+  replaceGrads(grads: Map<tf.Variable, tf.Tensor>): void {
+    for (const g of grads.values()) this.own(g);
+    this.gradMap = grads;
+  }
+
+  // ----- callbacks -----
+
+  /**
+   * Adds callbacks (runs their `afterCreate`).
+   * @param cbs - Callbacks.
+   * @returns This learner.
+   * @example
+   * ```ts
+   * learn.addCbs([new tsf.EarlyStopping({ patience: 2 })]);
+   * ```
+   */
+  addCbs(cbs: readonly Callback[]): this {
+    for (const cb of cbs) this.addCb(cb);
+    return this;
+  }
+
+  /**
+   * Adds one callback (runs its `afterCreate`).
+   * @param cb - The callback.
+   * @returns This learner.
+   * @example
+   * ```ts
+   * learn.addCb(new tsf.CSVLogger());
+   * ```
+   */
+  addCb(cb: Callback): this {
+    this.cbs.add(cb);
+    runEventSync([cb], 'afterCreate', this.context('afterCreate'));
+    return this;
+  }
+
+  /**
+   * Removes callbacks.
+   * @param cbs - Callbacks (by object).
+   * @returns This learner.
+   * @example
+   * ```ts
+   * learn.removeCbs([learn.cbs.get('progress')!]);
+   * ```
+   */
+  removeCbs(cbs: readonly Callback[]): this {
+    for (const cb of cbs) this.cbs.remove(cb);
+    return this;
+  }
+
+  /**
+   * Runs `fn` with extra callbacks, removed afterwards (fastai's `added_cbs`).
+   * @param cbs - Callbacks to add.
+   * @param fn - The work.
+   * @returns What `fn` returns.
+   * @example
+   * ```ts
+   * await learn.withCbs([new tsf.GradientClip()], () => learn.fit(1));
+   * ```
+   */
+  async withCbs<T>(cbs: readonly Callback[], fn: () => Promise<T>): Promise<T> {
+    const added = cbs.filter((cb) => !this.cbs.list.includes(cb));
+    this.addCbs(added);
+    try {
+      return await fn();
+    } finally {
+      this.removeCbs(added);
+    }
+  }
+
+  /**
+   * Runs `fn` without the Progress output (fastai's `no_logging`).
+   * @param fn - The work.
+   * @returns What `fn` returns.
+   * @example
+   * ```ts
+   * await learn.noLogging(() => learn.fit(1));
+   * ```
+   */
+  async noLogging<T>(fn: () => Promise<T>): Promise<T> {
+    const [logger, quiet] = [this.logger, this.quiet];
+    this.logger = () => {};
+    this.quiet = true;
+    try {
+      return await fn();
+    } finally {
+      this.logger = logger;
+      this.quiet = quiet;
+    }
+  }
+
+  /**
+   * Runs `fn` without the progress bar (the table is still written).
+   * @param fn - The work.
+   * @returns What `fn` returns.
+   * @example
+   * ```ts
+   * await learn.noBar(() => learn.fit(1));
+   * ```
+   */
+  async noBar<T>(fn: () => Promise<T>): Promise<T> {
+    const progress = this.cbs.get(Progress);
+    if (progress === undefined) return fn();
+    const show = progress.showBar;
+    progress.showBar = false;
+    try {
+      return await fn();
+    } finally {
+      progress.showBar = show;
+    }
+  }
+
+  /**
+   * The plan of the loop: for each event, the callbacks that run there, in order.
+   * @returns The plan as text (also written to the logger).
+   * @example
+   * ```ts
+   * learn.showTrainingLoop();
+   * ```
+   */
+  showTrainingLoop(): string {
+    const lines: string[] = [];
+    const indent: Record<string, number> = { Fit: 0, Epoch: 1, Train: 2, Validate: 2, Batch: 3 };
+    let depth = 0;
+    for (const event of [
+      'beforeFit',
+      'beforeEpoch',
+      'beforeTrain',
+      'beforeBatch',
+      'afterPred',
+      'afterLoss',
+      'beforeBackward',
+      'afterBackward',
+      'beforeStep',
+      'afterStep',
+      'afterCancelBatch',
+      'afterBatch',
+      'afterCancelTrain',
+      'afterTrain',
+      'beforeValidate',
+      'afterCancelValidate',
+      'afterValidate',
+      'afterCancelEpoch',
+      'afterEpoch',
+      'afterCancelFit',
+      'afterFit',
+    ] as const satisfies readonly EventName[]) {
+      const stage = event.replace(/^(before|afterCancel|after)/, '');
+      depth = indent[stage] ?? 4;
+      const names = this.cbs.list.filter((cb) => cb[event] !== undefined).map((cb) => cb.name);
+      lines.push(`${'  '.repeat(depth)}${event}: ${names.length ? names.join(', ') : '-'}`);
+    }
+    const text = lines.join('\n');
+    this.logger(text);
+    return text;
+  }
+
+  // ----- optimizer and freezing -----
+
+  /**
+   * Builds a fresh optimizer from `optFunc` (flags for weight decay and BatchNorm applied).
+   * @returns The new optimizer (also stored in `opt`; the old one is disposed).
+   * @example
+   * ```ts
+   * learn.createOpt();
+   * ```
+   */
+  createOpt(): Optimizer {
+    const opt = this.optFunc(this.groups, this.lr);
+    for (const [v, info] of this.paramInfo) {
+      const flags = opt.flags.get(v);
+      if (flags === undefined) continue;
+      if (!this.wdBnBias && (info.isBn || info.isBias)) flags.doWd = false;
+      if (this.trainBn && info.isBn) flags.forceTrain = true;
+    }
+    const old = (this as { opt?: Optimizer }).opt;
+    this.opt = opt;
+    old?.dispose();
+    return opt;
+  }
+
+  /**
+   * Freezes the groups before `n` (negative counts from the end): only later groups train,
+   * plus BatchNorm when `trainBn`. Clears the optimizer state, as fastai does.
+   * @param n - First trainable group.
+   * @example
+   * ```ts
+   * learn.freezeTo(-2); // train the last two groups
+   * ```
+   */
+  freezeTo(n: number): void {
+    if (!Number.isInteger(n)) throw invalidValue('n', 'an integer', n);
+    const idx = n >= 0 ? n : this.groups.length + n;
+    this.frozenIdx = Math.max(0, Math.min(idx, this.groups.length));
+    const vars: tf.Variable[] = [];
+    this.groups.forEach((group, i) => {
+      for (const v of group) {
+        if (i >= this.frozenIdx || this.opt.flags.get(v)?.forceTrain) vars.push(v);
+      }
+    });
+    this.trainVars = vars;
+    this.trainVarsByName = new Map(vars.map((v) => [v.name, v]));
+    this.opt.clearState();
+  }
+
+  /**
+   * Freezes every group but the last (`freezeTo(-1)`).
+   * @example
+   * ```ts
+   * learn.freeze();
+   * ```
+   */
+  freeze(): void {
+    this.freezeTo(-1);
+  }
+
+  /**
+   * Trains every group (`freezeTo(0)`).
+   * @example
+   * ```ts
+   * learn.unfreeze();
+   * ```
+   */
+  unfreeze(): void {
+    this.freezeTo(0);
+  }
+
+  /**
+   * Makes BatchNorm layers run in inference mode (moving statistics, no update) even while
+   * training, or back; used by {@link BnFreeze}.
+   * @param layers - BatchNorm layers.
+   * @param on - `true` to force inference mode, `false` to restore.
+   * @example
+   * ```ts
+   * learn.setBnEval(frozenBnLayers, true);
+   * ```
+   */
+  setBnEval(layers: readonly tf.layers.Layer[], on: boolean): void {
+    for (const layer of layers) {
+      const restore = this.bnEval.get(layer);
+      if (on && restore === undefined) this.bnEval.set(layer, forceInferenceMode(layer));
+      if (!on && restore !== undefined) {
+        restore();
+        this.bnEval.delete(layer);
+      }
+    }
+  }
+
+  // ----- training -----
+
+  /**
+   * Trains for `nEpoch` epochs at a constant learning rate (set `lr` first, fastai's `fit`).
+   * @param nEpoch - Epochs.
+   * @param lr - Learning rate(s). Defaults to the learner's `lr`.
+   * @param options - Weight decay, callbacks for this fit, optimizer reset.
+   * @returns When training ends (or a callback cancels it).
+   * @throws {@link TsfastError} `NAN_LOSS` if the training loss becomes NaN or infinite;
+   *   {@link CallbackError} if a callback fails.
+   * @example
+   * ```ts
+   * await learn.fit(3, 1e-3);
+   * ```
+   */
+  async fit(nEpoch: number, lr?: HyperValue, options: FitOptions = {}): Promise<void> {
+    checkOptionKeys('fit', options, ['wd', 'cbs', 'resetOpt']);
+    if (!(Number.isInteger(nEpoch) && nEpoch > 0)) {
+      throw invalidValue('nEpoch', 'a positive integer', nEpoch);
+    }
+    await ready();
+    await this.withCbs(options.cbs ?? [], async () => {
+      if (options.resetOpt) this.opt.clearState();
+      const wd = options.wd ?? this.wd;
+      if (wd !== undefined) this.opt.setHyper('wd', wd);
+      this.opt.setHyper('lr', lr ?? this.lr);
+      this.nEpoch = nEpoch;
+      try {
+        await this.withEvents('fit', async () => {
+          for (let epoch = 0; epoch < this.nEpoch; epoch++) {
+            this.epoch = epoch;
+            await this.withEvents('epoch', async () => {
+              this.dl = this.dls.train;
+              await this.withEvents('train', () => this.allBatches());
+              this.dl = this.dls.valid;
+              await this.withEvents('validate', () => this.allBatches());
+            });
+          }
+        });
+      } finally {
+        this.endBatch();
+        this.dl = undefined;
+      }
+    });
+  }
+
+  /**
+   * Runs the validation set through the model (with callbacks) and returns the loss and
+   * metrics.
+   * @returns `[validLoss, ...metrics]`.
+   * @example
+   * ```ts
+   * const [loss, acc] = await learn.validate();
+   * ```
+   */
+  async validate(): Promise<number[]> {
+    await ready();
+    this.dl = this.dls.valid;
+    try {
+      await this.withEvents('validate', () => this.allBatches());
+    } finally {
+      this.endBatch();
+      this.dl = undefined;
+    }
+    return this.recorder.validValues(this);
+  }
+
+  /**
+   * One-cycle training: LR cosine warm-up from `lrMax/div` to `lrMax` over `pctStart`, then
+   * cosine down to `lrMax/divFinal`; momentum the other way (fastai's `fit_one_cycle`).
+   * @param nEpoch - Epochs.
+   * @param lrMax - Peak learning rate(s). Defaults to the learner's `lr`.
+   * @param options - `div`, `divFinal`, `pctStart`, `wd`, `moms`, `cbs`.
+   * @returns When training ends.
+   * @example
+   * ```ts
+   * await learn.fitOneCycle(3, 3e-3);
+   * await learn.fitOneCycle(10, tsf.lrRange(1e-5, 1e-3));
+   * ```
+   */
+  fitOneCycle(nEpoch: number, lrMax?: HyperValue, options: FitOneCycleOptions = {}): Promise<void> {
+    return fitOneCycle(this, nEpoch, lrMax, options);
+  }
+
+  /**
+   * Flat then cosine annealing (fastai's `fit_flat_cos`).
+   * @param nEpoch - Epochs.
+   * @param lr - Learning rate(s). Defaults to the learner's `lr`.
+   * @param options - `divFinal`, `pctStart`, `wd`, `cbs`.
+   * @returns When training ends.
+   * @example
+   * ```ts
+   * await learn.fitFlatCos(5, 1e-3);
+   * ```
+   */
+  fitFlatCos(nEpoch: number, lr?: HyperValue, options: FitFlatCosOptions = {}): Promise<void> {
+    return fitFlatCos(this, nEpoch, lr, options);
+  }
+
+  /**
+   * SGD with warm restarts (fastai's `fit_sgdr`).
+   * @param nCycles - Number of cycles.
+   * @param cycleLen - Epochs of the first cycle.
+   * @param lrMax - Peak learning rate(s).
+   * @param options - `cycleMult`, `wd`, `cbs`.
+   * @returns When training ends.
+   * @example
+   * ```ts
+   * await learn.fitSgdr(3, 1, 1e-3); // 1 + 2 + 4 epochs
+   * ```
+   */
+  fitSgdr(
+    nCycles: number,
+    cycleLen: number,
+    lrMax?: HyperValue,
+    options: FitSgdrOptions = {},
+  ): Promise<void> {
+    return fitSgdr(this, nCycles, cycleLen, lrMax, options);
+  }
+
+  /**
+   * Transfer learning: one-cycle with the body frozen, then unfrozen with discriminative
+   * rates (fastai's `fine_tune`).
+   * @param epochs - Unfrozen epochs.
+   * @param baseLr - Base learning rate. Defaults to 2e-3.
+   * @param options - `freezeEpochs`, `lrMult`, `pctStart`, `div`, `wd`, `cbs`.
+   * @returns When training ends.
+   * @example
+   * ```ts
+   * await learn.fineTune(4);
+   * ```
+   */
+  fineTune(epochs: number, baseLr?: number, options: FineTuneOptions = {}): Promise<void> {
+    return fineTune(this, epochs, baseLr, options);
+  }
+
+  /**
+   * The LR range test: trains with an exponentially growing learning rate, then restores
+   * weights and optimizer state exactly, and suggests learning rates.
+   * @param options - `startLr`, `endLr`, `numIt`, `stopDiv`, `suggestFuncs`, `file` (plot).
+   * @returns The suggestions, by name (`valley` by default).
+   * @example
+   * ```ts
+   * const { valley, steep } = await learn.lrFind({ suggestFuncs: ['valley', 'steep'] });
+   * ```
+   */
+  lrFind(options: LRFinderOptions = {}): Promise<SuggestedLRs> {
+    return lrFind(this, options);
+  }
+
+  // ----- predictions -----
+
+  /**
+   * Predictions for a whole dataset, in order (eval mode, no callbacks).
+   * @param options - `dsIdx` (0 train, 1 valid), `withLoss`, `withDecoded`, `withInput`, `act`.
+   * @returns Tensors the caller disposes (`tf.dispose(Object.values(result))`).
+   * @example
+   * ```ts
+   * const { preds, targs } = await learn.getPreds();
+   * ```
+   */
+  getPreds(options: GetPredsOptions = {}): Promise<GetPredsResult> {
+    return getPreds(this, options);
+  }
+
+  /**
+   * Prediction for one item: a tensor without batch axis (or with a batch of one), or a raw
+   * item the data pipeline can encode (e.g. an image path).
+   * @param item - The item.
+   * @returns Decoded label and index (classification), probabilities, decoded values.
+   * @example
+   * ```ts
+   * const { label, probs } = await learn.predict('my_cat.jpg');
+   * ```
+   */
+  predict(item: unknown): Promise<PredictResult> {
+    return predict(this, item);
+  }
+
+  /**
+   * Test-time augmentation: mean of `n` augmented passes over the validation set, blended
+   * with the plain predictions (`lerp(aug, plain, beta)`).
+   * @param options - `n`, `beta`.
+   * @returns `preds` and `targs`; the caller disposes them.
+   * @example
+   * ```ts
+   * const { preds, targs } = await learn.tta({ n: 4 });
+   * ```
+   */
+  tta(options: TtaOptions = {}): Promise<{ preds: tf.Tensor; targs: tf.Tensor }> {
+    return tta(this, options);
+  }
+
+  // ----- persistence -----
+
+  /**
+   * Saves weights (and optimizer state) to `path/modelDir/name/`.
+   * @param name - Name of the checkpoint.
+   * @param options - `withOpt`.
+   * @returns The folder written.
+   * @example
+   * ```ts
+   * await learn.save('stage-1');
+   * ```
+   */
+  save(name: string, options: SaveOptions = {}): Promise<string> {
+    return saveWeights(this, name, options);
+  }
+
+  /**
+   * Loads weights (and optimizer state) saved by {@link Learner.save}.
+   * @param name - Name of the checkpoint.
+   * @param options - `withOpt`.
+   * @returns This learner.
+   * @throws {@link DataError} if the files are missing or do not match the model.
+   * @example
+   * ```ts
+   * await learn.load('stage-1');
+   * ```
+   */
+  async load(name: string, options: LoadOptions = {}): Promise<this> {
+    await loadWeights(this, name, options);
+    return this;
+  }
+
+  /**
+   * Exports the model (topology + weights), the loss and the data pipeline description to
+   * a folder that `loadLearner` reads without user code.
+   * @param file - Folder, relative to `path`. Defaults to `export`.
+   * @param options - Options.
+   * @returns The folder written.
+   * @example
+   * ```ts
+   * await learn.export('pets');
+   * const inf = await tsf.loadLearner('pets');
+   * ```
+   */
+  export(file = 'export', options: ExportOptions = {}): Promise<string> {
+    return exportLearner(this, file, options);
+  }
+
+  // ----- the loop -----
+
+  /**
+   * The context passed to hooks.
+   * @param event - The event.
+   * @returns A fresh context.
+   */
+  context(event: EventName): EventContext {
+    return {
+      learn: this,
+      event,
+      epoch: this.epoch,
+      nEpoch: this.nEpoch,
+      iter: this.iter,
+      nIter: this.nIter,
+      trainIter: this.trainIter,
+      pctTrain: this.pctTrain,
+      training: this.training,
+      loss: this.loss,
+    };
+  }
+
+  private run(event: EventName): Promise<void> {
+    return runEvent(this.cbs.list, event, this.context(event));
+  }
+
+  private runSync(event: EventName): void {
+    runEventSync(this.cbs.list, event, this.context(event));
+  }
+
+  private async withEvents(
+    stage: Stage,
+    fn: () => Promise<void> | void,
+    beforeAfter?: () => Promise<void>,
+  ): Promise<void> {
+    const [before, afterCancel, after] = STAGE_EVENTS[stage];
+    try {
+      await this.run(before);
+      await fn();
+    } catch (err) {
+      if (!(err instanceof CancelException && err.stage === stage)) throw err;
+      await this.run(afterCancel);
+    }
+    if (beforeAfter) await beforeAfter();
+    await this.run(after);
+  }
+
+  private async allBatches(): Promise<void> {
+    const dl = this.need(this.dl, 'dl');
+    this.nIter = dl.numBatches;
+    let i = 0;
+    for await (const batch of dl) {
+      this.iter = i++;
+      await this.oneBatch(batch);
+    }
+  }
+
+  private async oneBatch(batch: Batch): Promise<void> {
+    this.loss = Number.NaN;
+    this.xbT = this.own(batch.xs);
+    this.ybT = this.own(batch.ys);
+    try {
+      await this.withEvents(
+        'batch',
+        () => this.doOneBatch(),
+        async () => {
+          if (this.lossT !== undefined) this.loss = (await this.lossT.data())[0] as number;
+        },
+      );
+      if (this.training && this.lossT !== undefined && !Number.isFinite(this.loss)) {
+        const lrs = this.opt.getHyper('lr').map((v) => v.toPrecision(3));
+        throw new TsfastError(
+          'NAN_LOSS',
+          `Training loss is ${this.loss} at epoch ${this.epoch}, batch ${this.iter} (lr ${lrs.join(', ')}); ` +
+            'training stopped. Lower the learning rate (see learn.lrFind()), check the inputs and ' +
+            'targets for NaN, or add GradientClip. The weights may hold NaN now: reload a checkpoint.',
+        );
+      }
+    } finally {
+      this.endBatch();
+    }
+  }
+
+  private async doOneBatch(): Promise<void> {
+    if (!this.training) {
+      tf.tidy(() => {
+        this.predT = this.own(tf.keep(this.applyModel(this.xb, false)));
+        this.runSync('afterPred');
+        this.lossT = this.own(tf.keep(this.lossFunc.compute(this.pred, this.yb) as tf.Scalar));
+        this.runSync('afterLoss');
+      });
+      return;
+    }
+    try {
+      this.backward();
+    } catch (err) {
+      if (!(err instanceof CancelException && err.stage === 'backward')) throw err;
+      await this.run('afterCancelBackward');
+    }
+    await this.run('afterBackward');
+    if (this.gradMap === undefined) return;
+    await this.withEvents('step', () => {
+      this.opt.step(this.need(this.gradMap, 'grads'));
+    });
+    this.zeroGrad();
+  }
+
+  // Forward, afterPred, loss, afterLoss and beforeBackward run inside the gradient tape
+  // (synchronous hooks); the gradients come out of tf.variableGrads.
+  private backward(): void {
+    if (this.trainVars.length === 0) {
+      throw new ValueError(
+        'Nothing to train: every parameter group is frozen. Call learn.unfreeze() or freezeTo(n) with n < nGroups.',
+      );
+    }
+    const { value, grads } = tf.variableGrads(() => {
+      this.predT = this.own(tf.keep(this.applyModel(this.xb, true)));
+      this.runSync('afterPred');
+      this.lossT = this.own(tf.keep(this.lossFunc.compute(this.pred, this.yb) as tf.Scalar));
+      this.runSync('afterLoss');
+      this.runSync('beforeBackward');
+      return this.lossT;
+    }, this.trainVars);
+    this.own(value); // the tape returns the loss tensor itself (or a copy): the batch owns it
+    const map = new Map<tf.Variable, tf.Tensor>();
+    for (const [name, g] of Object.entries(grads)) {
+      const v = this.trainVarsByName.get(name);
+      if (v !== undefined && g != null) map.set(v, this.own(g));
+      else if (g != null) g.dispose();
+    }
+    this.gradMap = map;
+  }
+
+  private applyModel(x: tf.Tensor, training: boolean): tf.Tensor {
+    const out = this.model.apply(x, { training });
+    if (Array.isArray(out)) {
+      throw new ValueError(
+        `The model has ${out.length} outputs; the Learner trains single-output models.`,
+      );
+    }
+    return out as tf.Tensor;
+  }
+
+  private zeroGrad(): void {
+    if (this.gradMap === undefined) return;
+    for (const g of this.gradMap.values()) {
+      g.dispose();
+      this.batchOwned.delete(g);
+    }
+    this.gradMap = undefined;
+  }
+
+  private own<T extends tf.Tensor>(t: T): T {
+    this.batchOwned.add(t);
+    return t;
+  }
+
+  private endBatch(): void {
+    for (const t of this.batchOwned) if (!t.isDisposed) t.dispose();
+    this.batchOwned.clear();
+    this.xbT = undefined;
+    this.ybT = undefined;
+    this.predT = undefined;
+    this.lossT = undefined;
+    this.gradMap = undefined;
+  }
+
+  private need<T>(value: T | undefined, what: string): T {
+    if (value === undefined) {
+      throw new ValueError(`learn.${what} is only available during a batch (inside a callback).`);
+    }
+    return value;
+  }
+}
+
+function defaultLoss(dls: DataLoadersLike): Loss {
+  return lossFromConfig(dls.vocab !== undefined ? 'CrossEntropyLossFlat' : 'MSELossFlat', {});
+}

@@ -1,0 +1,295 @@
+/**
+ * The optimizer base: parameter groups with public per-group hyper-parameters that schedulers
+ * change every batch, per-parameter state, and state save/restore.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { invalidValue, ValueError } from '../core/errors.js';
+import { expandHyper, type HyperValue } from './lr-range.js';
+
+/** Hyper-parameters of one group, by name (`lr`, `mom`, `wd`, ...). */
+export type Hypers = Record<string, number>;
+
+/** A set of parameters sharing hyper-parameters (e.g. a pretrained body, or the head). */
+export interface ParamGroup {
+  /** The variables of the group. */
+  readonly params: readonly tf.Variable[];
+  /** The group's hyper-parameters: public and writable, as schedulers set them. */
+  readonly hypers: Hypers;
+}
+
+/** Per-parameter optimizer state: a step count and named buffers (moving averages). */
+export interface ParamState {
+  /** Steps this parameter has taken. */
+  step: number;
+  /** Buffers, e.g. `gradAvg`, `sqrAvg`; the optimizer owns and disposes them. */
+  readonly buffers: Record<string, tf.Variable>;
+}
+
+/** Per-parameter flags the learner sets (fastai's `do_wd`, `force_train`). */
+export interface ParamFlags {
+  /** Apply weight decay to this parameter (false for BatchNorm and bias unless `wdBnBias`). */
+  doWd: boolean;
+  /** Train this parameter even in a frozen group (BatchNorm when `trainBn`). */
+  forceTrain: boolean;
+}
+
+/** A snapshot of an optimizer: hypers, step counts and buffer values (cloned tensors). */
+export interface OptimizerState {
+  /** Hyper-parameters per group. */
+  readonly hypers: Hypers[];
+  /** Step count per parameter, in flattened group order. */
+  readonly steps: number[];
+  /** Buffers named `<param index>/<buffer>`; the holder of the snapshot disposes them. */
+  readonly tensors: tf.NamedTensorMap;
+}
+
+/** Builds an optimizer over parameter groups: what `Learner`'s `optFunc` option takes. */
+export type OptimizerFactory = (
+  groups: readonly (readonly tf.Variable[])[],
+  lr: number,
+) => Optimizer;
+
+/**
+ * Base class: subclasses declare their hyper-parameters and buffers and implement
+ * {@link Optimizer.update} for one parameter; the base handles groups, flags, state and
+ * serialisation.
+ *
+ * @example
+ * ```ts
+ * class PlainSGD extends tsf.Optimizer {
+ *   constructor(groups: tf.Variable[][], lr: number) { super(groups, { lr, wd: 0, mom: 0 }, []); }
+ *   update(p: tf.Variable, g: tf.Tensor, h: tsf.Hypers): tf.Tensor { return p.sub(g.mul(h.lr!)); }
+ * }
+ * ```
+ */
+export abstract class Optimizer {
+  /** Parameter groups, each with its own public hyper-parameters. */
+  readonly paramGroups: ParamGroup[];
+  /** Per-parameter state. */
+  readonly state = new Map<tf.Variable, ParamState>();
+  /** Per-parameter flags (weight decay, force-train). */
+  readonly flags = new Map<tf.Variable, ParamFlags>();
+  /** Names of the buffers each parameter keeps. */
+  readonly bufferNames: readonly string[];
+
+  /**
+   * @param groups - Variables per group.
+   * @param defaults - Hyper-parameters every group starts with.
+   * @param bufferNames - Buffers to allocate (zeros) per parameter.
+   */
+  constructor(
+    groups: readonly (readonly tf.Variable[])[],
+    defaults: Hypers,
+    bufferNames: readonly string[],
+  ) {
+    if (groups.length === 0) throw invalidValue('groups', 'at least one parameter group', groups);
+    for (const [name, v] of Object.entries(defaults)) {
+      if (!Number.isFinite(v)) throw invalidValue(name, 'a finite number', v);
+    }
+    this.bufferNames = bufferNames;
+    this.paramGroups = groups.map((params) => ({ params: [...params], hypers: { ...defaults } }));
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        this.flags.set(p, { doWd: true, forceTrain: false });
+        this.state.set(p, { step: 0, buffers: this.makeBuffers(p) });
+      }
+    }
+  }
+
+  /** Names of the hyper-parameters this optimizer understands. */
+  get hyperNames(): string[] {
+    return Object.keys(this.paramGroups[0]?.hypers ?? {});
+  }
+
+  /**
+   * Sets a hyper-parameter on every group: one value, one per group, or an `lrRange`.
+   * @param name - e.g. `lr`, `mom`, `wd`.
+   * @param value - The value(s).
+   * @throws {@link ValueError} for an unknown name or a wrong number of values.
+   * @example
+   * ```ts
+   * learn.opt.setHyper('lr', tsf.lrRange(1e-5, 1e-3));
+   * ```
+   */
+  setHyper(name: string, value: HyperValue): void {
+    if (!this.hyperNames.includes(name)) {
+      throw new ValueError(
+        `${this.constructor.name} has no hyper-parameter \`${name}\`. Valid: ${this.hyperNames.join(', ')}`,
+      );
+    }
+    const values = expandHyper(value, this.paramGroups.length);
+    this.paramGroups.forEach((g, i) => {
+      g.hypers[name] = values[i] as number;
+    });
+  }
+
+  /**
+   * The value of a hyper-parameter in each group.
+   * @param name - e.g. `lr`.
+   * @returns One value per group.
+   * @example
+   * ```ts
+   * learn.opt.getHyper('lr'); // [0.001]
+   * ```
+   */
+  getHyper(name: string): number[] {
+    return this.paramGroups.map((g) => g.hypers[name] as number);
+  }
+
+  /** Every parameter, in group order. */
+  get allParams(): tf.Variable[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /**
+   * Applies one update to every parameter that has a gradient in `grads` (others keep their
+   * values and state).
+   * @param grads - Gradient per variable; the caller keeps ownership.
+   * @example
+   * ```ts
+   * opt.step(new Map([[w, gradW]]));
+   * ```
+   */
+  step(grads: ReadonlyMap<tf.Variable, tf.Tensor>): void {
+    tf.tidy(() => {
+      for (const group of this.paramGroups) {
+        for (const p of group.params) {
+          const g = grads.get(p);
+          if (g === undefined) continue;
+          const state = this.state.get(p) as ParamState;
+          const flags = this.flags.get(p) as ParamFlags;
+          state.step += 1;
+          const next = this.update(p, g, group.hypers, state, flags.doWd);
+          p.assign(next);
+        }
+      }
+    });
+  }
+
+  /**
+   * One parameter's new value (runs inside `tf.tidy`; assign buffers in place).
+   * @param p - Current value.
+   * @param g - Gradient.
+   * @param hypers - The group's hyper-parameters.
+   * @param state - The parameter's state (`step` already incremented).
+   * @param doWd - Whether weight decay applies to this parameter.
+   * @returns The new value.
+   */
+  abstract update(
+    p: tf.Variable,
+    g: tf.Tensor,
+    hypers: Hypers,
+    state: ParamState,
+    doWd: boolean,
+  ): tf.Tensor;
+
+  /**
+   * Resets every buffer to zero and every step count to 0.
+   * @example
+   * ```ts
+   * learn.opt.clearState();
+   * ```
+   */
+  clearState(): void {
+    for (const [p, state] of this.state) {
+      state.step = 0;
+      for (const buf of Object.values(state.buffers)) {
+        tf.tidy(() => buf.assign(tf.zerosLike(p)));
+      }
+    }
+  }
+
+  /**
+   * A snapshot of hypers, steps and buffers (cloned): the caller disposes `tensors`.
+   * @returns The snapshot.
+   * @example
+   * ```ts
+   * const saved = opt.getState(); opt.setState(saved); tf.dispose(saved.tensors);
+   * ```
+   */
+  getState(): OptimizerState {
+    const tensors: tf.NamedTensorMap = {};
+    const steps: number[] = [];
+    this.allParams.forEach((p, i) => {
+      const state = this.state.get(p) as ParamState;
+      steps.push(state.step);
+      for (const [name, buf] of Object.entries(state.buffers)) {
+        tensors[`${i}/${name}`] = tf.clone(buf);
+      }
+    });
+    return { hypers: this.paramGroups.map((g) => ({ ...g.hypers })), steps, tensors };
+  }
+
+  /**
+   * Restores a snapshot from {@link Optimizer.getState} (values are copied; the caller keeps
+   * ownership of `state.tensors`).
+   * @param state - The snapshot.
+   * @throws {@link ValueError} if it does not match this optimizer's parameters.
+   * @example
+   * ```ts
+   * opt.setState(saved);
+   * ```
+   */
+  setState(state: OptimizerState): void {
+    const params = this.allParams;
+    if (state.steps.length !== params.length || state.hypers.length !== this.paramGroups.length) {
+      throw new ValueError(
+        `Optimizer state has ${state.steps.length} parameters in ${state.hypers.length} groups; ` +
+          `this optimizer has ${params.length} in ${this.paramGroups.length}. Save and load with the same model and splitter.`,
+      );
+    }
+    params.forEach((p, i) => {
+      const own = this.state.get(p) as ParamState;
+      own.step = state.steps[i] as number;
+      for (const [name, buf] of Object.entries(own.buffers)) {
+        const saved = state.tensors[`${i}/${name}`];
+        if (saved === undefined || !tf.util.arraysEqual(saved.shape, buf.shape)) {
+          throw new ValueError(
+            `Optimizer state buffer "${i}/${name}" is missing or has shape ${JSON.stringify(saved?.shape)}; expected ${JSON.stringify(buf.shape)}.`,
+          );
+        }
+        buf.assign(saved);
+      }
+    });
+    state.hypers.forEach((h, i) => {
+      Object.assign((this.paramGroups[i] as ParamGroup).hypers, h);
+    });
+  }
+
+  /**
+   * Frees every buffer. The optimizer cannot step afterwards.
+   * @example
+   * ```ts
+   * learn.opt.dispose();
+   * ```
+   */
+  dispose(): void {
+    for (const state of this.state.values()) {
+      for (const buf of Object.values(state.buffers)) buf.dispose();
+    }
+    this.state.clear();
+  }
+
+  private makeBuffers(p: tf.Variable): Record<string, tf.Variable> {
+    const buffers: Record<string, tf.Variable> = {};
+    for (const name of this.bufferNames) {
+      buffers[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+    }
+    return buffers;
+  }
+}
+
+/**
+ * fastai's `debias`: `damp * (1 - mom^step) / (1 - mom)`.
+ * @param mom - Momentum.
+ * @param damp - Dampening.
+ * @param step - Step count.
+ * @returns The debiasing factor.
+ * @example
+ * ```ts
+ * tsf.debias(0.9, 0.1, 1); // 0.1
+ * ```
+ */
+export function debias(mom: number, damp: number, step: number): number {
+  return (damp * (1 - mom ** step)) / (1 - mom);
+}
