@@ -23,8 +23,8 @@ export {
 } from './archs.js';
 export { createHead, type Head, type HeadOptions } from './head.js';
 export {
-  type LoadWeightsOptions,
-  loadWeights,
+  type LoadPretrainedWeightsOptions,
+  loadPretrainedWeights,
   type WeightsFormat,
   weightsFormatOf,
 } from './load-weights.js';

@@ -18,8 +18,8 @@ import {
 /** A weights file format. */
 export type WeightsFormat = 'safetensors' | 'tfjs';
 
-/** Options of {@link loadWeights}. */
-export interface LoadWeightsOptions {
+/** Options of {@link loadPretrainedWeights}. */
+export interface LoadPretrainedWeightsOptions {
   /**
    * File format.
    * @defaultValue `safetensors` for a `.safetensors` path or URL, `tfjs` otherwise (a folder
@@ -46,7 +46,7 @@ export interface LoadWeightsOptions {
 const OPTION_KEYS = ['format', 'naming', 'allowUnexpected', 'download'] as const;
 
 /**
- * The format {@link loadWeights} assumes for a source.
+ * The format {@link loadPretrainedWeights} assumes for a source.
  * @param source - Path or URL.
  * @returns `safetensors` for `.safetensors` names, else `tfjs`.
  * @example
@@ -74,15 +74,15 @@ export function weightsFormatOf(source: string): WeightsFormat {
  * @example
  * ```ts
  * const model = tsf.resnet50.body({ initialize: false });
- * await tsf.loadWeights(model, 'resnet50.safetensors');
+ * await tsf.loadPretrainedWeights(model, 'resnet50.safetensors');
  * ```
  */
-export async function loadWeights(
+export async function loadPretrainedWeights(
   model: tf.LayersModel,
   source: string,
-  options: LoadWeightsOptions = {},
+  options: LoadPretrainedWeightsOptions = {},
 ): Promise<WeightLoadReport> {
-  checkOptionKeys('loadWeights', options, OPTION_KEYS);
+  checkOptionKeys('loadPretrainedWeights', options, OPTION_KEYS);
   if (typeof source !== 'string' || source === '') {
     throw invalidValue('source', 'a path or URL of a weights file', source);
   }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../../src/backend/ready.js';
 import { DataError } from '../../../src/core/errors.js';
 import { DownloadError } from '../../../src/external/download.js';
-import { loadWeights, weightsFormatOf } from '../../../src/vision/models/load-weights.js';
+import { loadPretrainedWeights, weightsFormatOf } from '../../../src/vision/models/load-weights.js';
 import { encodeSafetensors } from './safetensors-encode.js';
 
 /** A small conv net named like a PyTorch module (for safetensors) and saved as tfjs. */
@@ -59,7 +59,7 @@ function torchStateDict(model: tf.LayersModel): Buffer {
   );
 }
 
-describe('loadWeights from local files and URLs (local HTTP server)', () => {
+describe('loadPretrainedWeights from local files and URLs (local HTTP server)', () => {
   let dir: string;
   let server: Server;
   let base: string;
@@ -141,10 +141,10 @@ describe('loadWeights from local files and URLs (local HTTP server)', () => {
 
   it('loads a local safetensors file and a local tfjs folder into equal models', async () => {
     const a = tinyNet(99);
-    await loadWeights(a, join(dir, 'tiny.safetensors'));
+    await loadPretrainedWeights(a, join(dir, 'tiny.safetensors'));
     assert.ok(predictDiff(a) < 1e-6);
     const b = tinyNet(98);
-    await loadWeights(b, join(dir, 'tiny_tfjs'));
+    await loadPretrainedWeights(b, join(dir, 'tiny_tfjs'));
     assert.ok(predictDiff(b) < 1e-6);
     a.dispose();
     b.dispose();
@@ -153,10 +153,10 @@ describe('loadWeights from local files and URLs (local HTTP server)', () => {
   it('downloads safetensors and tfjs folders into the cache once, then works offline', async () => {
     const cacheDir = join(dir, 'cache');
     const a = tinyNet(97);
-    await loadWeights(a, `${base}/tiny.safetensors`, { download: { cacheDir } });
+    await loadPretrainedWeights(a, `${base}/tiny.safetensors`, { download: { cacheDir } });
     assert.ok(predictDiff(a) < 1e-6);
     const b = tinyNet(96);
-    await loadWeights(b, `${base}/tiny_tfjs/model.json`, { download: { cacheDir } });
+    await loadPretrainedWeights(b, `${base}/tiny_tfjs/model.json`, { download: { cacheDir } });
     assert.ok(predictDiff(b) < 1e-6);
     assert.deepEqual(requests.sort(), [
       '/files/tiny.safetensors',
@@ -165,7 +165,7 @@ describe('loadWeights from local files and URLs (local HTTP server)', () => {
     ]);
     // Cached: no new request.
     const c = tinyNet(95);
-    await loadWeights(c, `${base}/tiny_tfjs/model.json`, { download: { cacheDir } });
+    await loadPretrainedWeights(c, `${base}/tiny_tfjs/model.json`, { download: { cacheDir } });
     assert.equal(requests.length, 3);
     assert.ok(predictDiff(c) < 1e-6);
     [a, b, c].forEach((m) => {
@@ -177,12 +177,12 @@ describe('loadWeights from local files and URLs (local HTTP server)', () => {
     const cacheDir = join(dir, 'cache2');
     const m = tinyNet(94);
     await assert.rejects(
-      loadWeights(m, `${base}/absent.safetensors`, { download: { cacheDir } }),
+      loadPretrainedWeights(m, `${base}/absent.safetensors`, { download: { cacheDir } }),
       (err: Error) =>
         err instanceof DownloadError && err.message.includes('/files/absent.safetensors'),
     );
     rmSync(join(dir, 'tiny_tfjs', 'group1-shard1of1.bin'));
-    await assert.rejects(loadWeights(m, join(dir, 'tiny_tfjs')), (err: Error) => {
+    await assert.rejects(loadPretrainedWeights(m, join(dir, 'tiny_tfjs')), (err: Error) => {
       assert.ok(err instanceof DataError);
       assert.match(err.message, /weight file "group1-shard1of1\.bin" is missing/);
       assert.match(err.message, /conv1\/kernel/);
