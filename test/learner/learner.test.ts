@@ -214,9 +214,9 @@ describe('Learner', () => {
     const before = weightValues(model).filter((_, i) => i < W.mean);
     await expectNoLeaks(() => learn.fit(1, 1e-2, { cbs: [skip] }));
     const after = weightValues(model).filter((_, i) => i < W.mean);
-    after.forEach((w, i) =>
-      assert.ok(!changed(before[i] as Float32Array, w), `weight ${i} changed`),
-    );
+    after.forEach((w, i) => {
+      assert.ok(!changed(before[i] as Float32Array, w), `weight ${i} changed`);
+    });
     assert.deepEqual(cancelled, [0, 1, 2, 3, 4, 5]);
     assert.equal(learn.recorder.rawLosses.length, 6);
     disposeAll(learn, dls);

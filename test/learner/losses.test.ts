@@ -42,11 +42,11 @@ describe('losses', () => {
 
   it('logSoftmax equals x - logSumExp(x) in float64', () => {
     const out = tf.tidy(() => logSoftmax(tf.tensor2d(LOGITS)).arraySync() as number[][]);
-    out.forEach((row, i) =>
-      row.forEach((v, j) =>
-        assert.ok(Math.abs(v - (logp(LOGITS[i] as number[])[j] as number)) < 1e-5),
-      ),
-    );
+    out.forEach((row, i) => {
+      row.forEach((v, j) => {
+        assert.ok(Math.abs(v - (logp(LOGITS[i] as number[])[j] as number)) < 1e-5);
+      });
+    });
   });
 
   it('CrossEntropyLossFlat is the mean NLL of log-softmax; softmax activation, argmax decodes', () => {

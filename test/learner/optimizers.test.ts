@@ -9,7 +9,7 @@ import { RandomGenerator } from '../../src/core/random.js';
 import { Adam } from '../../src/learner/adam.js';
 import { Lamb } from '../../src/learner/lamb.js';
 import { lrRange } from '../../src/learner/lr-range.js';
-import type { Optimizer } from '../../src/learner/optimizer.js';
+import type { Optimizer, ParamState } from '../../src/learner/optimizer.js';
 import { RMSProp } from '../../src/learner/rmsprop.js';
 import { SGD } from '../../src/learner/sgd.js';
 import { expectNoLeaks } from '../../src/testing/leak-check.js';
@@ -49,17 +49,17 @@ function runOurs(make: (groups: tf.Variable[][]) => Optimizer, seed: number): nu
 }
 
 function assertClose(actual: number[][][], expected: number[][][], tol: number, what: string) {
-  actual.forEach((step, s) =>
-    step.forEach((p, i) =>
+  actual.forEach((step, s) => {
+    step.forEach((p, i) => {
       p.forEach((v, j) => {
         const e = expected[s]?.[i]?.[j] as number;
         assert.ok(
           Math.abs(v - e) <= tol * Math.max(1, Math.abs(e)),
           `${what}: step ${s} param ${i}[${j}] = ${v}, expected ${e}`,
         );
-      }),
-    ),
-  );
+      });
+    });
+  });
 }
 
 /** fastai's Adam written out in float64, step by step. */
@@ -215,7 +215,9 @@ describe('optimizers', () => {
     const opt = new Adam(vs.map((v) => [v]));
     opt.setHyper('lr', lrRange(1e-5, 1e-3));
     const lrs = opt.getHyper('lr');
-    [1e-5, 1e-4, 1e-3].forEach((e, i) => assert.ok(Math.abs((lrs[i] as number) / e - 1) < 1e-12));
+    [1e-5, 1e-4, 1e-3].forEach((e, i) => {
+      assert.ok(Math.abs((lrs[i] as number) / e - 1) < 1e-12);
+    });
     opt.setHyper('lr', lrRange(1e-3));
     assert.deepEqual(opt.getHyper('lr'), [1e-4, 1e-4, 1e-3]);
     opt.setHyper('mom', [0.8, 0.85, 0.9]);
@@ -245,14 +247,16 @@ describe('optimizers', () => {
     const g = tf.tensor1d([0.1, -0.2, 0.3]);
     opt.step(new Map([[v, g]]));
     const saved = opt.getState();
-    const bufBefore = Array.from((opt.state.get(v)?.buffers.sqrAvg as tf.Variable).dataSync());
+    const bufBefore = Array.from(
+      ((opt.state.get(v) as ParamState).buffers.sqrAvg as tf.Variable).dataSync(),
+    );
     await expectNoLeaks(() => {
       opt.step(new Map([[v, g]]));
       opt.setHyper('lr', 5);
       opt.setState(saved);
     });
     assert.deepEqual(
-      Array.from((opt.state.get(v)?.buffers.sqrAvg as tf.Variable).dataSync()),
+      Array.from(((opt.state.get(v) as ParamState).buffers.sqrAvg as tf.Variable).dataSync()),
       bufBefore,
     );
     assert.equal(opt.state.get(v)?.step, 1);
