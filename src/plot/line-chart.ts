@@ -338,15 +338,43 @@ export function lineChartSvg(
     );
   });
 
-  // Legend (top right) when it says something the axes do not.
+  // Legend when it says something the axes do not, in the plot corner that hides the
+  // fewest points (top right first, as matplotlib's "best").
   if (series.length > 1) {
     const rowH = 20;
     const legendW = 40 + Math.max(...series.map((s) => textWidth(s.name, 13)));
-    const lx = left + plotW - legendW - 8;
-    const ly = top + 8;
+    const legendH = series.length * rowH + 8;
+    const corners: [number, number][] = [
+      [left + plotW - legendW - 8, top + 8],
+      [left + 8, top + 8],
+      [left + plotW - legendW - 8, top + plotH - legendH - 8],
+      [left + 8, top + plotH - legendH - 8],
+    ];
+    const hidden = corners.map(([cx, cy]) => {
+      let n = 0;
+      for (const s of series) {
+        // Sample along segments too, so a line crossing the box counts even between points.
+        for (let j = 0; j < s.x.length; j++) {
+          if (!usable(s.x[j]!, s.y[j]!)) continue;
+          const x1 = sx(s.x[j]!);
+          const y1 = sy(s.y[j]!);
+          const next = j + 1 < s.x.length && usable(s.x[j + 1]!, s.y[j + 1]!);
+          const x2 = next ? sx(s.x[j + 1]!) : x1;
+          const y2 = next ? sy(s.y[j + 1]!) : y1;
+          for (let t = 0; t <= 1; t += 0.125) {
+            const x = x1 + (x2 - x1) * t;
+            const y = y1 + (y2 - y1) * t;
+            if (x >= cx - 4 && x <= cx + legendW + 4 && y >= cy - 4 && y <= cy + legendH + 4) n++;
+          }
+        }
+      }
+      return n;
+    });
+    const best = hidden.indexOf(Math.min(...hidden));
+    const [lx, ly] = corners[best]!;
     out.push(
       `<g class="legend"><rect x="${px(lx)}" y="${px(ly)}" width="${px(legendW)}" ` +
-        `height="${px(series.length * rowH + 8)}" fill="#ffffff" fill-opacity="0.85" stroke="#ccc"/>`,
+        `height="${px(legendH)}" fill="#ffffff" fill-opacity="0.85" stroke="#ccc"/>`,
     );
     series.forEach((s, i) => {
       const y = ly + 4 + rowH * i + rowH / 2;

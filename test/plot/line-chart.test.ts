@@ -89,6 +89,28 @@ describe('lineChartSvg', () => {
     assert.deepEqual(yTicks, ['0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '1.0']);
   });
 
+  it('puts the legend in the corner that hides the fewest points', () => {
+    const x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const legendX = (svg: string) => Number(/class="legend"><rect x="([\d.]+)"/.exec(svg)![1]);
+    const legendY = (svg: string) =>
+      Number(/class="legend"><rect x="[\d.]+" y="([\d.]+)"/.exec(svg)![1]);
+    // Rising lines fill the top right: the legend goes top left.
+    const rising = lineChartSvg([
+      { name: 'a', x, y: x },
+      { name: 'b', x, y: x.map((v) => v * 0.9) },
+    ]);
+    assert.ok(
+      legendX(rising) < 200 && legendY(rising) < 100,
+      `${legendX(rising)}, ${legendY(rising)}`,
+    );
+    // Falling lines (a loss curve) leave the top right free.
+    const falling = lineChartSvg([
+      { name: 'a', x, y: x.map((v) => 10 - v) },
+      { name: 'b', x, y: x.map((v) => 9 - v * 0.9) },
+    ]);
+    assert.ok(legendX(falling) > 400 && legendY(falling) < 100);
+  });
+
   it('breaks the line at non-finite values instead of failing', () => {
     const svg = lineChartSvg([
       { name: 'loss', x: [0, 1, 2, 3, 4], y: [1, 0.8, Number.NaN, 0.6, 0.5] },
