@@ -88,7 +88,7 @@ export abstract class TrackerCallback implements Callback {
   afterEpoch({ learn }: EventContext): void {
     const val = learn.recorder.values.at(-1)?.[this.idx] ?? Number.NaN;
     const best = this.best as number;
-    const better = this.mode === 'min' ? val - this.minDelta < best : val + this.minDelta > best;
+    const better = this.mode === 'min' ? val + this.minDelta < best : val - this.minDelta > best;
     this.newBest = Number.isFinite(val) && better;
     if (this.newBest) this.best = val;
   }

@@ -48,7 +48,7 @@ export const SYNC_EVENTS: readonly EventName[] = [
   'beforeBackward',
 ];
 
-/** What every hook receives: the learner and where the loop is. */
+/** What every hook receives: the learner and where the loop is (read live from the learner). */
 export interface EventContext {
   /** The learner running the loop. */
   readonly learn: Learner;

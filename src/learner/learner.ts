@@ -892,22 +892,40 @@ export class Learner {
   // ----- the loop -----
 
   /**
-   * The context passed to hooks.
+   * The context passed to hooks: its fields read the learner's live state (a hook sees what
+   * earlier hooks of the same event changed, e.g. TrainEval's `trainIter`).
    * @param event - The event.
-   * @returns A fresh context.
+   * @returns A context for `event`.
    */
   context(event: EventName): EventContext {
+    const learn = this;
     return {
-      learn: this,
+      learn,
       event,
-      epoch: this.epoch,
-      nEpoch: this.nEpoch,
-      iter: this.iter,
-      nIter: this.nIter,
-      trainIter: this.trainIter,
-      pctTrain: this.pctTrain,
-      training: this.training,
-      loss: this.loss,
+      get epoch() {
+        return learn.epoch;
+      },
+      get nEpoch() {
+        return learn.nEpoch;
+      },
+      get iter() {
+        return learn.iter;
+      },
+      get nIter() {
+        return learn.nIter;
+      },
+      get trainIter() {
+        return learn.trainIter;
+      },
+      get pctTrain() {
+        return learn.pctTrain;
+      },
+      get training() {
+        return learn.training;
+      },
+      get loss() {
+        return learn.loss;
+      },
     };
   }
 
