@@ -35,8 +35,8 @@ export interface LoadOptions {
 export type ExportOptions = Record<string, never>;
 
 /**
- * A tfjs IOHandler reading and writing a folder (`model.json` + `weights.bin`) with
- * node:fs, since `@tensorflow/tfjs` has no `file://` handler without tfjs-node.
+ * A tfjs IOHandler reading and writing a folder (`model.json` + weight shards; every
+ * manifest group and shard is read) with node:fs, since `@tensorflow/tfjs` has no `file://` handler without tfjs-node.
  * @param dir - The folder.
  * @returns The handler.
  * @example
@@ -74,15 +74,22 @@ export function folderHandler(dir: string): tf.io.IOHandler {
       if (!existsSync(file))
         throw new DataError(`No model at "${file}": export the learner first.`);
       const json = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
-      const manifest = json.weightsManifest[0];
-      const buf = await readFile(join(dir, manifest?.paths[0] ?? 'weights.bin'));
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: ArrayBuffer[] = [];
+      for (const group of json.weightsManifest ?? []) {
+        specs.push(...group.weights);
+        for (const shard of group.paths) {
+          const b = await readFile(join(dir, shard));
+          buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+        }
+      }
       return {
         modelTopology: json.modelTopology,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy,
-        weightSpecs: manifest?.weights ?? [],
-        weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
+        weightSpecs: specs,
+        weightData: tf.io.CompositeArrayBuffer.join(buffers),
       };
     },
   };
