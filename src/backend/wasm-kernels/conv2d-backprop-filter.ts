@@ -4,7 +4,8 @@
  * `dW[i, j, ci, co] = sum_{n, oh, ow} x[n, oh*s + i*d - top, ow*s + j*d - left, ci] dy[n, oh, ow, co]`
  * is a convolution of the (padded) input, laid out `[Cin, H, W, N]`, with the output gradient,
  * laid out as a filter `[Ho, Wo, N, Cout]`: the forward stride becomes the dilation and the
- * forward dilation the stride. It costs about what the forward convolution costs.
+ * forward dilation the stride. It costs about what the forward convolution costs. A 1x1
+ * convolution with stride 1 (MobileNet's pointwise layers) is a single matrix product.
  */
 import * as tf from '@tensorflow/tfjs';
 import { convGeometry, padToNhwc, shapeToNhwc, spatialWindow, toNhwc } from './conv-geometry.js';
@@ -41,7 +42,14 @@ export function conv2dBackpropFilterOps(
     false,
   );
   const [kh, kw] = g.filter;
-  const [, outH, outW] = dys.shape;
+  const [n, outH, outW, cout] = dys.shape;
+  const [, inH, inW, cin] = xs.shape;
+  if (kh === 1 && kw === 1 && outH === inH && outW === inW && g.padTop === 0 && g.padLeft === 0) {
+    // Pointwise: dW = x^T dy over all pixels.
+    const xm = tf.reshape(xs, [n * inH * inW, cin]);
+    const dym = tf.reshape(dys, [n * outH * outW, cout]);
+    return tf.reshape(tf.matMul(xm, dym, true, false), [1, 1, cin, cout]);
+  }
   // Rows of the padded input the gradient reads: (kh-1)*d + (Ho-1)*s + 1.
   const size: [number, number] = [
     (kh - 1) * dilations[0] + (outH - 1) * strides[0] + 1,

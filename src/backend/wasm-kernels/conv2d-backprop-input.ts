@@ -46,6 +46,14 @@ export function conv2dBackpropInputOps(
     false,
   );
   const [kh, kw] = g.filter;
+  const [n, outH, outW, cout] = dys.shape;
+  const [, inH, inW, cin] = inputShape as [number, number, number, number];
+  if (kh === 1 && kw === 1 && outH === inH && outW === inW && g.padTop === 0 && g.padLeft === 0) {
+    // Pointwise: dx = dy W^T per pixel.
+    const dym = tf.reshape(dys, [n * outH * outW, cout]);
+    const wm = tf.reshape(filter, [cin, cout]);
+    return fromNhwc(tf.reshape(tf.matMul(dym, wm, false, true), [n, inH, inW, cin]), dataFormat);
+  }
   const reachH = (kh - 1) * dilations[0];
   const reachW = (kw - 1) * dilations[1];
   const spread = insertZeros(dys, strides);

@@ -1,15 +1,26 @@
 /**
- * `DepthwiseConv2dNativeBackpropFilter` for wasm, as one depthwise convolution (XNNPACK).
- * Each channel's filter gradient
+ * `DepthwiseConv2dNativeBackpropFilter` for wasm. Each channel's filter gradient
  * `dW[i, j, c, m] = sum_{n, oh, ow} x[n, oh*s + i*d - top, ow*s + j*d - left, c] dy[n, oh, ow, c*M + m]`
- * is a correlation summed over the batch. Moving the batch next to the channel turns it into a
- * depthwise convolution over `N*C` channels of the padded input `[1, Hp, Wp, C*N]` with the
- * output gradient as filter `[Ho, Wo, C*N, M]` (stride and dilation swapped), followed by a sum
- * over the batch.
+ * is computed one of two ways:
+ *
+ * - Few channels (the large early layers of MobileNet): the dense convolution trick of
+ *   `Conv2DBackpropFilter` (input `[C, Hp, Wp, N]`, output gradient as filter
+ *   `[Ho, Wo, N, C*M]`) gives every input channel against every output channel, `[C, kh, kw,
+ *   C*M]`; the depthwise gradient is its diagonal. `C` times the arithmetic needed, but in
+ *   XNNPACK's fast convolution path, which wins while `C*M` is small.
+ * - Otherwise: one depthwise convolution (XNNPACK) with the batch moved next to the channels:
+ *   the padded input `[1, Hp, Wp, C*N]` convolved with the output gradient as filter
+ *   `[Ho, Wo, C*N, M]` (stride and dilation swapped), then summed over the batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convGeometry, spatialWindow } from './conv-geometry.js';
+import { type ConvGeometry, convGeometry, spatialWindow } from './conv-geometry.js';
 import { pairAttr, tensorKernel } from './tensor-kernel.js';
+
+/**
+ * Largest `C*M` for which the dense-convolution formulation is used (it does `C` times the
+ * arithmetic needed, but in XNNPACK's fast convolution; measured faster up to ~16 channels).
+ */
+export const DEPTHWISE_DENSE_MAX_CHANNELS = 16;
 
 /**
  * Filter gradient of a depthwise 2D convolution from tf ops that run fast on wasm.
@@ -37,9 +48,52 @@ export function depthwiseBackpropFilterOps(
     attrs.dimRoundingMode,
     true,
   );
+  const channels = x.shape[3] * filterShape[3]!;
+  if (channels <= DEPTHWISE_DENSE_MAX_CHANNELS) {
+    return byDenseConvolution(x, dy, g, filterShape[3]!);
+  }
+  return byBatchAsChannels(x, dy, g, filterShape[3]!);
+}
+
+function byDenseConvolution(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  g: ConvGeometry,
+  m: number,
+): tf.Tensor4D {
   const [kh, kw] = g.filter;
+  const { strides, dilations } = g;
+  const [, , , c] = x.shape;
+  const [, outH, outW] = dy.shape;
+  const size: [number, number] = [
+    (kh - 1) * dilations[0] + (outH - 1) * strides[0] + 1,
+    (kw - 1) * dilations[1] + (outW - 1) * strides[1] + 1,
+  ];
+  const xp = spatialWindow(x, [-g.padTop, -g.padLeft], size);
+  const xt = tf.transpose(xp, [3, 1, 2, 0]); // [C, Hp, Wp, N]
+  const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, C*M]
+  const trickDilations: [number, number] = [outH > 1 ? strides[0] : 1, outW > 1 ? strides[1] : 1];
+  const trickStrides: [number, number] = [kh > 1 ? dilations[0] : 1, kw > 1 ? dilations[1] : 1];
+  // Every input channel against every output channel: [C, kh, kw, C*M].
+  const all = tf.conv2d(xt, dyt, trickStrides, 'valid', 'NHWC', trickDilations);
+  const perTap = tf.reshape(tf.transpose(all, [1, 2, 0, 3]), [kh * kw, c * c * m]);
+  // Entry (c, c*M + k) of each tap's [C, C*M] block.
+  const diag = new Int32Array(c * m);
+  for (let ch = 0; ch < c; ch++) {
+    for (let k = 0; k < m; k++) diag[ch * m + k] = ch * c * m + ch * m + k;
+  }
+  return tf.reshape(tf.gather(perTap, tf.tensor1d(diag, 'int32'), 1), [kh, kw, c, m]);
+}
+
+function byBatchAsChannels(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  g: ConvGeometry,
+  m: number,
+): tf.Tensor4D {
+  const [kh, kw] = g.filter;
+  const { strides, dilations } = g;
   const [n, , , c] = x.shape;
-  const m = filterShape[3]!;
   const [, outH, outW] = dy.shape;
   const size: [number, number] = [
     (kh - 1) * dilations[0] + (outH - 1) * strides[0] + 1,

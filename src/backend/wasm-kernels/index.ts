@@ -1,1 +1,2 @@
+export { FAST_GRADIENTS, registerFastGradients } from './fast-gradients.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './register.js';

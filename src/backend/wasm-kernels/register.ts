@@ -8,6 +8,8 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
+import { registerFastGradients } from './fast-gradients.js';
+import { sharingIdentityConfig } from './identity.js';
 import { explicitTransposeMatMul } from './mat-mul.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
@@ -20,6 +22,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.UnsortedSegmentSum,
   tf.BatchMatMul,
   tf._FusedMatMul,
+  tf.Identity,
 ];
 
 const WRAPPED = Symbol.for('tsfast.wasmKernel');
@@ -67,5 +70,7 @@ export function registerWasmTrainingKernels(): string[] {
     }
     if (!original[WRAPPED]) install(explicitTransposeMatMul(original, transpose));
   }
+  install(sharingIdentityConfig);
+  registerFastGradients();
   return [...WASM_TRAINING_KERNELS];
 }

@@ -213,6 +213,42 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
     assert.ok(cases > 250, `only ${cases} cases ran`);
   });
 
+  it('Depthwise filter gradient with many channels (the batch-as-channels path)', () => {
+    for (const [s, d, m, pad] of [
+      [1, 1, 1, 'same'],
+      [2, 1, 2, 'valid'],
+      [1, 2, 1, PADS[2]!],
+      [3, 1, 1, PADS[3]!],
+    ] as const) {
+      const xShape = [2, 9, 8, 20];
+      const fShape = [3, 3, 20, m];
+      const info = tf.backend_util.computeConv2DInfo(
+        xShape as never,
+        fShape as never,
+        s,
+        d,
+        pad,
+        undefined,
+        true,
+      );
+      const x = spec(xShape);
+      const dy = spec([2, info.outHeight, info.outWidth, 20 * m]);
+      const dilated = dilateFilter(spec(fShape), d);
+      const fAttrs = { strides: s, dilations: d, pad, filterShape: fShape };
+      const refF = runKernelOn(
+        'cpu',
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x, dy },
+        { ...fAttrs, dilations: 1, filterShape: dilated.shape },
+      );
+      assertClose(
+        runKernelOn('wasm', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, fAttrs),
+        undilateFilter(refF, d, 3, 3),
+        `DepthwiseConv2dNativeBackpropFilter C=20 ${label({ s, d, m, pad })}`,
+      );
+    }
+  });
+
   it('the dilated-filter reference agrees with the cpu kernels at dilation 1', () => {
     // Guards the reference used above: folding dilation 1 is the identity.
     const f = spec([3, 2, 3, 2]);

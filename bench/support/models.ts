@@ -1,0 +1,144 @@
+/**
+ * The two models of the training-step benchmark, built with tf.layers (the same architectures
+ * are built in PyTorch by `bench/torch/train_step.py`).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Seeds for the initializers, so cpu and wasm start from the same weights. */
+let seedCounter = 0;
+function init(seed: number): ReturnType<typeof tf.initializers.glorotUniform> {
+  return tf.initializers.glorotUniform({ seed: seed * 1000 + seedCounter++ });
+}
+
+/**
+ * Small CNN: conv3x3(32)-relu-maxpool2-conv3x3(64)-relu-GAP-dense(10).
+ * @param size - Input height and width.
+ * @param seed - Initializer seed.
+ */
+export function smallCnn(size: number, seed = 1): tf.LayersModel {
+  seedCounter = 0;
+  const input = tf.input({ shape: [size, size, 3] });
+  let x = tf.layers
+    .conv2d({
+      filters: 32,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(seed),
+    })
+    .apply(input) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      filters: 64,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(seed),
+    })
+    .apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 10, kernelInitializer: init(seed) })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+/** MobileNet v1 body: [pointwise filters, depthwise stride] per block, before the width multiplier. */
+export const MOBILENET_V1_BLOCKS: readonly (readonly [number, number])[] = [
+  [64, 1],
+  [128, 2],
+  [128, 1],
+  [256, 2],
+  [256, 1],
+  [512, 2],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [1024, 2],
+  [1024, 1],
+];
+
+function bnRelu6(x: tf.SymbolicTensor): tf.SymbolicTensor {
+  const bn = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 }).apply(x);
+  return tf.layers.reLU({ maxValue: 6 }).apply(bn) as tf.SymbolicTensor;
+}
+
+/**
+ * MobileNet v1: conv3x3/2-bn-relu6, 13 depthwise-separable blocks (depthwise3x3-bn-relu6,
+ * pointwise-bn-relu6), global average pooling, dense.
+ * @param size - Input height and width.
+ * @param alpha - Width multiplier.
+ * @param classes - Output classes.
+ * @param seed - Initializer seed.
+ */
+export function mobileNetV1(size: number, alpha = 0.25, classes = 1000, seed = 2): tf.LayersModel {
+  seedCounter = 0;
+  const input = tf.input({ shape: [size, size, 3] });
+  let x = tf.layers
+    .conv2d({
+      filters: Math.round(32 * alpha),
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(seed),
+    })
+    .apply(input) as tf.SymbolicTensor;
+  x = bnRelu6(x);
+  for (const [filters, stride] of MOBILENET_V1_BLOCKS) {
+    x = tf.layers
+      .depthwiseConv2d({
+        kernelSize: 3,
+        strides: stride,
+        padding: 'same',
+        useBias: false,
+        depthwiseInitializer: init(seed),
+      })
+      .apply(x) as tf.SymbolicTensor;
+    x = bnRelu6(x);
+    x = tf.layers
+      .conv2d({
+        filters: Math.round(filters * alpha),
+        kernelSize: 1,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: init(seed),
+      })
+      .apply(x) as tf.SymbolicTensor;
+    x = bnRelu6(x);
+  }
+  x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: classes, kernelInitializer: init(seed) })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+/** Softmax cross-entropy of a batch: the loss every benchmark step minimises. */
+export function batchLoss(model: tf.LayersModel, x: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  const logits = model.apply(x, { training: true }) as tf.Tensor;
+  return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+}
+
+/** One training step: forward, backward, Adam update. Leaves no tensors behind. */
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  labels: tf.Tensor,
+): number {
+  const loss = optimizer.minimize(() => batchLoss(model, x, labels), true) as tf.Scalar;
+  const value = loss.dataSync()[0]!;
+  loss.dispose();
+  return value;
+}
+
+/** Forward pass in inference mode; returns nothing, leaves no tensors. */
+export function forward(model: tf.LayersModel, x: tf.Tensor): void {
+  tf.tidy(() => {
+    (model.predict(x) as tf.Tensor).dataSync();
+  });
+}
