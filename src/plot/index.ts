@@ -1,4 +1,5 @@
 export { type HeatmapOptions, heatmapSvg } from './heatmap.js';
+export { type GridTile, type ImageGridOptions, imageGrid, type RGBPixels } from './image-grid.js';
 export {
   type ChartMarker,
   type LineChartOptions,

@@ -1,0 +1,72 @@
+export {
+  type Batch,
+  type BatchStream,
+  type DataLoadersLike,
+  imagenetStats,
+  inceptionStats,
+  type JsonObject,
+  type JsonValue,
+  type NormalizeStats,
+} from './batch.js';
+export {
+  type AugExecutorChoice,
+  type Block,
+  type BlockLike,
+  CategoryBlock,
+  type CategoryBlockOptions,
+  type EncodeContext,
+  type FittedBlock,
+  MultiCategoryBlock,
+  type MultiCategoryBlockOptions,
+  RegressionBlock,
+  type RegressionBlockOptions,
+  resolveBlock,
+  type ShowOptions,
+} from './blocks.js';
+export { readCsv } from './csv.js';
+export { DataBlock, type DataBlockOptions, type SummaryOptions } from './data-block.js';
+export {
+  collateSamples,
+  DataLoader,
+  type DataLoaderSettings,
+  type SkippedItem,
+} from './data-loader.js';
+export { DataLoaders, type DataLoadersOptions, type ShowBatchOptions } from './data-loaders.js';
+export { type DatasetSplit, Datasets, type Getter } from './datasets.js';
+export {
+  type GetFilesOptions,
+  type GetImageFilesOptions,
+  getFiles,
+  getImageFiles,
+  imageExtensions,
+} from './getters.js';
+export {
+  ColReader,
+  type ColReaderOptions,
+  type PathAttr,
+  parentLabel,
+  pathAttr,
+  RegexLabeller,
+  usingAttr,
+} from './labellers.js';
+export { Normalize } from './normalize.js';
+export {
+  ColSplitter,
+  type DataSplitter,
+  FileSplitter,
+  FuncSplitter,
+  GrandparentSplitter,
+  type GrandparentSplitterOptions,
+  IndexSplitter,
+  RandomSplitter,
+  type RandomSplitterOptions,
+  type Splits,
+  TrainTestSplitter,
+  type TrainTestSplitterOptions,
+} from './splitters.js';
+export {
+  type BatchTransform,
+  type BatchTransformContext,
+  isBatchTransform,
+  type Transform,
+} from './transforms.js';

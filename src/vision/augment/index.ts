@@ -1,0 +1,24 @@
+export {
+  AffineAugment,
+  type AffinePlan,
+  type AffineSettings,
+  type AugTransformsOptions,
+  augTransforms,
+  LightingAugment,
+  type LightingPlan,
+} from './aug-transforms.js';
+export { cpuAugmentBatch, useCpuExecutor } from './cpu-executor.js';
+export { type GridPadMode, gridSample } from './grid-sample.js';
+export { LOGIT_EPS, lighting, logit } from './lighting.js';
+export {
+  applyMat,
+  aspectCorrect,
+  cropMat,
+  flipMat,
+  IDENTITY,
+  type Mat3,
+  matMul3,
+  rotateMat,
+  warpMat,
+  zoomMat,
+} from './matrices.js';

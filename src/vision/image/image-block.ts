@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import { DataError, invalidValue } from '../../core/errors.js';
+import type { JsonObject } from '../../data/batch.js';
+import type { Block, EncodeContext, FittedBlock } from '../../data/blocks.js';
+import { cpuAugmentBatch, useCpuExecutor } from '../augment/cpu-executor.js';
+import { showImages } from '../show-batch.js';
+import type { RGBImage } from './decode.js';
+import { applyItemTransforms, type ItemTransform } from './item-transform.js';
+
+function isItemTransform(t: unknown): t is ItemTransform {
+  return typeof (t as ItemTransform | undefined)?.plan === 'function';
+}
+
+/**
+ * fastai's `ImageBlock`: values are image paths (or encoded bytes), decoded by content with
+ * sharp (EXIF-oriented, 3-channel sRGB), passed through the item transforms in the same
+ * libvips pipeline, and stacked into float32 NHWC batches in [0, 1].
+ *
+ * @returns The block.
+ * @example
+ * ```ts
+ * new tsf.DataBlock({ blocks: [tsf.ImageBlock, tsf.CategoryBlock], getItems: tsf.getImageFiles });
+ * ```
+ */
+export function ImageBlock(): Block {
+  return {
+    name: 'ImageBlock',
+    setup(): FittedBlock {
+      return imageFitted;
+    },
+  };
+}
+
+function itemLabel(item: unknown): string {
+  return typeof item === 'string' ? `"${item}"` : JSON.stringify(item);
+}
+
+const imageFitted: FittedBlock = {
+  name: 'ImageBlock',
+  lazy: true,
+  async encode(value: unknown, item: unknown, ctx: EncodeContext): Promise<RGBImage> {
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      throw new DataError(
+        `ImageBlock: item ${itemLabel(item)} gave ${JSON.stringify(value)}; getX must return a ` +
+          'file path or the encoded bytes.',
+      );
+    }
+    const tfms = ctx.itemTfms.map((t) => {
+      if (!isItemTransform(t)) {
+        throw invalidValue(
+          'itemTfms',
+          'image item transforms such as Resize or RandomResizedCrop',
+          t.name,
+        );
+      }
+      return t;
+    });
+    return applyItemTransforms(value, tfms, { training: ctx.training, rng: ctx.rng });
+  },
+  collate(samples: readonly unknown[], items: readonly unknown[]): tf.Tensor {
+    const images = samples as RGBImage[];
+    checkSameSize(images, items);
+    const { width, height } = images[0]!;
+    const per = width * height * 3;
+    const out = new Float32Array(images.length * per);
+    images.forEach((im, b) => {
+      const off = b * per;
+      for (let i = 0; i < per; i++) out[off + i] = im.data[i]! / 255;
+    });
+    return tf.tensor4d(out, [images.length, height, width, 3]);
+  },
+  collateTransformed(samples, items, tfms, ctx, executor) {
+    if (!useCpuExecutor(executor)) return undefined;
+    checkSameSize(samples as RGBImage[], items);
+    return cpuAugmentBatch(samples as RGBImage[], tfms, ctx);
+  },
+  describe(batch: tf.Tensor): string[] {
+    return Array.from(
+      { length: batch.shape[0] ?? 0 },
+      () => `image ${batch.shape.slice(1).join('x')}`,
+    );
+  },
+  show(xs, titles, options) {
+    return showImages(xs, titles, options);
+  },
+  toConfig(): JsonObject {
+    return { name: 'ImageBlock' };
+  },
+};
+
+function checkSameSize(images: readonly RGBImage[], items: readonly unknown[]): void {
+  const first = images[0];
+  if (!first) return;
+  const k = images.findIndex((im) => im.width !== first.width || im.height !== first.height);
+  if (k >= 0) {
+    throw new DataError(
+      `Cannot collate images of different sizes: ${itemLabel(items[0])} is ` +
+        `${first.width}x${first.height} but ${itemLabel(items[k])} is ` +
+        `${images[k]!.width}x${images[k]!.height}. Add an item transform such as Resize(224).`,
+    );
+  }
+}

@@ -1,0 +1,121 @@
+import type sharp from 'sharp';
+import { checkOptionKeys, invalidValue } from '../../core/errors.js';
+import type { JsonObject } from '../../data/batch.js';
+import type { ItemTransform, ItemTransformContext, PlannedStep } from './item-transform.js';
+
+/** How {@link Resize} makes an image the target shape. */
+export type ResizeMethod = 'crop' | 'pad' | 'squish';
+
+/** How padding pixels are filled. */
+export type PadMode = 'reflection' | 'zeros' | 'border';
+
+/** Options of {@link Resize}. */
+export interface ResizeOptions {
+  /**
+   * `'crop'` takes the largest crop of the target aspect ratio (random position in training,
+   * centre otherwise) and resizes it; `'pad'` fits the whole image and pads; `'squish'`
+   * resizes without keeping the aspect ratio.
+   * @defaultValue `'crop'`
+   */
+  method?: ResizeMethod;
+  /**
+   * Fill used by `method: 'pad'`.
+   * @defaultValue `'reflection'`
+   */
+  padMode?: PadMode;
+}
+
+const RESIZE_KEYS = ['method', 'padMode'] as const;
+
+/** A target size: one number for a square, or `[height, width]`. */
+export type ImageSize = number | readonly [number, number];
+
+/**
+ * Normalises a size argument to `[height, width]`.
+ * @param name - Argument name, for the error message.
+ * @param size - A number or `[height, width]`.
+ * @returns `[height, width]`.
+ * @throws {@link ValueError} unless both are positive integers.
+ * @example
+ * ```ts
+ * tsf.toHeightWidth('size', 224); // [224, 224]
+ * ```
+ */
+export function toHeightWidth(name: string, size: ImageSize): [number, number] {
+  const hw: [number, number] = typeof size === 'number' ? [size, size] : [size[0], size[1]];
+  if (!hw.every((v) => Number.isInteger(v) && v > 0)) {
+    throw invalidValue(name, 'a positive integer or [height, width] of positive integers', size);
+  }
+  return hw;
+}
+
+/**
+ * fastai's `Resize`: makes every image `size`, by cropping (random position in training,
+ * centre in validation), padding or squishing. Runs in sharp with bilinear resampling.
+ *
+ * @param size - Target size: a number for a square, or `[height, width]`.
+ * @param options - Method and padding mode.
+ * @returns An item transform.
+ * @throws {@link ValueError} on a bad size, method or padding mode.
+ * @example
+ * ```ts
+ * const itemTfms = tsf.Resize(460);                       // crop, as the pets recipe does
+ * const padded = tsf.Resize(224, { method: 'pad', padMode: 'zeros' });
+ * ```
+ */
+export function Resize(size: ImageSize, options: ResizeOptions = {}): ItemTransform {
+  checkOptionKeys('Resize', options, RESIZE_KEYS);
+  const [th, tw] = toHeightWidth('size', size);
+  const method = options.method ?? 'crop';
+  const padMode = options.padMode ?? 'reflection';
+  if (!['crop', 'pad', 'squish'].includes(method)) {
+    throw invalidValue('method', "one of 'crop', 'pad', 'squish'", method);
+  }
+  if (!['reflection', 'zeros', 'border'].includes(padMode)) {
+    throw invalidValue('padMode', "one of 'reflection', 'zeros', 'border'", padMode);
+  }
+  return {
+    name: 'Resize',
+    plan(pipeline: sharp.Sharp, w: number, h: number, ctx: ItemTransformContext): PlannedStep {
+      if (method === 'squish') {
+        return {
+          pipeline: pipeline.resize(tw, th, { fit: 'fill', kernel: 'linear' }),
+          width: tw,
+          height: th,
+        };
+      }
+      const [px, py] = ctx.training ? [ctx.rng.random(), ctx.rng.random()] : [0.5, 0.5];
+      const useWidth = method === 'crop' ? w / tw < h / th : w / tw > h / th;
+      const m = useWidth ? w / tw : h / th;
+      const cw = Math.trunc(m * tw);
+      const ch = Math.trunc(m * th);
+      const left = Math.trunc(px * (w - cw));
+      const top = Math.trunc(py * (h - ch));
+      if (method === 'crop') {
+        const p = pipeline
+          .extract({ left, top, width: Math.max(1, cw), height: Math.max(1, ch) })
+          .resize(tw, th, { fit: 'fill', kernel: 'linear' });
+        return { pipeline: p, width: tw, height: th };
+      }
+      // pad: the crop box is larger than the image; scale the image, then extend the edges.
+      const s = tw / cw;
+      const rw = Math.min(tw, Math.max(1, Math.round(w * s)));
+      const rh = Math.min(th, Math.max(1, Math.round(h * s)));
+      const padLeft = Math.min(tw - rw, Math.round(-left * s));
+      const padTop = Math.min(th - rh, Math.round(-top * s));
+      const p = pipeline.resize(rw, rh, { fit: 'fill', kernel: 'linear' }).extend({
+        left: padLeft,
+        right: tw - rw - padLeft,
+        top: padTop,
+        bottom: th - rh - padTop,
+        ...(padMode === 'zeros'
+          ? { background: { r: 0, g: 0, b: 0 } }
+          : { extendWith: padMode === 'reflection' ? 'mirror' : 'copy' }),
+      });
+      return { pipeline: p, width: tw, height: th };
+    },
+    toConfig(): JsonObject {
+      return { name: 'Resize', size: [th, tw], method, padMode };
+    },
+  };
+}
