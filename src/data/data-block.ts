@@ -266,17 +266,23 @@ export class DataBlock {
     log(`Found ${items.length} items`);
     const splits = await step('splitter', () => this.split(items));
     log(`${splits.length} datasets of sizes ${splits[0].length},${splits[1].length}`);
-    const dsets = await step('setup blocks', () => this.datasets(source));
-    const idx = splits[0][0];
-    if (idx === undefined) return lines;
-    const item = items[idx];
+    const item = items[splits[0][0]!];
     log(`Building one sample from ${describe(item)}`);
-    const samples: unknown[] = [];
-    for (let k = 0; k < dsets.blocks.length; k++) {
-      const block = dsets.blocks[k]!;
+    const values: unknown[] = [];
+    for (let k = 0; k < this.blocks.length; k++) {
       const getterName = k < this.nInp ? 'getX' : 'getY';
       const value = await step(getterName, () => this.getters[k]!(item));
       log(`  ${getterName}: ${describe(value)}`);
+      values.push(value);
+    }
+    const dsets = await step('setup blocks (getY on every training item, vocab)', () =>
+      this.datasets(source),
+    );
+    log(`Vocab: ${dsets.vocab ? `${dsets.vocab.length} classes` : 'none'}`);
+    const samples: unknown[] = [];
+    for (let k = 0; k < dsets.blocks.length; k++) {
+      const block = dsets.blocks[k]!;
+      const value = values[k];
       const itemTfms = this.itemTfms.map((t) => t.name).join(', ') || 'none';
       const enc = await step(
         `${block.name}.encode${block.lazy ? ` (item transforms: ${itemTfms})` : ''}`,
