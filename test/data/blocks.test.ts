@@ -62,9 +62,10 @@ describe('blocks', () => {
     const x = tf.tensor4d([0, 0.5, 1, 1, 0.25, 0.5], [1, 1, 2, 3]);
     const y = norm.apply(x);
     const expected = [-1, 1, 0.5, 1, 0, 0.25];
-    Array.from(y.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6));
+    for (const [i, v] of y.dataSync().entries()) assert.ok(Math.abs(v - expected[i]!) < 1e-6);
     const back = norm.decode(y);
-    Array.from(back.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - x.dataSync()[i]!) < 1e-6));
+    for (const [i, v] of back.dataSync().entries())
+      assert.ok(Math.abs(v - x.dataSync()[i]!) < 1e-6);
     assert.throws(() => Normalize.fromStats({ mean: [0], std: [0] }), /std/);
     tf.dispose([x, y, back]);
   });
