@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { extract } from 'tar';
+import { extract, list } from 'tar';
 import { checkOptionKeys, DataError, invalidValue } from '../core/errors.js';
 import {
   cacheDir,
@@ -93,7 +93,9 @@ async function matchesKnown(url: string, file: string): Promise<boolean> {
 async function extractAtomically(archive: string, out: string): Promise<void> {
   const parent = join(out, '..');
   const tmp = join(parent, `.${basename(out)}.partial-${process.pid}-${Date.now()}`);
-  await rm(tmp, { recursive: true, force: true });
+  // Read the whole archive once without writing anything: a truncated or corrupt archive
+  // fails here, before a single file lands on disk.
+  await list({ file: archive, strict: true });
   await mkdir(tmp, { recursive: true });
   try {
     await extract({ file: archive, cwd: tmp, strict: true });
@@ -115,7 +117,19 @@ async function extractAtomically(archive: string, out: string): Promise<void> {
       }
     }
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await removeSettled(tmp);
+  }
+}
+
+/**
+ * Removes a folder that a failed extraction may still be writing to (tar rejects on the
+ * first error while queued writes finish): remove, wait, and remove again until it stays gone.
+ */
+async function removeSettled(dir: string): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    await rm(dir, { recursive: true, force: true });
+    await new Promise((ok) => setTimeout(ok, i === 0 ? 0 : 25));
+    if ((await kind(dir)) === undefined) return;
   }
 }
 

@@ -1,9 +1,14 @@
 /**
  * `ClassificationInterpretation`: where a classifier goes wrong, as fastai's.
  */
+import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
+import type { BatchStream } from '../data/batch.js';
+import type { Learner } from '../learner/learner.js';
 import { heatmapSvg } from '../plot/heatmap.js';
+import { imageGrid } from '../plot/image-grid.js';
 import { svgToPng, writePng } from '../plot/render.js';
+import { decodeImage } from '../vision/image/decode.js';
 
 /**
  * What an interpretation is computed from: one row per item of the dataset interpreted
@@ -108,6 +113,56 @@ export interface MostConfusedOptions {
   minVal?: number;
 }
 
+/**
+ * Options of {@link ClassificationInterpretation.fromLearner}.
+ *
+ * @example
+ * ```ts
+ * const interp = await tsf.ClassificationInterpretation.fromLearner(learn, { dsIdx: 1 });
+ * ```
+ */
+export interface FromLearnerOptions {
+  /**
+   * Dataset to interpret: 1 = validation, 0 = training (the training stream is shuffled,
+   * so its items are not known and `plotTopLosses` needs `items`).
+   * @defaultValue 1
+   */
+  dsIdx?: 0 | 1;
+  /**
+   * The items in the order the stream yields them (e.g. image paths).
+   * @defaultValue read from the validation DataLoader when it is tsfast's `DataLoader`
+   */
+  items?: readonly unknown[];
+}
+
+/**
+ * Options of {@link ClassificationInterpretation.plotTopLosses}.
+ *
+ * @example
+ * ```ts
+ * await interp.plotTopLosses(9, { file: 'out/top-losses.png', ncols: 3 });
+ * ```
+ */
+export interface PlotTopLossesOptions {
+  /** PNG file to write (its folder is created). */
+  file: string;
+  /**
+   * Columns of the grid.
+   * @defaultValue `Math.ceil(Math.sqrt(k))`
+   */
+  ncols?: number;
+  /**
+   * Edge of each image in pixels.
+   * @defaultValue 192
+   */
+  tileSize?: number;
+  /**
+   * Show the highest losses (true) or the lowest.
+   * @defaultValue true
+   */
+  largest?: boolean;
+}
+
 /** An `[actual, predicted, count]` row of {@link ClassificationInterpretation.mostConfused}. */
 export type ConfusedPair = [actual: string, predicted: string, count: number];
 
@@ -204,6 +259,62 @@ export class ClassificationInterpretation {
     this.decoded = decoded;
     this.losses = losses;
     this.items = inputs.items;
+  }
+
+  /**
+   * Runs `learn.getPreds` on a dataset (validation by default) with losses and decoded
+   * predictions, and builds the interpretation from them, as fastai's `from_learner`.
+   *
+   * @param learn - A classification learner (its data has a vocab).
+   * @param options - `dsIdx`, `items`.
+   * @returns The interpretation (it holds plain arrays: no tensors to dispose).
+   * @throws {@link ValueError} when the data has no vocab (not single-label classification)
+   *   or the predictions do not match the vocab.
+   *
+   * @example
+   * ```ts
+   * const interp = await tsf.ClassificationInterpretation.fromLearner(learn);
+   * console.table(interp.mostConfused().slice(0, 5));
+   * ```
+   */
+  static async fromLearner(
+    learn: Learner,
+    options: FromLearnerOptions = {},
+  ): Promise<ClassificationInterpretation> {
+    checkOptionKeys('ClassificationInterpretation.fromLearner', options, ['dsIdx', 'items']);
+    const dsIdx = options.dsIdx ?? 1;
+    if (dsIdx !== 0 && dsIdx !== 1)
+      throw invalidValue('dsIdx', '0 (training) or 1 (validation)', dsIdx);
+    const vocab = learn.dls.vocab;
+    if (vocab === undefined) {
+      throw new ValueError(
+        'ClassificationInterpretation.fromLearner: the data has no vocab; interpretation needs a ' +
+          'single-label classification (CategoryBlock) target',
+      );
+    }
+    const res = await learn.getPreds({ dsIdx, withLoss: true, withDecoded: true });
+    try {
+      const { preds, targs } = res;
+      if (preds.rank !== 2 || preds.shape[1] !== vocab.length || targs.rank !== 1) {
+        throw new ValueError(
+          `ClassificationInterpretation.fromLearner: expected predictions [N, ${vocab.length}] and ` +
+            `class-index targets [N]; got predictions [${preds.shape}] and targets [${targs.shape}] ` +
+            '(multi-label and regression targets are not supported)',
+        );
+      }
+      const probs = (await preds.array()) as number[][];
+      const targets = Array.from(await targs.data(), (v) => Math.round(v));
+      const losses = Array.from(await res.losses!.data());
+      const decoded = Array.from(await res.decoded!.data(), (v) => Math.round(v));
+      const stream = dsIdx === 1 ? learn.dls.valid : undefined;
+      const items = options.items ?? (stream ? streamItems(stream) : undefined);
+      const inputs: InterpretationInputs = { probs, targets, losses, vocab, decoded };
+      if (items !== undefined && items.length === targets.length) inputs.items = items;
+      else if (options.items !== undefined) inputs.items = options.items; // let the constructor report it
+      return new ClassificationInterpretation(inputs);
+    } finally {
+      tf.dispose([res.preds, res.targs, res.losses, res.decoded].filter((t) => t !== undefined));
+    }
   }
 
   /**
@@ -327,4 +438,71 @@ export class ClassificationInterpretation {
       };
     });
   }
+
+  /**
+   * Shows the `k` items with the highest loss as an image grid, each titled
+   * `predicted/actual/loss/probability` (fastai's layout; the probability is the one the
+   * model gave to the actual class, so with cross-entropy loss = -ln(probability)).
+   *
+   * @param k - How many images.
+   * @param options - `file` (required), `ncols`, `tileSize`, `largest`.
+   * @returns The rows shown, as {@link ClassificationInterpretation.topLosses} returns them.
+   * @throws {@link ValueError} when the items are not image paths or bytes (pass `items` to
+   *   `fromLearner`); {@link DataError} when an image cannot be read.
+   *
+   * @example
+   * ```ts
+   * await interp.plotTopLosses(9, { file: 'out/top-losses.png' });
+   * ```
+   */
+  async plotTopLosses(k: number, options: PlotTopLossesOptions): Promise<TopLoss[]> {
+    checkOptionKeys('plotTopLosses', options, ['file', 'ncols', 'tileSize', 'largest']);
+    if (typeof options?.file !== 'string')
+      throw invalidValue('file', 'a PNG file path', options?.file);
+    const top = this.topLosses(k, { largest: options.largest ?? true });
+    const tileSize = options.tileSize ?? 192;
+    const tiles = [];
+    for (const t of top) {
+      if (typeof t.item !== 'string' && !(t.item instanceof Uint8Array)) {
+        throw new ValueError(
+          `plotTopLosses: item ${t.index} is ${t.item === undefined ? 'unknown' : `a ${typeof t.item}`}, ` +
+            'not an image path; pass `items` (image paths in dataset order) to fromLearner or ' +
+            'the constructor',
+        );
+      }
+      const image = await decodeImage(t.item);
+      const names = `${t.predicted}/${t.actual}`;
+      // Captions use about tileSize / 14 px glyphs: split long breed pairs over two lines.
+      const fits = names.length * 0.6 * Math.max(10, Math.round(tileSize / 14)) <= tileSize + 8;
+      tiles.push({
+        image,
+        title: `${fits ? names : `${t.predicted}/\n${t.actual}`}\n${t.loss.toFixed(2)} / ${formatProb(t.probability)}`,
+      });
+    }
+    const gridOptions: { file: string; ncols?: number; tileSize?: number } = { file: options.file };
+    if (options.ncols !== undefined) gridOptions.ncols = options.ncols;
+    gridOptions.tileSize = tileSize;
+    await imageGrid(tiles, gridOptions);
+    return top;
+  }
+}
+
+/** A probability with two decimals, or one significant digit below 0.01 (fastai prints 0.00). */
+function formatProb(p: number): string {
+  return p >= 0.01 || p === 0 ? p.toFixed(2) : p.toExponential(0);
+}
+
+/** Items of a tsfast `DataLoader` in stream order, minus those it skipped; else undefined. */
+function streamItems(stream: BatchStream): unknown[] | undefined {
+  const dl = stream as Partial<{
+    indices: readonly number[];
+    dsets: { items: readonly unknown[] };
+    skipped: readonly { item: unknown }[];
+    settings: { shuffle: boolean };
+  }>;
+  if (!Array.isArray(dl.indices) || !Array.isArray(dl.dsets?.items) || dl.settings?.shuffle) {
+    return undefined;
+  }
+  const skipped = new Set((dl.skipped ?? []).map((s) => s.item));
+  return dl.indices.map((i) => dl.dsets!.items[i]).filter((item) => !skipped.has(item));
 }

@@ -1,8 +1,10 @@
 export {
   ClassificationInterpretation,
   type ConfusedPair,
+  type FromLearnerOptions,
   type InterpretationInputs,
   type MostConfusedOptions,
   type PlotConfusionMatrixOptions,
+  type PlotTopLossesOptions,
   type TopLoss,
 } from './classification-interpretation.js';
