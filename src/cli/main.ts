@@ -1,8 +1,13 @@
+import { demoCommand } from './demo-command.js';
 import { doctorCommand } from './doctor-command.js';
 
 type Command = (args: readonly string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
+  demo: {
+    run: demoCommand,
+    help: 'transfer learning vs from scratch on generated images, no network [--out DIR] [--quick]',
+  },
   doctor: {
     run: doctorCommand,
     help: 'report versions, the tfjs backend chosen and why others were skipped [--json]',
