@@ -1,0 +1,95 @@
+"""PyTorch 1.13 reference for bench/train-step.ts: the same two models, shapes and optimizer.
+
+Usage: /usr/bin/python3 bench/torch/train_step.py [--steps N] [--fwd-steps N]
+Prints one JSON line: images/s forward (eval mode, no grad) and training step (Adam) per model,
+single-threaded (torch.set_num_threads(1)) to compare with tfjs wasm, which runs on one thread.
+"""
+import argparse
+import json
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+def small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(64, 10),
+    )
+
+
+BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+          (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
+
+
+def bn_relu6(c):
+    return [nn.BatchNorm2d(c, eps=1e-5, momentum=0.1), nn.ReLU6()]
+
+
+def mobilenet_v1(alpha=0.25, classes=1000):
+    c = round(32 * alpha)
+    layers = [nn.Conv2d(3, c, 3, stride=2, padding=1, bias=False), *bn_relu6(c)]
+    for filters, stride in BLOCKS:
+        out = round(filters * alpha)
+        layers += [nn.Conv2d(c, c, 3, stride=stride, padding=1, groups=c, bias=False), *bn_relu6(c),
+                   nn.Conv2d(c, out, 1, bias=False), *bn_relu6(out)]
+        c = out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, classes)]
+    return nn.Sequential(*layers)
+
+
+def measure(model, size, classes, batch, steps, fwd_steps):
+    x = torch.randn(batch, 3, size, size)
+    y = torch.randint(0, classes, (batch,))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def train():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    def fwd():
+        with torch.no_grad():
+            model(x)
+
+    model.eval()
+    fwd()
+    t0 = time.process_time()
+    for _ in range(fwd_steps):
+        fwd()
+    fwd_s = (time.process_time() - t0) / fwd_steps
+    model.train()
+    train()
+    t0 = time.process_time()
+    for _ in range(steps):
+        train()
+    train_s = (time.process_time() - t0) / steps
+    return {"fwd_img_s": batch / fwd_s, "train_img_s": batch / train_s}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--fwd-steps", type=int, default=5)
+    p.add_argument("--batch", type=int, default=32)
+    a = p.parse_args()
+    out = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "smallcnn": measure(small_cnn(), 64, 10, a.batch, a.steps, a.fwd_steps),
+        "mobilenet": measure(mobilenet_v1(), 128, 1000, a.batch, a.steps, a.fwd_steps),
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
