@@ -98,20 +98,23 @@ export class Adam extends Optimizer {
     doWd: boolean,
   ): tf.Tensor {
     const { lr, mom, sqrMom, eps, wd } = h as Required<AdamHypers>;
+    const c = (v: number) => this.scalar(v);
     let w: tf.Tensor = p;
     let g = grad;
     if (doWd && wd !== 0) {
-      if (this.decoupleWd) w = w.mul(1 - lr * wd);
-      else g = g.add(p.mul(wd));
+      if (this.decoupleWd) w = w.mul(c(1 - lr * wd));
+      else g = g.add(p.mul(c(wd)));
     }
     const { gradAvg, sqrAvg } = state.buffers as { gradAvg: tf.Variable; sqrAvg: tf.Variable };
-    const m = gradAvg.mul(mom).add(g.mul(1 - mom));
-    const v = sqrAvg.mul(sqrMom).add(g.square().mul(1 - sqrMom));
+    const m = gradAvg.mul(c(mom)).add(g.mul(c(1 - mom)));
+    const v = sqrAvg.mul(c(sqrMom)).add(g.square().mul(c(1 - sqrMom)));
     gradAvg.assign(m);
     sqrAvg.assign(v);
+    // (m / d1) / (sqrt(v / d2) + eps) written as m * (lr sqrt(d2) / d1) / (sqrt(v) + eps sqrt(d2)):
+    // the same value with one op less per parameter.
+    const sd2 = Math.sqrt(debias(sqrMom, 1 - sqrMom, state.step));
     const d1 = debias(mom, 1 - mom, state.step);
-    const d2 = debias(sqrMom, 1 - sqrMom, state.step);
-    return w.sub(m.div(v.div(d2).sqrt().add(eps)).mul(lr / d1));
+    return w.sub(m.mul(c((lr * sd2) / d1)).div(v.sqrt().add(c(eps * sd2))));
   }
 }
 

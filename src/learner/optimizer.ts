@@ -71,6 +71,7 @@ export abstract class Optimizer {
   readonly flags = new Map<tf.Variable, ParamFlags>();
   /** Names of the buffers each parameter keeps. */
   readonly bufferNames: readonly string[];
+  private readonly scalars = new Map<number, tf.Scalar>();
 
   /**
    * @param groups - Variables per group.
@@ -151,6 +152,7 @@ export abstract class Optimizer {
    * ```
    */
   step(grads: ReadonlyMap<tf.Variable, tf.Tensor>): void {
+    this.scalars.clear();
     tf.tidy(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
@@ -164,6 +166,23 @@ export abstract class Optimizer {
         }
       }
     });
+    this.scalars.clear();
+  }
+
+  /**
+   * A scalar tensor for `value`, shared by every parameter within one `step` (one upload per
+   * distinct value and step instead of one per parameter and op); freed when the step ends.
+   * Only valid inside {@link Optimizer.update}.
+   * @param value - The number.
+   * @returns A scalar tensor.
+   */
+  scalar(value: number): tf.Scalar {
+    let t = this.scalars.get(value);
+    if (t === undefined) {
+      t = tf.scalar(value);
+      this.scalars.set(value, t);
+    }
+    return t;
   }
 
   /**
