@@ -16,10 +16,12 @@ import {
   type NormalizeStats,
 } from '../../src/data/batch.js';
 import { accuracy } from '../../src/learner/metrics.js';
+import { expectKernelsSupported } from '../../src/testing/kernel-guard.js';
 import { cnnLearner, visionLearner } from '../../src/vision/learner.js';
 import { mobilenetV1, mobilenetV2, resnet18 } from '../../src/vision/models/archs.js';
 import { readSafetensors } from '../../src/vision/models/safetensors.js';
 import { SHARED_DIR, skipUnlessShared } from '../support/shared.js';
+import { nodeKernelsWithOpWrappers } from './models/node-kernels.js';
 import { skipUnlessTorch, torchFixtures } from './models/torch-fixtures.js';
 
 const PETS = join(SHARED_DIR, 'data', 'pets', 'images');
@@ -232,12 +234,36 @@ describe('visionLearner', () => {
     const out = tf.tidy(() => (learn.model.predict(tf.zeros([2, 64, 64, 3])) as tf.Tensor).shape);
     assert.deepEqual(out, [2, 4]);
     const s0 = snapshot(learn.model.layers.filter((l) => l.name.startsWith('layer1.0.conv')));
-    await learn.fit(1, 1e-3);
+    // A training epoch (forward, backward, Adam) uses only kernels tfjs-node registers.
+    await expectKernelsSupported(() => learn.fit(1, 1e-3), {
+      kernelsFile: nodeKernelsWithOpWrappers(),
+    });
     assert.equal(
       changed(s0, snapshot(learn.model.layers.filter((l) => l.name.startsWith('layer1.0.conv'))))
         .size,
       0,
     );
+    learn.model.dispose();
+  });
+
+  it('trains a MobileNet v2 from scratch (not frozen) with tfjs-node kernels only', async () => {
+    const pixels = new Float32Array(4 * 32 * 32 * 3).map((_, i) => (i % 89) / 89);
+    const labels = Int32Array.from([0, 1, 0, 1]);
+    const dls = new MemoryDataLoaders(pixels, 32, labels, [0, 1, 2, 3], [0, 1], ['a', 'b'], 2, 4);
+    const learn = await visionLearner(dls, mobilenetV2({ alpha: 0.35 }), {
+      pretrained: false,
+      seed: 5,
+      logger: () => {},
+    });
+    assert.equal(dls.normalizedWith, undefined, 'no pretrained stats without pretrained weights');
+    const convs = learn.model.layers.filter(
+      (l) => l.name === 'block_1_depthwise' || l.name === 'Conv1',
+    );
+    const s0 = snapshot(convs);
+    await expectKernelsSupported(() => learn.fit(1, 1e-3), {
+      kernelsFile: nodeKernelsWithOpWrappers(),
+    });
+    assert.equal(changed(s0, snapshot(convs)).size, 2, 'depthwise and conv kernels train');
     learn.model.dispose();
   });
 

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -8,11 +7,7 @@ import sharp from 'sharp';
 import { ready } from '../../../src/backend/ready.js';
 import { DataError } from '../../../src/core/errors.js';
 import { inceptionStats } from '../../../src/data/batch.js';
-import {
-  expectKernelsSupported,
-  readKernelList,
-  TFJS_NODE_KERNELS_FILE,
-} from '../../../src/testing/kernel-guard.js';
+import { expectKernelsSupported } from '../../../src/testing/kernel-guard.js';
 import {
   buildMobilenetV1,
   buildMobilenetV2,
@@ -21,6 +16,7 @@ import {
 import { loadTfjsModel, readTfjsWeights } from '../../../src/vision/models/tfjs-folder.js';
 import { assignNamedWeights, kerasNaming } from '../../../src/vision/models/weight-map.js';
 import { SHARED_DIR, skipUnlessShared } from '../../support/shared.js';
+import { nodeKernelsWithOpWrappers } from './node-kernels.js';
 
 const MODELS = join(SHARED_DIR, 'models');
 const V1 = join(MODELS, 'mobilenet_v1_0.75_224');
@@ -60,17 +56,6 @@ const IMAGENET_BREEDS: Record<string, number> = {
   japanese_chin: 152,
   american_pit_bull_terrier: 180,
 };
-
-/**
- * The tfjs-node kernel list plus the names tf.profile gives custom-gradient wrappers
- * (`fusedConv2d__op`): they are not kernels, the FusedConv2D kernel they run is checked itself.
- */
-function nodeKernelsWithOpWrappers(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'tsfast-kernels-')), 'kernels.txt');
-  const names = [...readKernelList(TFJS_NODE_KERNELS_FILE)];
-  writeFileSync(file, [...names, 'fusedConv2d__op', 'fusedDepthwiseConv2d__op'].join('\n'));
-  return file;
-}
 
 /** Decodes by content, resizes the short side to 224 and centre-crops: [224, 224, 3] uint8. */
 async function centreCrop224(path: string): Promise<Uint8Array> {
