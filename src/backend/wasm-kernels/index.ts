@@ -1,2 +1,7 @@
 export { FAST_GRADIENTS, registerFastGradients } from './fast-gradients.js';
+export {
+  DEFAULT_WASM_TENSOR_LIMIT,
+  installWasmMemoryGuard,
+  wasmTensorBytes,
+} from './memory-guard.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './register.js';

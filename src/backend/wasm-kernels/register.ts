@@ -11,6 +11,7 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { registerFastGradients } from './fast-gradients.js';
 import { sharingIdentityConfig } from './identity.js';
 import { explicitTransposeMatMul } from './mat-mul.js';
+import { installWasmMemoryGuard } from './memory-guard.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /** Kernels tsfast adds to or replaces in the wasm backend, by name. */
@@ -41,8 +42,10 @@ function install(config: tf.KernelConfig): void {
  * there, fast: `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (missing from the wasm
  * package), a `Conv2DBackpropInput` about 10 x faster than the package's, and `BatchMatMul` /
- * `_FusedMatMul` wrappers that avoid the package's slow transposed products. Safe to call more
- * than once; `ready()` calls it when it picks wasm.
+ * `_FusedMatMul` wrappers that avoid the package's slow transposed products; replaces slow
+ * tfjs-core gradients (see {@link registerFastGradients}); and, when wasm is the active
+ * backend, guards its 4 GB memory so an oversized batch fails early with a clear error instead
+ * of crashing the module. Safe to call more than once; `ready()` calls it when it picks wasm.
  *
  * @returns The names of the kernels now provided by tsfast.
  * @throws Error from tfjs if `@tensorflow/tfjs-backend-wasm` has not been imported (its
@@ -72,5 +75,6 @@ export function registerWasmTrainingKernels(): string[] {
   }
   install(sharingIdentityConfig);
   registerFastGradients();
+  installWasmMemoryGuard();
   return [...WASM_TRAINING_KERNELS];
 }

@@ -10,8 +10,8 @@ import type { RandomGenerator } from '../../../src/core/random.js';
 
 /** Registers the kernels and activates wasm once. */
 export async function wasmReady(): Promise<void> {
-  registerWasmTrainingKernels();
   assert.ok(await tf.setBackend('wasm'), 'wasm backend failed to initialise');
+  registerWasmTrainingKernels();
 }
 
 /** Plain data of one kernel input. */
