@@ -21,6 +21,8 @@ export interface KernelGuardResult<T> {
   kernels: string[];
 }
 
+const OP_SCOPE_SUFFIX = '__op';
+
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The default list: the kernels `@tensorflow/tfjs-node(-gpu)` 4.22.0 registers. */
@@ -82,7 +84,11 @@ export async function expectKernelsSupported<T>(
     // tf.profile only reads tensors returned to it; ours are handed back to the caller instead.
     return [];
   });
-  const kernels = [...new Set(info.kernels.map((k) => k.name))].sort();
+  // tf.customGrad ops (fused conv/matmul) appear in the profile under their op scope name,
+  // e.g. `fusedMatMul__op`; they are not kernels, and the kernels they run are recorded too.
+  const kernels = [...new Set(info.kernels.map((k) => k.name))]
+    .filter((name) => !name.endsWith(OP_SCOPE_SUFFIX))
+    .sort();
   const missing = kernels.filter((name) => !supported.has(name));
   if (missing.length > 0) {
     throw new TsfastError(
