@@ -63,19 +63,47 @@ export interface NotebookRun {
   stderr: string;
 }
 
-/** Runs a notebook to completion; env entries are added to the child's environment. */
-export async function runNotebook(
-  file: string,
-  env: Record<string, string> = {},
-  timeoutMs = 120_000,
-): Promise<NotebookRun> {
+/** Writes the module of a notebook to the fixtures folder and returns its path. */
+export async function writeModule(file: string): Promise<string> {
   const cells = await codeCells(file);
   await mkdir(FIXTURES, { recursive: true });
   const mod = join(FIXTURES, `${basename(file, '.ipynb')}.mts`);
   await writeFile(mod, toModule(cells));
+  return mod;
+}
+
+/**
+ * Type-checks notebook modules with the repository's strict settings, as tslab type-checks
+ * every cell before running it.
+ * @returns The compiler's messages about these modules (empty when they type-check).
+ */
+export async function typecheckModules(modules: readonly string[]): Promise<string[]> {
+  const config = join(FIXTURES, 'tsconfig.notebooks.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      extends: '../../../tsconfig.json',
+      compilerOptions: { noEmit: true, allowImportingTsExtensions: true, rootDir: '../../..' },
+      files: modules.map((m) => basename(m)),
+    }),
+  );
+  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+  const run = await spawnCollect(process.execPath, [tsc, '-p', config], REPO, {}, 300_000);
+  return run.stdout
+    .split('\n')
+    .filter((line) => line.includes('.fixtures/notebooks/') && /error TS/.test(line));
+}
+
+function spawnCollect(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<NotebookRun> {
   return new Promise((ok) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', mod], {
-      cwd: dirname(file),
+    const child = spawn(cmd, args, {
+      cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -93,4 +121,14 @@ export async function runNotebook(
       ok({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs a notebook to completion; env entries are added to the child's environment. */
+export async function runNotebook(
+  file: string,
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<NotebookRun> {
+  const mod = await writeModule(file);
+  return spawnCollect(process.execPath, ['--import', 'tsx', mod], dirname(file), env, timeoutMs);
 }

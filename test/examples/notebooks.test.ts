@@ -8,7 +8,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SHARED_DIR, skipUnlessShared } from '../support/shared.js';
-import { codeCells, REPO, runNotebook, toModule } from './notebook-runner.js';
+import {
+  codeCells,
+  REPO,
+  runNotebook,
+  toModule,
+  typecheckModules,
+  writeModule,
+} from './notebook-runner.js';
 
 const EXAMPLES = join(REPO, 'examples');
 const NOTEBOOKS = readdirSync(EXAMPLES)
@@ -38,6 +45,11 @@ describe('example notebooks', () => {
     assert.match(mod, /from ".*\/src\/index\.ts"/);
     assert.match(mod, /from ".*\/test\/examples\/tslab-shim\.ts"/);
     assert.match(mod, /__cell\(1\);[\s\S]*__cell\(2\);[\s\S]*__cell\(0\);/);
+  });
+
+  it('every notebook type-checks under strict TypeScript (tslab checks each cell)', async () => {
+    const modules = await Promise.all(NOTEBOOKS.map((nb) => writeModule(join(EXAMPLES, nb))));
+    assert.deepEqual(await typecheckModules(modules), []);
   });
 
   for (const nb of NOTEBOOKS) {
