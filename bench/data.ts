@@ -1,18 +1,23 @@
 /**
  * Data pipeline throughput: images/s from files on disk to normalised, augmented 224x224
- * batches, tsfast against PyTorch + torchvision (bench/torch/data.py: PIL, RandomResizedCrop,
- * flip, rotation, ColorJitter, Normalize, DataLoader with 2 workers) in the same run.
+ * batches, tsfast against PyTorch + torchvision (bench/torch/data.py: PIL decoding,
+ * RandomResizedCrop, flip, rotation, ColorJitter, Normalize, DataLoader with 2 worker
+ * processes) in the same run. The two alternate epoch by epoch (the machine is shared and its
+ * load drifts), each after one warm-up epoch; CPU time per image is reported too (less
+ * sensitive to the load than wall time).
  *
- * Run: npx tsx bench/data.ts [--epochs 2] [--bs 64]
+ * Run: npx tsx bench/data.ts [--rounds 3] [--bs 64]
  * Last line: {"tsfast_img_s": x, "torch_img_s": y, "data_vs_torch": x / y, ...}
  */
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
 import { imagenetStats } from '../src/data/batch.js';
 import { CategoryBlock } from '../src/data/blocks.js';
 import { DataBlock } from '../src/data/data-block.js';
+import type { DataLoaders } from '../src/data/data-loaders.js';
 import { getImageFiles } from '../src/data/getters.js';
 import { RegexLabeller, usingAttr } from '../src/data/labellers.js';
 import { RandomSplitter } from '../src/data/splitters.js';
@@ -28,14 +33,17 @@ const arg = (name: string, dflt: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const epochs = arg('epochs', 2);
+const rounds = arg('rounds', 3);
 const bs = arg('bs', 64);
 const images = resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'pets', 'images');
 
-async function tsfastImgPerSec(
-  itemTfms: ItemTransform,
-  batchTfms: BatchTransform[],
-): Promise<number> {
+interface EpochFigures {
+  images: number;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+async function loaders(itemTfms: ItemTransform, batchTfms: BatchTransform[]): Promise<DataLoaders> {
   const block = new DataBlock({
     blocks: [ImageBlock, CategoryBlock],
     getItems: getImageFiles,
@@ -46,60 +54,118 @@ async function tsfastImgPerSec(
   });
   const dls = await block.dataloaders(images, { bs, seed: 42 });
   dls.normalize(imagenetStats);
-  const pass = async () => {
-    let n = 0;
-    for await (const { xs, ys } of dls.train) {
-      if (xs.shape[1] !== 224 || xs.shape[2] !== 224) throw new Error(`bad shape ${xs.shape}`);
-      n += xs.shape[0]!;
-      tf.dispose([xs, ys]);
-    }
-    return n;
-  };
-  await pass(); // warm-up epoch (JIT, file cache), as the torch side does
+  return dls;
+}
+
+async function tsfastEpoch(dls: DataLoaders): Promise<EpochFigures> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let n = 0;
-  for (let e = 0; e < epochs; e++) n += await pass();
-  return n / ((performance.now() - t0) / 1000);
+  for await (const { xs, ys } of dls.train) {
+    if (xs.shape[1] !== 224 || xs.shape[2] !== 224) throw new Error(`bad shape ${xs.shape}`);
+    n += xs.shape[0]!;
+    tf.dispose([xs, ys]);
+  }
+  const c = process.cpuUsage(c0);
+  return {
+    images: n,
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: (c.user + c.system) / 1e6,
+  };
 }
+
+/** The torch reference as a child process: one epoch per line written to its stdin. */
+function startTorch() {
+  const child = spawn(
+    '/usr/bin/python3',
+    [resolve(import.meta.dirname, 'torch', 'data.py'), images, String(bs)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error('the torch benchmark exited early');
+    return r.value;
+  };
+  return {
+    ready: async () => {
+      const line = await next();
+      if (line !== 'ready') throw new Error(`unexpected torch output: ${line}`);
+    },
+    epoch: async (): Promise<EpochFigures> => {
+      child.stdin!.write('epoch\n');
+      const r = JSON.parse(await next()) as {
+        images: number;
+        seconds: number;
+        cpu_seconds: number;
+      };
+      return { images: r.images, seconds: r.seconds, cpuSeconds: r.cpu_seconds };
+    },
+    stop: () => child.stdin!.end(),
+  };
+}
+
+const sum = (xs: EpochFigures[]) =>
+  xs.reduce(
+    (a, b) => ({
+      images: a.images + b.images,
+      seconds: a.seconds + b.seconds,
+      cpuSeconds: a.cpuSeconds + b.cpuSeconds,
+    }),
+    {
+      images: 0,
+      seconds: 0,
+      cpuSeconds: 0,
+    },
+  );
+const fmt = (f: EpochFigures) =>
+  `${(f.images / f.seconds).toFixed(1)} img/s, ${((1000 * f.cpuSeconds) / f.images).toFixed(2)} CPU ms/img`;
 
 const { backend } = await ready();
 console.log(
-  `backend ${backend}, bs ${bs}, ${epochs} timed epoch(s) after one warm-up, pets photos`,
+  `backend ${backend}, bs ${bs}, ${rounds} alternating rounds after one warm-up epoch each, 940 pet photos`,
 );
+const torch = startTorch();
 // Same augmentation list as the torch script: random resized crop, flip, rotation (10 deg),
 // brightness/contrast 0.2, Normalize.
-const same = await tsfastImgPerSec(
-  RandomResizedCrop(224),
-  augTransforms({ maxWarp: 0, maxZoom: 1 }),
-);
+const same = await loaders(RandomResizedCrop(224), augTransforms({ maxWarp: 0, maxZoom: 1 }));
+await Promise.all([torch.ready(), tsfastEpoch(same)]);
+const ours: EpochFigures[] = [];
+const theirs: EpochFigures[] = [];
+for (let r = 0; r < rounds; r++) {
+  ours.push(await tsfastEpoch(same));
+  theirs.push(await torch.epoch());
+  console.log(`round ${r + 1}: tsfast ${fmt(ours[r]!)} | torch ${fmt(theirs[r]!)}`);
+}
+torch.stop();
+const t = sum(ours);
+const p = sum(theirs);
+console.log(`tsfast (RandomResizedCrop(224) + flip/rotate/lighting + Normalize): ${fmt(t)}`);
+console.log(`torch  (2 workers, 1 thread each):                               ${fmt(p)}`);
+// For reference (not compared): fastai's full defaults at 224 (adds zoom and perspective
+// warp) and the pets recipe (Resize(460), then augTransforms({ size: 224, minScale: 0.75 })).
+const defaults = await loaders(RandomResizedCrop(224), augTransforms());
+await tsfastEpoch(defaults);
+const d = await tsfastEpoch(defaults);
+console.log(`tsfast, RandomResizedCrop(224) + augTransforms() defaults: ${fmt(d)}`);
+const recipe = await loaders(Resize(460), augTransforms({ size: 224, minScale: 0.75 }));
+await tsfastEpoch(recipe);
+const rc = await tsfastEpoch(recipe);
 console.log(
-  `tsfast, torch's augmentation list (RandomResizedCrop(224) + flip/rotate/lighting): ${same.toFixed(1)} img/s`,
+  `tsfast, pets recipe Resize(460) + augTransforms({ size: 224, minScale: 0.75 }): ${fmt(rc)}`,
 );
-// fastai's full defaults at 224 (adds zoom and perspective warp).
-const fastaiDefaults = await tsfastImgPerSec(RandomResizedCrop(224), augTransforms());
-console.log(
-  `tsfast, RandomResizedCrop(224) + augTransforms() defaults: ${fastaiDefaults.toFixed(1)} img/s`,
-);
-// The pets recipe: Resize(460) then augTransforms({ size: 224, minScale: 0.75 }).
-const recipe = await tsfastImgPerSec(Resize(460), augTransforms({ size: 224, minScale: 0.75 }));
-console.log(
-  `tsfast, pets recipe Resize(460) + augTransforms({size: 224, minScale: 0.75}): ${recipe.toFixed(1)} img/s`,
-);
-
-const torchOut = execFileSync(
-  '/usr/bin/python3',
-  [resolve(import.meta.dirname, 'torch', 'data.py'), images, String(epochs), String(bs)],
-  { encoding: 'utf8' },
-);
-const torch = JSON.parse(torchOut.trim().split('\n').pop()!) as { torch_img_s: number };
-console.log(`torch (2 workers, 1 thread each): ${torch.torch_img_s.toFixed(1)} img/s`);
+const round = (v: number, k = 1) => Number(v.toFixed(k));
 console.log(
   JSON.stringify({
-    tsfast_img_s: Number(same.toFixed(1)),
-    torch_img_s: Number(torch.torch_img_s.toFixed(1)),
-    data_vs_torch: Number((same / torch.torch_img_s).toFixed(3)),
-    tsfast_fastai_defaults_img_s: Number(fastaiDefaults.toFixed(1)),
-    tsfast_pets_recipe_img_s: Number(recipe.toFixed(1)),
+    tsfast_img_s: round(t.images / t.seconds),
+    torch_img_s: round(p.images / p.seconds),
+    data_vs_torch: round(t.images / t.seconds / (p.images / p.seconds), 3),
+    tsfast_cpu_ms_per_img: round((1000 * t.cpuSeconds) / t.images, 2),
+    torch_cpu_ms_per_img: round((1000 * p.cpuSeconds) / p.images, 2),
+    tsfast_fastai_defaults_img_s: round(d.images / d.seconds),
+    tsfast_pets_recipe_img_s: round(rc.images / rc.seconds),
     backend,
   }),
 );

@@ -2,8 +2,9 @@
 224x224 batches (PIL decoding, RandomResizedCrop, horizontal flip, rotation, ColorJitter,
 Normalize), DataLoader with 2 worker processes, one thread per process.
 
-Usage: /usr/bin/python3 bench/torch/data.py IMAGE_DIR EPOCHS BS
-Prints one JSON line: {"torch_img_s": ..., "images": ..., "seconds": ...}
+Usage: /usr/bin/python3 bench/torch/data.py IMAGE_DIR BS
+Runs one warm-up epoch, prints "ready", then runs one timed epoch per line read from stdin and
+prints one JSON line per epoch: {"images": n, "seconds": wall, "cpu_seconds": main + workers}.
 """
 import glob
 import json
@@ -17,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms as T
 
 torch.set_num_threads(1)
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Files(Dataset):
@@ -31,8 +33,21 @@ class Files(Dataset):
             return self.tfm(im.convert("RGB")), 0
 
 
+def one_thread(_):
+    torch.set_num_threads(1)
+
+
+def cpu_seconds(pids):
+    total = 0.0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    return total
+
+
 def main():
-    folder, epochs, bs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    folder, bs = sys.argv[1], int(sys.argv[2])
     files = sorted(glob.glob(os.path.join(folder, "*.jpg")))
     tfm = T.Compose([
         T.RandomResizedCrop(224),
@@ -44,17 +59,19 @@ def main():
     ])
     torch.manual_seed(42)
     dl = DataLoader(Files(files, tfm), batch_size=bs, shuffle=True, drop_last=True,
-                    num_workers=2, persistent_workers=True,
-                    worker_init_fn=lambda _: torch.set_num_threads(1))
-    for _ in dl:  # warm-up epoch (workers start, file cache)
+                    num_workers=2, persistent_workers=True, worker_init_fn=one_thread)
+    it = iter(dl)
+    for _ in it:  # warm-up epoch: workers start, files enter the page cache
         pass
-    n, t0 = 0, time.perf_counter()
-    for _ in range(epochs):
+    pids = [os.getpid()] + [w.pid for w in it._workers]
+    print("ready", flush=True)
+    for _line in sys.stdin:
+        n, c0, t0 = 0, cpu_seconds(pids), time.perf_counter()
         for xs, _ys in dl:
             assert xs.shape[1:] == (3, 224, 224)
             n += xs.shape[0]
-    dt = time.perf_counter() - t0
-    print(json.dumps({"torch_img_s": n / dt, "images": n, "seconds": dt}))
+        dt, cpu = time.perf_counter() - t0, cpu_seconds(pids) - c0
+        print(json.dumps({"images": n, "seconds": dt, "cpu_seconds": cpu}), flush=True)
 
 
 if __name__ == "__main__":

@@ -79,8 +79,11 @@ export function cpuAugmentBatch(
     const dst = out.subarray(b * per, (b + 1) * per);
     const img = images[b]!;
     const tone = toneCurves(lplan, b, mean, std);
-    if (!aplan) dst.set(img.data);
-    else if (padMode === 'zeros') resampleZeros(img, aplan.matrices[b]!, outH, outW, dst);
+    if (!aplan) {
+      // A plain loop: Float32Array.set from a Uint8Array takes V8's slow generic path.
+      const src = img.data;
+      for (let i = 0; i < per; i++) dst[i] = src[i]!;
+    } else if (padMode === 'zeros') resampleZeros(img, aplan.matrices[b]!, outH, outW, dst);
     else resampleClamped(img, aplan.matrices[b]!, outH, outW, padMode === 'reflection', dst);
     toneInPlace(tone, dst);
   }
@@ -90,7 +93,8 @@ export function cpuAugmentBatch(
 /**
  * Per-channel map from an interpolated byte value (0..255, fractional) to the final value:
  * lighting in logit space (when drawn) then `Normalize`. Tables at 1/16 of a byte step with
- * linear interpolation; exact (log/exp) below 2 and above 253, where the logit is steep.
+ * linear interpolation: exact at whole byte values (what an unmoved pixel holds), within
+ * 1e-3 between them even where the logit is steepest (next to 0 and 255).
  */
 interface ToneCurve {
   /** Scale and shift per channel when there is no lighting: `v * scale + shift`. */
@@ -98,8 +102,6 @@ interface ToneCurve {
   readonly shift: Float64Array;
   /** With lighting: tables per channel, `(f(k / 16) - mean) / std`. */
   readonly tables: Float32Array[] | undefined;
-  /** Exact value for the tails. */
-  readonly exact: (v255: number, ch: number) => number;
 }
 
 const STEPS = 16;
@@ -120,14 +122,13 @@ function toneCurves(
     const q = Math.min(Math.max(v255 / 255, LOGIT_EPS), 1 - LOGIT_EPS);
     return br === 0.5 && ct === 1 ? q : 1 / (1 + Math.exp(-(Math.log(q / (1 - q)) + lb) * ct));
   };
-  const exact = (v255: number, ch: number): number => (lighted(v255) - mean[ch]!) / std[ch]!;
-  if (!plan) return { scale, shift, tables: undefined, exact };
+  if (!plan) return { scale, shift, tables: undefined };
   const tables = [0, 1, 2].map(() => new Float32Array(TABLE_SIZE));
   for (let k = 0; k < TABLE_SIZE; k++) {
     const f = lighted(Math.min(k / STEPS, 255));
     for (let ch = 0; ch < 3; ch++) tables[ch]![k] = (f - mean[ch]!) / std[ch]!;
   }
-  return { scale, shift, tables, exact };
+  return { scale, shift, tables };
 }
 
 function toneInPlace(tone: ToneCurve, dst: Float32Array): void {
@@ -146,12 +147,7 @@ function toneInPlace(tone: ToneCurve, dst: Float32Array): void {
   for (let ch = 0; ch < 3; ch++) {
     const tab = tables[ch]!;
     for (let i = ch; i < n; i += 3) {
-      const v = dst[i]!;
-      if (v < 2 || v > 253) {
-        dst[i] = tone.exact(v, ch);
-        continue;
-      }
-      const t = v * STEPS;
+      const t = dst[i]! * STEPS;
       const k = t | 0;
       const lo = tab[k]!;
       dst[i] = lo + (t - k) * (tab[k + 1]! - lo);
