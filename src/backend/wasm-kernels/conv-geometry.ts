@@ -165,3 +165,41 @@ export function padToNhwc(pad: unknown, dataFormat: unknown): unknown {
   if (dataFormat !== 'NCHW' || !Array.isArray(pad)) return pad;
   return [pad[0], pad[2], pad[3], pad[1]];
 }
+
+/** A window split into a crop of the input and the zero padding XNNPACK can add itself. */
+export interface PaddedWindow {
+  /** The input, cropped where the window starts or ends inside it. */
+  x: tf.Tensor4D;
+  /** Explicit NHWC padding for a convolution (all entries >= 0). */
+  pad: tf.backend_util.ExplicitPadding;
+}
+
+/**
+ * Like {@link spatialWindow}, but leaves the zero padding to the convolution (tfjs's explicit
+ * padding), saving a full pass over the tensor.
+ * @internal
+ */
+export function paddedWindow(
+  x: tf.Tensor4D,
+  start: [number, number],
+  size: [number, number],
+): PaddedWindow {
+  const [, h, w] = x.shape;
+  const inside = spatialWindow(
+    x,
+    [Math.max(0, start[0]), Math.max(0, start[1])],
+    [
+      Math.min(h, start[0] + size[0]) - Math.max(0, start[0]),
+      Math.min(w, start[1] + size[1]) - Math.max(0, start[1]),
+    ],
+  );
+  return {
+    x: inside,
+    pad: [
+      [0, 0],
+      [Math.max(0, -start[0]), Math.max(0, start[0] + size[0] - h)],
+      [Math.max(0, -start[1]), Math.max(0, start[1] + size[1] - w)],
+      [0, 0],
+    ],
+  };
+}

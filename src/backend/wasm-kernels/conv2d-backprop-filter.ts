@@ -8,7 +8,7 @@
  * convolution with stride 1 (MobileNet's pointwise layers) is a single matrix product.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convGeometry, padToNhwc, shapeToNhwc, spatialWindow, toNhwc } from './conv-geometry.js';
+import { convGeometry, paddedWindow, padToNhwc, shapeToNhwc, toNhwc } from './conv-geometry.js';
 import { pairAttr, tensorKernel } from './tensor-kernel.js';
 
 /**
@@ -55,14 +55,14 @@ export function conv2dBackpropFilterOps(
     (kh - 1) * dilations[0] + (outH - 1) * strides[0] + 1,
     (kw - 1) * dilations[1] + (outW - 1) * strides[1] + 1,
   ];
-  const xp = spatialWindow(xs, [-g.padTop, -g.padLeft], size);
-  const xt = tf.transpose(xp, [3, 1, 2, 0]); // [Cin, Hp, Wp, N]
+  const xp = paddedWindow(xs, [-g.padTop, -g.padLeft], size);
+  const xt = tf.transpose(xp.x, [3, 1, 2, 0]); // [Cin, H, W, N], padded by the convolution
   const dyt = tf.transpose(dys, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]
   // A dilation is meaningless along a filter dimension of size 1; tfjs also refuses
   // stride > 1 together with dilation > 1.
   const trickDilations: [number, number] = [outH > 1 ? strides[0] : 1, outW > 1 ? strides[1] : 1];
   const trickStrides: [number, number] = [kh > 1 ? dilations[0] : 1, kw > 1 ? dilations[1] : 1];
-  const out = tf.conv2d(xt, dyt, trickStrides, 'valid', 'NHWC', trickDilations); // [Cin, kh, kw, Cout]
+  const out = tf.conv2d(xt, dyt, trickStrides, xp.pad, 'NHWC', trickDilations); // [Cin, kh, kw, Cout]
   return tf.transpose(out, [1, 2, 0, 3]);
 }
 

@@ -9,9 +9,9 @@ import {
   convGeometry,
   fromNhwc,
   insertZeros,
+  paddedWindow,
   padToNhwc,
   shapeToNhwc,
-  spatialWindow,
   toNhwc,
 } from './conv-geometry.js';
 import { pairAttr, tensorKernel } from './tensor-kernel.js';
@@ -57,14 +57,14 @@ export function conv2dBackpropInputOps(
   const reachH = (kh - 1) * dilations[0];
   const reachW = (kw - 1) * dilations[1];
   const spread = insertZeros(dys, strides);
-  const dyp = spatialWindow(
+  const dyp = paddedWindow(
     spread,
     [g.padTop - reachH, g.padLeft - reachW],
     [inputShape[1]! + reachH, inputShape[2]! + reachW],
   );
   const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]); // [kh, kw, Cout, Cin]
   const convDilations: [number, number] = [kh > 1 ? dilations[0] : 1, kw > 1 ? dilations[1] : 1];
-  const dx = tf.conv2d(dyp, rotated as tf.Tensor4D, 1, 'valid', 'NHWC', convDilations);
+  const dx = tf.conv2d(dyp.x, rotated as tf.Tensor4D, 1, dyp.pad, 'NHWC', convDilations);
   return fromNhwc(dx, dataFormat);
 }
 

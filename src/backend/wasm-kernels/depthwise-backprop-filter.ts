@@ -13,7 +13,7 @@
  *   `[Ho, Wo, C*N, M]` (stride and dilation swapped), then summed over the batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type ConvGeometry, convGeometry, spatialWindow } from './conv-geometry.js';
+import { type ConvGeometry, convGeometry, paddedWindow } from './conv-geometry.js';
 import { pairAttr, tensorKernel } from './tensor-kernel.js';
 
 /**
@@ -69,13 +69,13 @@ function byDenseConvolution(
     (kh - 1) * dilations[0] + (outH - 1) * strides[0] + 1,
     (kw - 1) * dilations[1] + (outW - 1) * strides[1] + 1,
   ];
-  const xp = spatialWindow(x, [-g.padTop, -g.padLeft], size);
-  const xt = tf.transpose(xp, [3, 1, 2, 0]); // [C, Hp, Wp, N]
+  const xp = paddedWindow(x, [-g.padTop, -g.padLeft], size);
+  const xt = tf.transpose(xp.x, [3, 1, 2, 0]); // [C, H, W, N], padded by the convolution
   const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, C*M]
   const trickDilations: [number, number] = [outH > 1 ? strides[0] : 1, outW > 1 ? strides[1] : 1];
   const trickStrides: [number, number] = [kh > 1 ? dilations[0] : 1, kw > 1 ? dilations[1] : 1];
   // Every input channel against every output channel: [C, kh, kw, C*M].
-  const all = tf.conv2d(xt, dyt, trickStrides, 'valid', 'NHWC', trickDilations);
+  const all = tf.conv2d(xt, dyt, trickStrides, xp.pad, 'NHWC', trickDilations);
   const perTap = tf.reshape(tf.transpose(all, [1, 2, 0, 3]), [kh * kw, c * c * m]);
   // Entry (c, c*M + k) of each tap's [C, C*M] block.
   const diag = new Int32Array(c * m);
@@ -99,8 +99,9 @@ function byBatchAsChannels(
     (kh - 1) * dilations[0] + (outH - 1) * strides[0] + 1,
     (kw - 1) * dilations[1] + (outW - 1) * strides[1] + 1,
   ];
-  const xp = spatialWindow(x, [-g.padTop, -g.padLeft], size);
-  const xt = tf.reshape<tf.Rank.R4>(tf.transpose(xp, [1, 2, 3, 0]), [1, size[0], size[1], c * n]);
+  const xp = paddedWindow(x, [-g.padTop, -g.padLeft], size);
+  const [, ih, iw] = xp.x.shape;
+  const xt = tf.reshape<tf.Rank.R4>(tf.transpose(xp.x, [1, 2, 3, 0]), [1, ih, iw, c * n]);
   const dyt = tf.reshape(tf.transpose(tf.reshape(dy, [n, outH, outW, c, m]), [1, 2, 3, 0, 4]), [
     outH,
     outW,
@@ -113,7 +114,7 @@ function byBatchAsChannels(
     xt,
     dyt as tf.Tensor4D,
     trickStrides,
-    'valid',
+    xp.pad,
     'NHWC',
     trickDilations,
   ); // [1, kh, kw, C*N*M], channel index (c*N + n)*M + mm

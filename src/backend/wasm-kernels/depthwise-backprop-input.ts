@@ -5,7 +5,7 @@
  * multiplier `M > 1`, the `M` results of each input channel are then summed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convGeometry, insertZeros, spatialWindow } from './conv-geometry.js';
+import { convGeometry, insertZeros, paddedWindow } from './conv-geometry.js';
 import { pairAttr, tensorKernel } from './tensor-kernel.js';
 
 /**
@@ -39,14 +39,14 @@ export function depthwiseBackpropInputOps(
   const reachH = (kh - 1) * dilations[0];
   const reachW = (kw - 1) * dilations[1];
   const spread = insertZeros(dy, strides);
-  const dyp = spatialWindow(
+  const dyp = paddedWindow(
     spread,
     [g.padTop - reachH, g.padLeft - reachW],
     [h + reachH, w + reachW],
   );
   const rotated = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]);
   const convDilations: [number, number] = [kh > 1 ? dilations[0] : 1, kw > 1 ? dilations[1] : 1];
-  const dx = tf.depthwiseConv2d(dyp, rotated as tf.Tensor4D, 1, 'valid', 'NHWC', convDilations);
+  const dx = tf.depthwiseConv2d(dyp.x, rotated as tf.Tensor4D, 1, dyp.pad, 'NHWC', convDilations);
   if (m === 1) return dx;
   return tf.sum(tf.reshape(dx, [n, h, w, c, m]), 4) as tf.Tensor4D;
 }

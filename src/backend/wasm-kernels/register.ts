@@ -11,6 +11,7 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { registerFastGradients } from './fast-gradients.js';
 import { sharingIdentityConfig } from './identity.js';
 import { explicitTransposeMatMul } from './mat-mul.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
 import { installWasmMemoryGuard } from './memory-guard.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
@@ -21,6 +22,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.DepthwiseConv2dNativeBackpropFilter,
   tf.DepthwiseConv2dNativeBackpropInput,
   tf.UnsortedSegmentSum,
+  tf.MaxPoolGrad,
   tf.BatchMatMul,
   tf._FusedMatMul,
   tf.Identity,
@@ -63,6 +65,7 @@ export function registerWasmTrainingKernels(): string[] {
   install(depthwiseBackpropFilterConfig);
   install(depthwiseBackpropInputConfig);
   install(unsortedSegmentSumConfig);
+  install(maxPoolGradConfig);
   const transpose = tf.getKernel(tf.Transpose, 'wasm');
   for (const name of [tf.BatchMatMul, tf._FusedMatMul]) {
     const original = tf.getKernel(name, 'wasm') as Tagged | undefined;
