@@ -51,7 +51,7 @@ describe('ClassificationInterpretation on the pets subset', { skip }, () => {
       getItems: getImageFiles,
       splitter: RandomSplitter({ seed: 42 }),
       getY: usingAttr(RegexLabeller(/(.+)_\d+.jpg$/), 'name'),
-      itemTfms: Resize(96),
+      itemTfms: Resize(64),
     });
     const dls = await pets.dataloaders(IMAGES, { bs: 64, seed: 42 });
     const learn = await visionLearner(dls, mobilenetV1({ alpha: 0.75 }), {
