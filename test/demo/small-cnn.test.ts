@@ -3,6 +3,13 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../src/backend/ready.js';
 import { copyBodyWeights, smallCnn, smallCnnSplitter } from '../../src/demo/small-cnn.js';
+import { ClassificationInterpretation } from '../../src/interpret/classification-interpretation.js';
+import { Learner } from '../../src/learner/learner.js';
+import { accuracy } from '../../src/learner/metrics.js';
+import { expectKernelsSupported } from '../../src/testing/kernel-guard.js';
+import { expectNoLeaks } from '../../src/testing/leak-check.js';
+import { syntheticDataLoaders } from '../../src/testing/synthetic-data.js';
+import { skipUnlessShared } from '../support/shared.js';
 
 describe('smallCnn', () => {
   before(async () => {
@@ -50,5 +57,40 @@ describe('smallCnn', () => {
     assert.deepEqual(dst.getLayer('head_dense').getWeights()[0]!.arraySync(), headBefore);
     src.dispose();
     dst.dispose();
+  });
+
+  it('trains (frozen and unfrozen) and interprets with kernels tfjs-node has, leaking nothing', {
+    skip: skipUnlessShared('compat', 'tfjs-node-4.22.0-kernels.txt'),
+  }, async () => {
+    const x = tf.randomUniform([16, 32, 32, 3], 0, 1, 'float32', 5);
+    const dls = syntheticDataLoaders({
+      xTrain: x,
+      yTrain: tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3], 'int32'),
+      xValid: x.slice(0, 8),
+      yValid: tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'),
+      bs: 8,
+      vocab: ['a', 'b', 'c', 'd'],
+      seed: 1,
+    });
+    const model = smallCnn(4, { seed: 3, channels: [4, 8, 8, 8] });
+    try {
+      const learn = new Learner(dls, model, {
+        metrics: [accuracy],
+        splitter: smallCnnSplitter,
+        logger: () => {},
+      });
+      const { kernels } = await expectNoLeaks(() =>
+        expectKernelsSupported(async () => {
+          await learn.fineTune(1, 1e-2, { freezeEpochs: 1 });
+          await ClassificationInterpretation.fromLearner(learn);
+        }),
+      );
+      for (const k of ['Conv2D', 'Conv2DBackpropFilter', 'MaxPool', 'Softmax']) {
+        assert.ok(kernels.includes(k), `${k} not dispatched: ${kernels.join(', ')}`);
+      }
+    } finally {
+      dls.dispose();
+      model.dispose();
+    }
   });
 });
