@@ -98,6 +98,7 @@ export {
   type BatchTransformContext,
   type Block,
   type BlockLike,
+  blockFromConfig,
   CategoryBlock,
   type CategoryBlockOptions,
   ColReader,
@@ -145,6 +146,8 @@ export {
   RegressionBlock,
   type RegressionBlockOptions,
   readCsv,
+  registerBlock,
+  registerTransform,
   resolveBlock,
   type ShowBatchOptions,
   type ShowOptions,
@@ -154,6 +157,7 @@ export {
   TrainTestSplitter,
   type TrainTestSplitterOptions,
   type Transform,
+  transformFromConfig,
   usingAttr,
 } from './data/index.js';
 export {

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, DataError, invalidValue } from '../core/errors.js';
 import type { RandomGenerator } from '../core/random.js';
 import type { JsonObject } from './batch.js';
+import { registerBlock } from './registry.js';
 import type { BatchTransform, BatchTransformContext, Transform } from './transforms.js';
 
 /**
@@ -350,9 +351,18 @@ export function RegressionBlock(options: RegressionBlockOptions = {}): Block {
           );
         },
         toConfig(): JsonObject {
-          return { name: 'RegressionBlock', nOut: k };
+          return { name: 'RegressionBlock', nOut: k, scalar };
         },
       };
     },
   };
 }
+
+registerBlock('CategoryBlock', (cfg) => categoryFitted((cfg.vocab as string[] | undefined) ?? []));
+registerBlock('MultiCategoryBlock', (cfg) =>
+  MultiCategoryBlock({ vocab: (cfg.vocab as string[] | undefined) ?? [] }).setup([]),
+);
+registerBlock('RegressionBlock', (cfg) => {
+  const k = Number(cfg.nOut ?? 1);
+  return RegressionBlock().setup(cfg.scalar === false ? [Array(k).fill(0)] : [0]);
+});

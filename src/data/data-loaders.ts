@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
-import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
+import { checkOptionKeys, DataError, invalidValue, ValueError } from '../core/errors.js';
 import { RandomGenerator, randomFor } from '../core/random.js';
+import { ExportedDataLoaders, registerPipelineLoader } from '../learner/learner-io.js';
 import type { Batch, DataLoadersLike, JsonObject, NormalizeStats } from './batch.js';
 import type { AugExecutorChoice } from './blocks.js';
 import {
@@ -10,9 +11,10 @@ import {
   type DataLoaderSettings,
   type SkippedItem,
 } from './data-loader.js';
-import type { DatasetSplit, Datasets } from './datasets.js';
+import { type DatasetSplit, Datasets } from './datasets.js';
 import { Normalize } from './normalize.js';
-import type { BatchTransform } from './transforms.js';
+import { blockFromConfig, transformFromConfig } from './registry.js';
+import { type BatchTransform, isBatchTransform } from './transforms.js';
 
 /** Options of `DataBlock.dataloaders` (and {@link DataLoaders.fromDatasets}). */
 export interface DataLoadersOptions {
@@ -218,6 +220,42 @@ export class DataLoaders implements DataLoadersLike {
     return new DataLoaders(dsets, batchTfms, options);
   }
 
+  /**
+   * Rebuilds inference-only DataLoaders (no items; `encodeInputs`, `vocab`, `c` and the
+   * batch transforms work) from {@link DataLoaders.toConfig}: what `loadLearner` uses, so an
+   * exported learner can `predict` on image paths with no user code.
+   * @param config - An exported pipeline description.
+   * @returns The DataLoaders.
+   * @throws {@link DataError} on a description without blocks or naming an unregistered
+   *   block or transform.
+   * @example
+   * ```ts
+   * const dls = tsf.DataLoaders.fromConfig(JSON.parse(text));
+   * const xs = await dls.encodeInputs(['my_cat.jpg']);
+   * ```
+   */
+  static fromConfig(config: JsonObject): DataLoaders {
+    const blockConfigs = config.blocks;
+    if (!Array.isArray(blockConfigs) || blockConfigs.length === 0) {
+      throw new DataError(`DataLoaders.fromConfig: no "blocks" in ${JSON.stringify(config)}.`);
+    }
+    const blocks = (blockConfigs as JsonObject[]).map((b) => blockFromConfig(b));
+    const list = (key: string) =>
+      ((config[key] as JsonObject[] | undefined) ?? []).map(transformFromConfig);
+    const batchTfms = list('batchTfms').filter(isBatchTransform);
+    const nInp = typeof config.nInp === 'number' ? config.nInp : 1;
+    const dsets = new Datasets(
+      [],
+      [[], []],
+      blocks,
+      blocks.map(() => (x: unknown) => x),
+      nInp,
+      list('itemTfms'),
+    );
+    const bs = typeof config.bs === 'number' ? config.bs : 64;
+    return new DataLoaders(dsets, batchTfms, { bs });
+  }
+
   /** Training batch size. */
   get bs(): number {
     return this.base.bs;
@@ -416,3 +454,12 @@ async function firstBatch(loader: DataLoader): Promise<Batch> {
   for await (const batch of loader) return batch;
   throw new ValueError('The training set is empty: there is no batch to take.');
 }
+
+// loadLearner rebuilds the data pipeline of an exported learner through this. Descriptions
+// that no DataBlock wrote (e.g. in-memory test data) keep the exported vocab only.
+registerPipelineLoader((config) => {
+  if (Array.isArray(config.blocks)) return DataLoaders.fromConfig(config);
+  const vocab = Array.isArray(config.vocab) ? (config.vocab as string[]) : undefined;
+  const c = typeof config.c === 'number' ? config.c : (vocab?.length ?? 0);
+  return new ExportedDataLoaders(vocab, c, config);
+});

@@ -51,6 +51,12 @@ export {
 } from './labellers.js';
 export { Normalize } from './normalize.js';
 export {
+  blockFromConfig,
+  registerBlock,
+  registerTransform,
+  transformFromConfig,
+} from './registry.js';
+export {
   ColSplitter,
   type DataSplitter,
   FileSplitter,

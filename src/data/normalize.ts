@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../core/errors.js';
 import type { JsonObject, NormalizeStats } from './batch.js';
+import { registerTransform } from './registry.js';
 import type { BatchTransform } from './transforms.js';
 
 /**
@@ -93,3 +94,8 @@ export class Normalize implements BatchTransform {
     return { name: 'Normalize', mean: [...this.stats.mean], std: [...this.stats.std] };
   }
 }
+
+registerTransform(
+  'Normalize',
+  (cfg) => new Normalize({ mean: cfg.mean as number[], std: cfg.std as number[] }),
+);

@@ -14,7 +14,7 @@ import { DataError } from '../../src/core/errors.js';
 import { imagenetStats } from '../../src/data/batch.js';
 import { CategoryBlock } from '../../src/data/blocks.js';
 import { DataBlock } from '../../src/data/data-block.js';
-import type { DataLoadersOptions } from '../../src/data/data-loaders.js';
+import { DataLoaders, type DataLoadersOptions } from '../../src/data/data-loaders.js';
 import { getImageFiles } from '../../src/data/getters.js';
 import { RegexLabeller, usingAttr } from '../../src/data/labellers.js';
 import { IndexSplitter, RandomSplitter } from '../../src/data/splitters.js';
@@ -199,6 +199,26 @@ describe('DataBlock', () => {
     const xs = await dls.encodeInputs(dls.validDs.items.slice(0, 2));
     assert.ok(maxAbsDiff(xs, v.xs.slice(0, 2)) < 1e-6);
     tf.dispose([xs, v.xs, v.ys]);
+  });
+
+  it('rebuilds the inference pipeline from its JSON description (export / loadLearner)', {
+    skip: skipPets,
+  }, async () => {
+    const dls = await smallPets(20).dataloaders(PETS, { bs: 4, seed: 6 });
+    dls.normalize(imagenetStats);
+    const config = JSON.parse(JSON.stringify(dls.toConfig()));
+    const loaded = DataLoaders.fromConfig(config);
+    assert.deepEqual(loaded.vocab, dls.vocab);
+    assert.equal(loaded.c, dls.c);
+    assert.deepEqual(loaded.toConfig(), dls.toConfig());
+    const paths = dls.validDs.items.slice(0, 3);
+    const [a, b] = [await dls.encodeInputs(paths), await loaded.encodeInputs(paths)];
+    assert.equal(maxAbsDiff(a, b), 0);
+    tf.dispose([a, b]);
+    assert.throws(
+      () => DataLoaders.fromConfig({ ...config, itemTfms: [{ name: 'Sharpen' }] }),
+      /Unknown transform "Sharpen"/,
+    );
   });
 
   it('summary walks one item through every step', { skip: skipPets }, async () => {

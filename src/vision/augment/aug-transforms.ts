@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import type { RandomGenerator } from '../../core/random.js';
 import type { JsonObject } from '../../data/batch.js';
+import { registerTransform } from '../../data/registry.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
 import { drawResizedCrop } from '../image/random-resized-crop.js';
 import { toHeightWidth } from '../image/resize.js';
@@ -465,3 +466,24 @@ export function augTransforms(options: AugTransformsOptions = {}): BatchTransfor
   if (maxLighting > 0) out.push(new LightingAugment(maxLighting, pLighting));
   return out;
 }
+
+registerTransform(
+  'AffineAugment',
+  (cfg) =>
+    new AffineAugment({
+      doFlip: cfg.doFlip as boolean,
+      flipVert: cfg.flipVert as boolean,
+      maxRotate: cfg.maxRotate as number,
+      minZoom: cfg.minZoom as number,
+      maxZoom: cfg.maxZoom as number,
+      maxWarp: cfg.maxWarp as number,
+      pAffine: cfg.pAffine as number,
+      size: (cfg.size as [number, number] | null) ?? undefined,
+      padMode: cfg.padMode as GridPadMode,
+      minScale: cfg.minScale as number,
+    }),
+);
+registerTransform(
+  'LightingAugment',
+  (cfg) => new LightingAugment(cfg.maxLighting as number, cfg.pLighting as number),
+);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DataError, invalidValue } from '../../core/errors.js';
 import type { JsonObject } from '../../data/batch.js';
 import type { Block, EncodeContext, FittedBlock } from '../../data/blocks.js';
+import { registerBlock } from '../../data/registry.js';
 import { cpuAugmentBatch, useCpuExecutor } from '../augment/cpu-executor.js';
 import { showImages } from '../show-batch.js';
 import type { RGBImage } from './decode.js';
@@ -100,3 +101,5 @@ function checkSameSize(images: readonly RGBImage[], items: readonly unknown[]): 
     );
   }
 }
+
+registerBlock('ImageBlock', () => imageFitted);

@@ -1,6 +1,7 @@
 import type sharp from 'sharp';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import type { JsonObject } from '../../data/batch.js';
+import { registerTransform } from '../../data/registry.js';
 import type { ItemTransform, ItemTransformContext, PlannedStep } from './item-transform.js';
 import { type ImageSize, toHeightWidth } from './resize.js';
 
@@ -143,3 +144,12 @@ export function RandomResizedCrop(
     },
   };
 }
+
+registerTransform('RandomResizedCrop', (cfg) =>
+  RandomResizedCrop(cfg.size as [number, number], {
+    minScale: cfg.minScale as number,
+    maxScale: cfg.maxScale as number,
+    ratio: cfg.ratio as [number, number],
+    valXtra: cfg.valXtra as number,
+  }),
+);

@@ -1,6 +1,7 @@
 import type sharp from 'sharp';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import type { JsonObject } from '../../data/batch.js';
+import { registerTransform } from '../../data/registry.js';
 import type { ItemTransform, ItemTransformContext, PlannedStep } from './item-transform.js';
 
 /** How {@link Resize} makes an image the target shape. */
@@ -119,3 +120,10 @@ export function Resize(size: ImageSize, options: ResizeOptions = {}): ItemTransf
     },
   };
 }
+
+registerTransform('Resize', (cfg) =>
+  Resize(cfg.size as [number, number], {
+    method: cfg.method as ResizeMethod,
+    padMode: cfg.padMode as PadMode,
+  }),
+);
