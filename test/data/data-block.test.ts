@@ -186,6 +186,9 @@ describe('DataBlock', () => {
       augExecutor: 'tensor',
     });
     tensorDls.normalize(imagenetStats);
+    await expectNoLeaks(async () => {
+      for await (const { xs, ys } of tensorDls.train) tf.dispose([xs, ys]);
+    });
     const { result, kernels } = await expectKernelsSupported(() => tensorDls.oneBatch());
     assert.ok(kernels.includes('GatherV2') && kernels.includes('Sigmoid'), kernels.join(','));
     assert.deepEqual(result.xs.shape, [8, 40, 40, 3]);
