@@ -75,8 +75,65 @@ export interface EventContext {
 /** A hook: called with the context, may be async (except the in-tape events). */
 export type Hook = (ctx: EventContext) => void | Promise<void>;
 
-/** One optional hook per event: a mapped type, so a misspelt hook name fails to compile. */
-export type Hooks = { [E in EventName]?: Hook };
+/**
+ * One optional hook per event, each documented with when it runs. The compile-time check
+ * below keeps this list equal to {@link EVENTS}, so a misspelt hook name fails to compile.
+ */
+export interface Hooks {
+  /** Once, when the callback is added to a learner (synchronous). */
+  afterCreate?: Hook;
+  /** Before the first epoch of a `fit`. */
+  beforeFit?: Hook;
+  /** Before each epoch. */
+  beforeEpoch?: Hook;
+  /** Before the training phase of an epoch (the model in training mode). */
+  beforeTrain?: Hook;
+  /** Before each batch, after it is loaded: `learn.xb`/`learn.yb` hold it and may be replaced. */
+  beforeBatch?: Hook;
+  /** After the forward pass, inside the gradient tape (synchronous): `learn.pred` holds the output. */
+  afterPred?: Hook;
+  /** After the loss is computed, inside the tape (synchronous): `learn.lossTensor` holds it. */
+  afterLoss?: Hook;
+  /** Before gradients are taken, inside the tape (synchronous). */
+  beforeBackward?: Hook;
+  /** After a hook threw `CancelBackward`. */
+  afterCancelBackward?: Hook;
+  /** After gradients are computed: `learn.grads` holds them and may be replaced. */
+  afterBackward?: Hook;
+  /** Before the optimizer step. */
+  beforeStep?: Hook;
+  /** After a hook threw `CancelStep`: the step was skipped. */
+  afterCancelStep?: Hook;
+  /** After the optimizer step. */
+  afterStep?: Hook;
+  /** After a hook threw `CancelBatch`: the rest of the batch was skipped. */
+  afterCancelBatch?: Hook;
+  /** After each batch; `ctx.loss` holds its loss as a number. */
+  afterBatch?: Hook;
+  /** After a hook threw `CancelTrain`: the rest of the training phase was skipped. */
+  afterCancelTrain?: Hook;
+  /** After the training phase of an epoch. */
+  afterTrain?: Hook;
+  /** Before the validation phase (the model in inference mode). */
+  beforeValidate?: Hook;
+  /** After a hook threw `CancelValid`. */
+  afterCancelValidate?: Hook;
+  /** After the validation phase; metrics for the epoch are computed. */
+  afterValidate?: Hook;
+  /** After a hook threw `CancelEpoch`. */
+  afterCancelEpoch?: Hook;
+  /** After each epoch: the Recorder has the epoch's losses and metrics. */
+  afterEpoch?: Hook;
+  /** After a hook threw `CancelFit`: training stopped early. */
+  afterCancelFit?: Hook;
+  /** After the last epoch (also after a cancelled fit). */
+  afterFit?: Hook;
+}
+
+// Fails to compile if Hooks and EVENTS ever disagree.
+type SameKeys<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never;
+const hooksMatchEvents: SameKeys<keyof Hooks, EventName> = true;
+void hooksMatchEvents;
 
 /**
  * A callback: a name, optional order and phase filter, and hooks for the events it needs.
