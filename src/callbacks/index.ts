@@ -22,7 +22,7 @@ export {
   steep,
   valley,
 } from './lr-finder.js';
-export { CutMix, type MixOptions, MixUp, sampleBeta } from './mixup.js';
+export { CutMix, type MixOptions, MixUp, type ShuffledBatch, sampleBeta } from './mixup.js';
 export { formatTime, Progress } from './progress.js';
 export { type PlotLossOptions, type PlotSchedOptions, Recorder, SmoothLoss } from './recorder.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';

@@ -137,8 +137,23 @@ export function slide(
   return { lr: suggestion, point: [suggestion, y] };
 }
 
-/** The suggestion functions by name. */
-export const SUGGESTION_FUNCS = { valley, minimum, steep, slide } as const;
+/**
+ * The suggestion functions by name (the names `lrFind`'s `suggestFuncs` accepts).
+ * @example
+ * ```ts
+ * const { lr } = tsf.SUGGESTION_FUNCS.steep(lrs, losses, 100);
+ * ```
+ */
+export const SUGGESTION_FUNCS = {
+  /** {@link valley}: inside the longest decreasing run of the loss (fastai's default). */
+  valley,
+  /** {@link minimum}: a tenth of the LR at the minimum loss. */
+  minimum,
+  /** {@link steep}: where the loss falls fastest against `log(lr)`. */
+  steep,
+  /** {@link slide}: the interval slide rule. */
+  slide,
+} as const;
 
 /** Name of a built-in suggestion function. */
 export type SuggestionName = keyof typeof SUGGESTION_FUNCS;

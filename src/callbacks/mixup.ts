@@ -90,17 +90,44 @@ class MixedLoss implements Loss {
   }
 }
 
+/**
+ * A batch in a random order: each item's mixing partner.
+ * @example
+ * ```ts
+ * // inside a MixUp subclass's beforeBatch
+ * const { xb1, yb1 }: tsf.ShuffledBatch = this.shuffled(learn);
+ * ```
+ */
+export interface ShuffledBatch {
+  /** Shuffled inputs. */
+  xb1: tf.Tensor;
+  /** Targets in the same order as `xb1`. */
+  yb1: tf.Tensor;
+}
+
 /** Shared logic of MixUp and CutMix (fastai's `MixHandler`). */
 abstract class MixHandler implements Callback {
   abstract readonly name: string;
+  /** Runs on the training phase only: validation batches are never mixed. */
   readonly runOn = 'train';
+  /** Parameter of the Beta(alpha, alpha) distribution of the mixing weight. */
   readonly alpha: number;
   /** Shuffled targets of the current batch. */
   yb1: tf.Tensor | undefined;
   /** Mixing weight of the current batch, `[N]`. */
   lam: tf.Tensor | undefined;
+  /**
+   * Whether the training phase is running (the mixed loss falls back to the plain loss
+   * outside it).
+   * @internal
+   */
   active = false;
+  /** Generator of the mixing draws and the pairing permutation. */
   protected rng: RandomGenerator;
+  /**
+   * Whether the loss takes integer class targets, so the loss is blended rather than the
+   * targets.
+   */
   protected stackY = false;
   private oldLoss: Loss | undefined;
 
@@ -133,7 +160,12 @@ abstract class MixHandler implements Callback {
     this.dropBatch();
   }
 
-  protected shuffled(learn: Learner): { xb1: tf.Tensor; yb1: tf.Tensor } {
+  /**
+   * The batch's inputs and targets in a random order (each item's mixing partner).
+   * @param learn - The learner, whose `xb`/`yb` are read.
+   * @returns New tensors the caller disposes.
+   */
+  protected shuffled(learn: Learner): ShuffledBatch {
     const n = learn.yb.shape[0] as number;
     const perm = tf.tensor1d(this.rng.permutation(n), 'int32');
     const out = { xb1: tf.gather(learn.xb, perm), yb1: tf.gather(learn.yb, perm) };

@@ -12,7 +12,12 @@ and compares with the same network trained from scratch. No network, no data fil
 
 /**
  * `tsfast demo`: transfer learning vs training from scratch on generated images.
+ * @param args - The arguments after `demo` (`--out DIR`, `--seed N`, `--quick`, `--json`).
  * @returns The process exit code: 0 on success, 2 on bad arguments.
+ * @example
+ * ```ts
+ * process.exitCode = await demoCommand(['--quick', '--out', 'tmp-demo']);
+ * ```
  * @internal
  */
 export async function demoCommand(args: readonly string[]): Promise<number> {

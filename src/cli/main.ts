@@ -21,7 +21,12 @@ function usage(): string {
 
 /**
  * Entry point of the `tsfast` command.
- * @returns The process exit code.
+ * @param argv - The command line after the program name: a command and its arguments.
+ * @returns The process exit code: the command's, 0 for help, 2 for an unknown command.
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2)); // e.g. ['doctor', '--json']
+ * ```
  * @internal
  */
 export async function main(argv: readonly string[]): Promise<number> {

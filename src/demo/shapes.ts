@@ -123,6 +123,15 @@ function hsl(h: number, s: number, l: number): string {
  * SVG of one random image of `shape`: a textured background (plain, stripes, dots or
  * checks in a random colour) and the shape in a contrasting colour, at a random scale,
  * position and rotation.
+ * @param shape - The shape to draw.
+ * @param rng - Generator of the colours, texture, scale, position and rotation.
+ * @param size - Width and height in pixels.
+ * @returns The SVG document.
+ * @example
+ * ```ts
+ * const svg = shapeSvg('star', tsf.randomFor(1), 32);
+ * const png = await sharp(Buffer.from(svg)).png().toBuffer();
+ * ```
  */
 export function shapeSvg(shape: ShapeName, rng: RandomGenerator, size: number): string {
   const hue = rng.uniform(0, 360);

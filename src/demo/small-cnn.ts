@@ -34,6 +34,11 @@ export const HEAD_PREFIX = 'head_';
  * @param nClasses - Outputs of the head.
  * @param options - Input size, seed, channels.
  * @returns An uncompiled LayersModel: input `[N, size, size, 3]`, output logits `[N, nClasses]`.
+ * @example
+ * ```ts
+ * const model = smallCnn(4, { size: 32, seed: 1 });
+ * model.predict(tf.zeros([2, 32, 32, 3])); // logits [2, 4]
+ * ```
  */
 export function smallCnn(nClasses: number, options: SmallCnnOptions = {}): tf.LayersModel {
   const size = options.size ?? 32;
@@ -77,6 +82,11 @@ export function smallCnn(nClasses: number, options: SmallCnnOptions = {}): tf.La
  *
  * @param model - A model from {@link smallCnn}.
  * @returns `[body layers, head layers]`.
+ * @example
+ * ```ts
+ * const learn = new tsf.Learner(dls, smallCnn(4), { splitter: smallCnnSplitter });
+ * learn.freeze(); // trains the head only
+ * ```
  */
 export function smallCnnSplitter(model: tf.LayersModel): tf.layers.Layer[][] {
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
@@ -93,6 +103,11 @@ export function smallCnnSplitter(model: tf.LayersModel): tf.layers.Layer[][] {
  * @param from - A trained {@link smallCnn}.
  * @param to - A new {@link smallCnn} with the same body (any number of classes).
  * @returns The number of layers copied.
+ * @example
+ * ```ts
+ * const transfer = smallCnn(4, { seed: 2 });
+ * copyBodyWeights(pretrained, transfer); // 8 (four conv + four BatchNorm layers)
+ * ```
  */
 export function copyBodyWeights(from: tf.LayersModel, to: tf.LayersModel): number {
   let n = 0;

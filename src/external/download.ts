@@ -102,12 +102,30 @@ export function cacheDir(cacheDir?: string): string {
   );
 }
 
-/** True for `http:` and `https:` URLs, the only ones that are downloaded. */
+/**
+ * Whether a source is downloaded: true for `http:` and `https:` URLs only.
+ * @param source - A URL or a local path.
+ * @returns True for an `http:`/`https:` URL.
+ * @example
+ * ```ts
+ * isRemoteUrl('https://example.com/a.tgz'); // true
+ * isRemoteUrl('file:///data/a.tgz'); // false
+ * ```
+ */
 export function isRemoteUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
-/** Local path for a `file://` URL or a plain path. */
+/**
+ * Local path for a `file://` URL or a plain path.
+ * @param source - A `file://` URL or a path (resolved against the working directory).
+ * @returns An absolute path.
+ * @example
+ * ```ts
+ * localPath('file:///data/pets.tgz'); // '/data/pets.tgz'
+ * localPath('data/pets.tgz'); // '<cwd>/data/pets.tgz'
+ * ```
+ */
 export function localPath(source: string): string {
   return source.startsWith('file://') ? fileURLToPath(source) : resolve(source);
 }

@@ -163,7 +163,15 @@ export interface PlotTopLossesOptions {
   largest?: boolean;
 }
 
-/** An `[actual, predicted, count]` row of {@link ClassificationInterpretation.mostConfused}. */
+/**
+ * An `[actual, predicted, count]` row of {@link ClassificationInterpretation.mostConfused}.
+ * @example
+ * ```ts
+ * for (const [actual, predicted, count] of interp.mostConfused(2)) {
+ *   console.log(`${actual} taken for ${predicted} ${count} times`);
+ * }
+ * ```
+ */
 export type ConfusedPair = [actual: string, predicted: string, count: number];
 
 function argmax(row: readonly number[]): number {

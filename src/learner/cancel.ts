@@ -3,7 +3,17 @@
  * catches it at the matching stage, runs `afterCancel<Stage>` and then `after<Stage>`.
  */
 
-/** Base class of the cancellation exceptions (never an error: the loop catches them). */
+/**
+ * Base class of the cancellation exceptions (never an error: the loop catches them).
+ * @example
+ * ```ts
+ * try {
+ *   await learn.fit(1);
+ * } catch (err) {
+ *   if (err instanceof tsf.CancelException) console.log('escaped the loop at', err.stage);
+ * }
+ * ```
+ */
 export class CancelException extends Error {
   /** The stage this exception cancels. */
   readonly stage: CancelStage;

@@ -32,6 +32,7 @@ export {
   type PredictResult,
   predict,
   type TtaOptions,
+  type TtaResult,
   tta,
 } from './inference.js';
 export { Lamb, type LambOptions } from './lamb.js';
@@ -66,6 +67,7 @@ export {
   LabelSmoothingCrossEntropy,
   type LabelSmoothingCrossEntropyOptions,
   type Loss,
+  type LossConstructor,
   logSoftmax,
   lossFromConfig,
   MSELossFlat,
@@ -110,6 +112,7 @@ export {
   isBatchNorm,
   type ParamGroupSpec,
   type ParamInfo,
+  type ResolvedParamGroups,
   resolveParamGroups,
   type Splitter,
   trainableParams,

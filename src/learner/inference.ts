@@ -206,6 +206,20 @@ export interface TtaOptions {
 }
 
 /**
+ * What {@link tta} returns.
+ * @example
+ * ```ts
+ * const { preds, targs }: tsf.TtaResult = await learn.tta();
+ * ```
+ */
+export interface TtaResult {
+  /** Blended predictions (activations) `[N, ...]`: `lerp(aug, plain, beta)`. */
+  preds: tf.Tensor;
+  /** Targets of the validation set `[N, ...]`. */
+  targs: tf.Tensor;
+}
+
+/**
  * Test-time augmentation over the validation set (fastai's `tta`).
  * @param learn - The learner.
  * @param options - See {@link TtaOptions}.
@@ -216,10 +230,7 @@ export interface TtaOptions {
  * const { preds, targs } = await tsf.tta(learn);
  * ```
  */
-export async function tta(
-  learn: Learner,
-  options: TtaOptions = {},
-): Promise<{ preds: tf.Tensor; targs: tf.Tensor }> {
+export async function tta(learn: Learner, options: TtaOptions = {}): Promise<TtaResult> {
   checkOptionKeys('tta', options, ['n', 'beta']);
   const n = options.n ?? 4;
   const beta = options.beta ?? 0.25;

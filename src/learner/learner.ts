@@ -37,6 +37,7 @@ import {
   type PredictResult,
   predict,
   type TtaOptions,
+  type TtaResult,
   tta,
 } from './inference.js';
 import {
@@ -837,7 +838,7 @@ export class Learner {
    * const { preds, targs } = await learn.tta({ n: 4 });
    * ```
    */
-  tta(options: TtaOptions = {}): Promise<{ preds: tf.Tensor; targs: tf.Tensor }> {
+  tta(options: TtaOptions = {}): Promise<TtaResult> {
     return tta(this, options);
   }
 

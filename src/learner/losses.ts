@@ -379,7 +379,15 @@ export class MSELossFlat implements Loss {
   }
 }
 
-type LossConstructor = new (options: never) => Loss;
+/**
+ * A loss class as {@link registerLoss} takes it: constructed from its `getConfig()` object.
+ * @example
+ * ```ts
+ * const cls: tsf.LossConstructor = tsf.FocalLossFlat;
+ * tsf.registerLoss('MyFocal', cls);
+ * ```
+ */
+export type LossConstructor = new (options: never) => Loss;
 
 const LOSSES = new Map<string, LossConstructor>([
   ['CrossEntropyLossFlat', CrossEntropyLossFlat as LossConstructor],

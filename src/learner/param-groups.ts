@@ -74,6 +74,20 @@ export function isBatchNorm(layer: tf.layers.Layer): boolean {
 }
 
 /**
+ * What {@link resolveParamGroups} returns.
+ * @example
+ * ```ts
+ * const resolved: tsf.ResolvedParamGroups = tsf.resolveParamGroups(model, [model.layers]);
+ * ```
+ */
+export interface ResolvedParamGroups {
+  /** The variables of each group, body first, head last. */
+  groups: tf.Variable[][];
+  /** BatchNorm/bias information of every variable of `groups`. */
+  info: Map<tf.Variable, ParamInfo>;
+}
+
+/**
  * Resolves a splitter's groups to variables, with BatchNorm/bias information.
  * @param model - The model.
  * @param groups - The splitter's output.
@@ -88,7 +102,7 @@ export function isBatchNorm(layer: tf.layers.Layer): boolean {
 export function resolveParamGroups(
   model: tf.LayersModel,
   groups: readonly ParamGroupSpec[],
-): { groups: tf.Variable[][]; info: Map<tf.Variable, ParamInfo> } {
+): ResolvedParamGroups {
   const bnNames = new Set<string>();
   for (const layer of flattenLayers(model)) {
     if (isBatchNorm(layer)) for (const w of layer.weights) bnNames.add(w.name);

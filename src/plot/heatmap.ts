@@ -82,6 +82,13 @@ const BLUES: readonly [number, number, number][] = [
 
 /**
  * Colour of `t` in [0, 1] on the "Blues" map, as `#rrggbb`.
+ * @param t - Position on the map, clamped to [0, 1] (non-finite values count as 0).
+ * @returns The colour, linearly interpolated between the map's nine stops.
+ * @example
+ * ```ts
+ * blues(0); // '#f7fbff'
+ * blues(1); // '#08306b'
+ * ```
  * @internal
  */
 export function blues(t: number): string {

@@ -31,7 +31,15 @@ export const PALETTE: readonly string[] = [
   '#17becf',
 ];
 
-/** Escapes the five XML special characters for use in SVG text and attributes. */
+/**
+ * Escapes the five XML special characters for use in SVG text and attributes.
+ * @param text - Any text.
+ * @returns The text with `& < > " '` as entities.
+ * @example
+ * ```ts
+ * escapeXml('cats & "dogs"'); // 'cats &amp; &quot;dogs&quot;'
+ * ```
+ */
 export function escapeXml(text: string): string {
   return text
     .replace(/&/g, '&amp;')
@@ -41,7 +49,15 @@ export function escapeXml(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
-/** Rounds a pixel coordinate to 2 decimals to keep the SVG small. */
+/**
+ * Rounds a pixel coordinate to 2 decimals to keep the SVG small.
+ * @param v - A coordinate.
+ * @returns Its text with at most 2 decimals.
+ * @example
+ * ```ts
+ * px(12.3456); // '12.35'
+ * ```
+ */
 export function px(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
@@ -49,6 +65,13 @@ export function px(v: number): string {
 /**
  * Estimated rendered width of `text` in DejaVu Sans at `fontSize` (average advance ~0.6 em):
  * enough to size margins so labels fit.
+ * @param text - The label.
+ * @param fontSize - Font size in pixels.
+ * @returns The estimated width in pixels.
+ * @example
+ * ```ts
+ * textWidth('accuracy', 10); // 48
+ * ```
  */
 export function textWidth(text: string, fontSize: number): number {
   return text.length * fontSize * 0.6;
@@ -66,15 +89,27 @@ function niceNum(x: number, round: boolean): number {
 
 /** A linear axis domain widened to nice bounds, with its tick values and step. */
 export interface LinearTicks {
+  /** Lower end of the domain (the first tick). */
   min: number;
+  /** Upper end of the domain (the last tick). */
   max: number;
+  /** Spacing of the ticks (1, 2 or 5 times a power of ten). */
   step: number;
+  /** Tick values, `min` to `max`. */
   ticks: number[];
 }
 
 /**
  * Nice ticks covering [lo, hi] for a linear axis: about `count` ticks at 1/2/5 x 10^k steps;
  * the domain is widened to the enclosing ticks.
+ * @param lo - Smallest value to cover.
+ * @param hi - Largest value to cover.
+ * @param count - About how many ticks. Defaults to 6.
+ * @returns The widened domain, step and ticks.
+ * @example
+ * ```ts
+ * linearTicks(0.13, 0.92); // { min: 0, max: 1, step: 0.2, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1] }
+ * ```
  */
 export function linearTicks(lo: number, hi: number, count = 6): LinearTicks {
   let a = lo;
@@ -101,14 +136,24 @@ function cleanFloat(v: number, step: number): number {
 
 /** A log10 axis domain (powers of ten around the data) and its ticks. */
 export interface LogTicks {
+  /** Lower end of the domain, a power of ten. */
   min: number;
+  /** Upper end of the domain, a power of ten. */
   max: number;
+  /** Tick values, `min` to `max`. */
   ticks: number[];
 }
 
 /**
  * Ticks for a log axis over positive [lo, hi]: the domain spans whole decades; ticks are the
  * powers of ten, plus 2x and 5x when the axis spans at most two decades.
+ * @param lo - Smallest value to cover (positive).
+ * @param hi - Largest value to cover.
+ * @returns The whole-decade domain and its ticks.
+ * @example
+ * ```ts
+ * logTicks(3e-7, 4).ticks; // [1e-7, 1e-6, ..., 1, 10]
+ * ```
  */
 export function logTicks(lo: number, hi: number): LogTicks {
   let e0 = Math.floor(Math.log10(lo) + 1e-9);
@@ -131,6 +176,12 @@ export function logTicks(lo: number, hi: number): LogTicks {
  *
  * @param v - The value.
  * @param step - Spacing of neighbouring ticks, which decides the decimals (linear axes).
+ * @returns The label.
+ * @example
+ * ```ts
+ * formatNumber(0.25, 0.05); // '0.25'
+ * formatNumber(1e-4); // '1e-4'
+ * ```
  */
 export function formatNumber(v: number, step?: number): string {
   if (v === 0) return '0';

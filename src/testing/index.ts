@@ -12,6 +12,7 @@ export {
 } from './kernel-guard.js';
 export { expectNoLeaks } from './leak-check.js';
 export {
+  type Blobs,
   type MakeBlobsOptions,
   makeBlobs,
   type SyntheticDataLoaders,

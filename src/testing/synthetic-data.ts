@@ -107,7 +107,7 @@ export interface SyntheticDataLoaders extends DataLoadersLike {
  * of the four tensors (`dispose()` frees them).
  * @param options - See {@link SyntheticDataLoadersOptions}.
  * @returns The loaders.
- * @throws {@link ValueError} for unknown options or mismatched lengths.
+ * @throws `ValueError` (from `tsfast`) for unknown options or mismatched lengths.
  * @example
  * ```ts
  * const dls = tsf.syntheticDataLoaders({ xTrain, yTrain, xValid, yValid, bs: 32, vocab: ['a', 'b'] });
@@ -177,6 +177,21 @@ export interface MakeBlobsOptions {
 }
 
 /**
+ * What {@link makeBlobs} returns.
+ * @example
+ * ```ts
+ * const blobs: tsf.Blobs = tsf.makeBlobs({ n: 64, seed: 1 });
+ * tf.dispose([blobs.x, blobs.y]);
+ * ```
+ */
+export interface Blobs {
+  /** Features, float32 `[n, nFeatures]`. */
+  x: tf.Tensor2D;
+  /** Class of each item, int32 `[n]` in `[0, nClasses)`. */
+  y: tf.Tensor1D;
+}
+
+/**
  * Overlapping Gaussian blobs: a classification problem a small MLP learns but not perfectly.
  * @param options - See {@link MakeBlobsOptions}.
  * @returns `x` float32 `[n, nFeatures]` and `y` int32 `[n]`; the caller disposes them.
@@ -185,7 +200,7 @@ export interface MakeBlobsOptions {
  * const { x, y } = tsf.makeBlobs({ n: 200, seed: 1 });
  * ```
  */
-export function makeBlobs(options: MakeBlobsOptions = {}): { x: tf.Tensor2D; y: tf.Tensor1D } {
+export function makeBlobs(options: MakeBlobsOptions = {}): Blobs {
   checkOptionKeys('makeBlobs', options, ['n', 'nFeatures', 'nClasses', 'spread', 'seed']);
   const n = options.n ?? 256;
   const d = options.nFeatures ?? 8;
