@@ -4,7 +4,6 @@
  * engine is chosen.
  */
 import * as tf from '@tensorflow/tfjs';
-import { depthwiseBatchNorm } from './batch-norm.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
@@ -27,7 +26,6 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.BatchMatMul,
   tf._FusedMatMul,
   tf.Identity,
-  tf.FusedBatchNorm,
 ];
 
 const WRAPPED = Symbol.for('tsfast.wasmKernel');
@@ -79,8 +77,6 @@ export function registerWasmTrainingKernels(): string[] {
     if (!original[WRAPPED]) install(explicitTransposeMatMul(original, transpose));
   }
   install(sharingIdentityConfig);
-  const batchNorm = tf.getKernel(tf.FusedBatchNorm, 'wasm') as Tagged | undefined;
-  if (batchNorm !== undefined && !batchNorm[WRAPPED]) install(depthwiseBatchNorm(batchNorm));
   registerFastGradients();
   installWasmMemoryGuard();
   return [...WASM_TRAINING_KERNELS];

@@ -125,4 +125,23 @@ describe('a full training step on wasm matches the cpu backend', () => {
     tf.dispose([x, y]);
     model.dispose();
   });
+
+  it('MobileNet v1 0.25 at 224x224, batch 32, all layers trainable: 20 Adam steps, no crash, no leak', {
+    skip: process.env.TSFAST_BIG_TRAIN !== '1' && 'set TSFAST_BIG_TRAIN=1 (takes minutes)',
+  }, async () => {
+    const model = mobileNetV1(224, 0.25, 1000);
+    const x = tf.randomUniform([32, 224, 224, 3], -1, 1, 'float32', 5);
+    const y = tf.oneHot(tf.randomUniform([32], 0, 1000, 'int32', 6) as tf.Tensor1D, 1000);
+    const optimizer = tf.train.adam(1e-3);
+    const first = trainStep(model, optimizer, x, y);
+    const last = await expectNoLeaks(() => {
+      let loss = first;
+      for (let i = 0; i < 19; i++) loss = trainStep(model, optimizer, x, y);
+      return loss;
+    });
+    assert.ok(Number.isFinite(last) && last < first, `loss ${first} -> ${last}`);
+    optimizer.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
 });
