@@ -1,6 +1,7 @@
 /**
  * The optimizer base: parameter groups with public per-group hyper-parameters that schedulers
- * change every batch, per-parameter state, and state save/restore.
+ * change every batch, per-parameter state (allocated lazily, on a parameter's first step with
+ * a gradient, so a frozen body costs no optimizer memory), and state save/restore.
  */
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue, ValueError } from '../core/errors.js';
@@ -37,9 +38,12 @@ export interface ParamFlags {
 export interface OptimizerState {
   /** Hyper-parameters per group. */
   readonly hypers: Hypers[];
-  /** Step count per parameter, in flattened group order. */
+  /** Step count per parameter, in flattened group order (0: the parameter has no state). */
   readonly steps: number[];
-  /** Buffers named `<param index>/<buffer>`; the holder of the snapshot disposes them. */
+  /**
+   * Buffers named `<param index>/<buffer>`, for the parameters with state (a step count
+   * above 0) only; the holder of the snapshot disposes them.
+   */
   readonly tensors: tf.NamedTensorMap;
 }
 
@@ -65,18 +69,24 @@ export type OptimizerFactory = (
 export abstract class Optimizer {
   /** Parameter groups, each with its own public hyper-parameters. */
   readonly paramGroups: ParamGroup[];
-  /** Per-parameter state. */
+  /**
+   * Per-parameter state, present only for parameters that have stepped: a parameter's
+   * buffers are allocated (zeros) on its first step with a gradient, and {@link
+   * Optimizer.clearState} frees them. A parameter without an entry has step 0 and zero
+   * buffers.
+   */
   readonly state = new Map<tf.Variable, ParamState>();
   /** Per-parameter flags (weight decay, force-train). */
   readonly flags = new Map<tf.Variable, ParamFlags>();
   /** Names of the buffers each parameter keeps. */
   readonly bufferNames: readonly string[];
   private readonly scalars = new Map<number, tf.Scalar>();
+  private disposed = false;
 
   /**
    * @param groups - Variables per group.
    * @param defaults - Hyper-parameters every group starts with.
-   * @param bufferNames - Buffers to allocate (zeros) per parameter.
+   * @param bufferNames - Buffers each parameter keeps, allocated (zeros) on its first step.
    */
   constructor(
     groups: readonly (readonly tf.Variable[])[],
@@ -90,10 +100,7 @@ export abstract class Optimizer {
     this.bufferNames = bufferNames;
     this.paramGroups = groups.map((params) => ({ params: [...params], hypers: { ...defaults } }));
     for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        this.flags.set(p, { doWd: true, forceTrain: false });
-        this.state.set(p, { step: 0, buffers: this.makeBuffers(p) });
-      }
+      for (const p of group.params) this.flags.set(p, { doWd: true, forceTrain: false });
     }
   }
 
@@ -144,14 +151,23 @@ export abstract class Optimizer {
 
   /**
    * Applies one update to every parameter that has a gradient in `grads` (others keep their
-   * values and state).
+   * values and state; a parameter's state is allocated on its first update).
    * @param grads - Gradient per variable; the caller keeps ownership.
+   * @throws {@link ValueError} if the optimizer was disposed.
    * @example
    * ```ts
    * opt.step(new Map([[w, gradW]]));
    * ```
    */
   step(grads: ReadonlyMap<tf.Variable, tf.Tensor>): void {
+    if (this.disposed) {
+      throw new ValueError(
+        `${this.constructor.name}.step: this optimizer was disposed (the learner replaces it on createOpt); step learn.opt instead.`,
+      );
+    }
+    for (const group of this.paramGroups) {
+      for (const p of group.params) if (grads.has(p)) this.stateOf(p);
+    }
     this.scalars.clear();
     tf.tidy(() => {
       for (const group of this.paramGroups) {
@@ -203,19 +219,15 @@ export abstract class Optimizer {
   ): tf.Tensor;
 
   /**
-   * Resets every buffer to zero and every step count to 0.
+   * Resets every parameter to step 0 with zero buffers, by freeing its state (allocated
+   * again on its next step).
    * @example
    * ```ts
    * learn.opt.clearState();
    * ```
    */
   clearState(): void {
-    for (const [p, state] of this.state) {
-      state.step = 0;
-      for (const buf of Object.values(state.buffers)) {
-        tf.tidy(() => buf.assign(tf.zerosLike(p)));
-      }
-    }
+    for (const p of [...this.state.keys()]) this.dropState(p);
   }
 
   /**
@@ -230,9 +242,9 @@ export abstract class Optimizer {
     const tensors: tf.NamedTensorMap = {};
     const steps: number[] = [];
     this.allParams.forEach((p, i) => {
-      const state = this.state.get(p) as ParamState;
-      steps.push(state.step);
-      for (const [name, buf] of Object.entries(state.buffers)) {
+      const state = this.state.get(p);
+      steps.push(state?.step ?? 0);
+      for (const [name, buf] of Object.entries(state?.buffers ?? {})) {
         tensors[`${i}/${name}`] = tf.clone(buf);
       }
     });
@@ -241,9 +253,12 @@ export abstract class Optimizer {
 
   /**
    * Restores a snapshot from {@link Optimizer.getState} (values are copied; the caller keeps
-   * ownership of `state.tensors`).
+   * ownership of `state.tensors`). Parameters at step 0 in the snapshot are left without
+   * state (their buffers freed); the others get theirs, allocated if needed. The snapshot is
+   * checked whole before anything changes.
    * @param state - The snapshot.
-   * @throws {@link ValueError} if it does not match this optimizer's parameters.
+   * @throws {@link ValueError} if it does not match this optimizer's parameters (counts, a
+   *   missing buffer or a buffer of the wrong shape).
    * @example
    * ```ts
    * opt.setState(saved);
@@ -258,16 +273,32 @@ export abstract class Optimizer {
       );
     }
     params.forEach((p, i) => {
-      const own = this.state.get(p) as ParamState;
-      own.step = state.steps[i] as number;
-      for (const [name, buf] of Object.entries(own.buffers)) {
+      const step = state.steps[i];
+      if (!Number.isInteger(step) || (step as number) < 0) {
+        throw new ValueError(
+          `Optimizer state step of parameter ${i} is ${JSON.stringify(step)}; expected an integer >= 0.`,
+        );
+      }
+      if (step === 0) return;
+      for (const name of this.bufferNames) {
         const saved = state.tensors[`${i}/${name}`];
-        if (saved === undefined || !tf.util.arraysEqual(saved.shape, buf.shape)) {
+        if (saved === undefined || !tf.util.arraysEqual(saved.shape, p.shape)) {
           throw new ValueError(
-            `Optimizer state buffer "${i}/${name}" is missing or has shape ${JSON.stringify(saved?.shape)}; expected ${JSON.stringify(buf.shape)}.`,
+            `Optimizer state buffer "${i}/${name}" is missing or has shape ${JSON.stringify(saved?.shape)}; expected ${JSON.stringify(p.shape)}.`,
           );
         }
-        buf.assign(saved);
+      }
+    });
+    params.forEach((p, i) => {
+      const step = state.steps[i] as number;
+      if (step === 0) {
+        this.dropState(p);
+        return;
+      }
+      const own = this.stateOf(p);
+      own.step = step;
+      for (const [name, buf] of Object.entries(own.buffers)) {
+        buf.assign(state.tensors[`${i}/${name}`] as tf.Tensor);
       }
     });
     state.hypers.forEach((h, i) => {
@@ -283,18 +314,30 @@ export abstract class Optimizer {
    * ```
    */
   dispose(): void {
-    for (const state of this.state.values()) {
-      for (const buf of Object.values(state.buffers)) buf.dispose();
-    }
-    this.state.clear();
+    this.clearState();
+    this.disposed = true;
   }
 
-  private makeBuffers(p: tf.Variable): Record<string, tf.Variable> {
-    const buffers: Record<string, tf.Variable> = {};
-    for (const name of this.bufferNames) {
-      buffers[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+  /** A parameter's state, allocated (step 0, zero buffers) if it has none. */
+  private stateOf(p: tf.Variable): ParamState {
+    let state = this.state.get(p);
+    if (state === undefined) {
+      const buffers: Record<string, tf.Variable> = {};
+      for (const name of this.bufferNames) {
+        buffers[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+      }
+      state = { step: 0, buffers };
+      this.state.set(p, state);
     }
-    return buffers;
+    return state;
+  }
+
+  /** Frees a parameter's state (back to step 0, zero buffers). */
+  private dropState(p: tf.Variable): void {
+    const state = this.state.get(p);
+    if (state === undefined) return;
+    for (const buf of Object.values(state.buffers)) buf.dispose();
+    this.state.delete(p);
   }
 }
 

@@ -13,7 +13,7 @@ import { CrossEntropyLossFlat } from '../../src/learner/losses.js';
 import { SGD } from '../../src/learner/sgd.js';
 import { expectNoLeaks } from '../../src/testing/leak-check.js';
 import { syntheticDataLoaders } from '../../src/testing/synthetic-data.js';
-import { blobsLearner, disposeAll, weightValues } from '../learner/fixtures.js';
+import { blobsLearner, disposeAll, optStateToAllocate, weightValues } from '../learner/fixtures.js';
 
 const sgd = (groups: readonly (readonly tf.Variable[])[], lr: number) => new SGD(groups, { lr });
 const stopAfter = (n: number): Callback => ({
@@ -55,8 +55,9 @@ describe('gradient callbacks and MixUp/CutMix', () => {
       afterStep: () => void steps++,
       afterCancelBatch: () => void skipped++,
     };
-    await expectNoLeaks(() =>
-      learn.fit(1, 1e-2, { cbs: [new GradientAccumulation({ nAcc: 64 }), count] }),
+    await expectNoLeaks(
+      () => learn.fit(1, 1e-2, { cbs: [new GradientAccumulation({ nAcc: 64 }), count] }),
+      optStateToAllocate(learn),
     );
     assert.equal(steps, 3); // 6 batches of 32
     assert.equal(skipped, 3);
@@ -129,7 +130,10 @@ describe('gradient callbacks and MixUp/CutMix', () => {
         if (training) seen.push(l.xb.shape[0] ?? 0);
       },
     };
-    await expectNoLeaks(() => learn.fit(1, 1e-3, { cbs: [new MixUp({ seed: 1 }), probe] }));
+    await expectNoLeaks(
+      () => learn.fit(1, 1e-3, { cbs: [new MixUp({ seed: 1 }), probe] }),
+      optStateToAllocate(learn),
+    );
     assert.equal(seen.length, 6);
     assert.equal(learn.lossFunc, original);
     assert.ok(Number.isFinite(learn.recorder.values[0]?.[1] as number));
@@ -168,7 +172,10 @@ describe('gradient callbacks and MixUp/CutMix', () => {
         fraction = cut?.lam?.dataSync()[0] ?? Number.NaN;
       },
     };
-    await expectNoLeaks(() => learn.fit(1, 1e-3, { cbs: [new CutMix({ seed: 2 }), probe] }));
+    await expectNoLeaks(
+      () => learn.fit(1, 1e-3, { cbs: [new CutMix({ seed: 2 }), probe] }),
+      optStateToAllocate(learn),
+    );
     assert.ok(fraction > 0 && fraction <= 1, `lam ${fraction}`);
     disposeAll(learn, dls);
   });

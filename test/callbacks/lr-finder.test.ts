@@ -93,6 +93,7 @@ describe('LR finder', () => {
     const s1 = learn.opt.getState();
     assert.deepEqual(s1.steps, s0.steps);
     assert.deepEqual(s1.hypers, s0.hypers);
+    assert.deepEqual(Object.keys(s1.tensors).sort(), Object.keys(s0.tensors).sort());
     for (const [k, t] of Object.entries(s0.tensors)) {
       assert.deepEqual((s1.tensors[k] as tf.Tensor).dataSync(), t.dataSync(), `opt buffer ${k}`);
     }

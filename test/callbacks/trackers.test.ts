@@ -11,7 +11,7 @@ import { ReduceLROnPlateau } from '../../src/callbacks/reduce-lr-on-plateau.js';
 import { SaveModel } from '../../src/callbacks/save-model.js';
 import type { Callback } from '../../src/learner/events.js';
 import { expectNoLeaks } from '../../src/testing/leak-check.js';
-import { blobsLearner, disposeAll, weightValues } from '../learner/fixtures.js';
+import { blobsLearner, disposeAll, optStateToAllocate, weightValues } from '../learner/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tsfast-cb-'));
 
@@ -59,7 +59,10 @@ describe('trackers', () => {
       },
     };
     const saver = new SaveModel({ fname: 'best' });
-    await expectNoLeaks(() => learn.fit(3, 1e-2, { cbs: [saver, capture, wreck] }));
+    await expectNoLeaks(
+      () => learn.fit(3, 1e-2, { cbs: [saver, capture, wreck] }),
+      optStateToAllocate(learn),
+    );
     assert.equal(saver.bestEpoch, 0);
     const now = weightValues(model);
     best.forEach((w, i) => {

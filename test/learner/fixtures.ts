@@ -72,3 +72,13 @@ export function disposeAll(learn: Learner, dls: SyntheticDataLoaders): void {
 export function weightValues(model: tf.LayersModel): Float32Array[] {
   return model.weights.map((w) => w.read().dataSync() as Float32Array);
 }
+
+/**
+ * Tensors a first fit leaves alive on purpose: the optimizer's state, allocated on each
+ * trainable parameter's first step (one tensor per buffer), for the parameters without state
+ * yet. Pass it as `expectNoLeaks`'s `keep`.
+ */
+export function optStateToAllocate(learn: Learner): number {
+  const fresh = learn.trainableVariables.filter((v) => !learn.opt.state.has(v));
+  return learn.opt.bufferNames.length * fresh.length;
+}

@@ -9,7 +9,7 @@ import { CancelBatch, CancelFit } from '../../src/learner/cancel.js';
 import type { Callback, EventName } from '../../src/learner/events.js';
 import { expectKernelsSupported } from '../../src/testing/kernel-guard.js';
 import { expectNoLeaks } from '../../src/testing/leak-check.js';
-import { blobsLearner, disposeAll, weightValues } from './fixtures.js';
+import { blobsLearner, disposeAll, optStateToAllocate, weightValues } from './fixtures.js';
 
 const changed = (a: Float32Array, b: Float32Array) => a.some((v, i) => v !== b[i]);
 
@@ -34,7 +34,7 @@ describe('Learner', () => {
 
   it('fit trains, leaks no tensors, and a training step uses only tfjs-node kernels', async () => {
     const { learn, dls } = blobsLearner(1);
-    await expectNoLeaks(() => learn.fit(2, 1e-2));
+    await expectNoLeaks(() => learn.fit(2, 1e-2), optStateToAllocate(learn));
     const [first, second] = learn.recorder.values;
     assert.ok(
       (second?.[1] as number) < (first?.[1] as number),
@@ -145,6 +145,49 @@ describe('Learner', () => {
     disposeAll(learn, dls);
   });
 
+  it('a frozen learner holds optimizer state only for the parameters it trains', async () => {
+    const { learn, dls, model } = blobsLearner(4);
+    const v = (i: number) => model.weights[i]?.read() as tf.Variable;
+    const frozen = [W.d1k, W.d1b, W.d2k, W.d2b];
+    const trained = [W.d3k, W.d3b, W.gamma, W.beta]; // head, plus BatchNorm (trainBn)
+    learn.freeze();
+    assert.equal(learn.opt.state.size, 0, 'no state before the first step');
+    const tensorsBefore = tf.memory().numTensors;
+    const bytesBefore = tf.memory().numBytes;
+    await learn.fit(1, 1e-2);
+    for (const i of frozen) assert.ok(!learn.opt.state.has(v(i)), `frozen weight ${i} has state`);
+    for (const i of trained) assert.equal(learn.opt.state.get(v(i))?.step, 6, `weight ${i}`);
+    assert.equal(learn.opt.state.size, trained.length);
+    // Adam keeps two buffers per trained parameter and nothing else survives the fit
+    const trainedBytes = trained.reduce((n, i) => n + v(i).size * 4, 0);
+    assert.equal(tf.memory().numTensors - tensorsBefore, 2 * trained.length);
+    assert.equal(tf.memory().numBytes - bytesBefore, 2 * trainedBytes);
+    // a snapshot names only the trained parameters, and lrFind restores exactly that
+    const s0 = learn.opt.getState();
+    const index = learn.opt.allParams;
+    const owners = new Set(Object.keys(s0.tensors).map((k) => index[Number(k.split('/')[0])]));
+    assert.deepEqual(
+      new Set(trained.map(v)),
+      owners,
+      'snapshot buffers belong to the trained parameters',
+    );
+    await learn.lrFind({ numIt: 8 });
+    const s1 = learn.opt.getState();
+    assert.deepEqual(s1.steps, s0.steps);
+    assert.deepEqual(Object.keys(s1.tensors).sort(), Object.keys(s0.tensors).sort());
+    for (const [k, t] of Object.entries(s0.tensors))
+      assert.deepEqual((s1.tensors[k] as tf.Tensor).dataSync(), t.dataSync(), `buffer ${k}`);
+    tf.dispose([...Object.values(s0.tensors), ...Object.values(s1.tensors)]);
+    assert.equal(learn.opt.state.size, trained.length);
+    // unfreezing clears (frees) the state; the next fit allocates it for every parameter
+    learn.unfreeze();
+    assert.equal(learn.opt.state.size, 0);
+    assert.equal(tf.memory().numTensors, tensorsBefore);
+    await learn.fit(1, 1e-2);
+    assert.equal(learn.opt.state.size, learn.opt.allParams.length);
+    disposeAll(learn, dls);
+  });
+
   it('trainBn: false keeps frozen BatchNorm scale/shift; BnFreeze also keeps its statistics', async () => {
     const { learn, dls, model } = blobsLearner(4, { trainBn: false });
     learn.freeze();
@@ -214,16 +257,18 @@ describe('Learner', () => {
         if (training && iter === 2) l.replaceBatch(tf.fill(l.xb.shape, Number.NaN), l.yb);
       },
     };
-    await expectNoLeaks(() =>
-      assert.rejects(learn.fit(2, 1e-3, { cbs: [poison] }), (err: unknown) => {
-        assert.ok(err instanceof TsfastError && err.code === 'NAN_LOSS');
-        assert.match(
-          err.message,
-          /Training loss is NaN at epoch 0, batch 2 \(lr 0\.00100, 0\.00100\)/,
-        );
-        assert.match(err.message, /Lower the learning rate/);
-        return true;
-      }),
+    await expectNoLeaks(
+      () =>
+        assert.rejects(learn.fit(2, 1e-3, { cbs: [poison] }), (err: unknown) => {
+          assert.ok(err instanceof TsfastError && err.code === 'NAN_LOSS');
+          assert.match(
+            err.message,
+            /Training loss is NaN at epoch 0, batch 2 \(lr 0\.00100, 0\.00100\)/,
+          );
+          assert.match(err.message, /Lower the learning rate/);
+          return true;
+        }),
+      optStateToAllocate(learn),
     );
     const quiet = new TerminateOnNaN();
     await learn.fit(2, 1e-3, { cbs: [poison, quiet] });

@@ -266,6 +266,50 @@ describe('optimizers', () => {
     tf.dispose([v, g]);
   });
 
+  it('allocates a parameter state on its first step with a gradient; clearState frees it', () => {
+    const a = tf.variable(tf.tensor1d([1, 2, 3]));
+    const b = tf.variable(tf.tensor2d([[1, 2]]));
+    const n0 = tf.memory().numTensors;
+    const opt = new Adam([[a], [b]], { lr: 0.1 });
+    assert.equal(tf.memory().numTensors, n0, 'nothing allocated up front');
+    const g = tf.tensor1d([0.1, -0.2, 0.3]);
+    opt.step(new Map([[a, g]]));
+    assert.equal(opt.state.size, 1);
+    assert.equal(opt.state.get(a)?.step, 1);
+    assert.ok(!opt.state.has(b));
+    assert.equal(tf.memory().numTensors, n0 + 2 + 1, 'two Adam buffers for `a`, plus `g`');
+    const snap = opt.getState();
+    assert.deepEqual(snap.steps, [1, 0]);
+    assert.deepEqual(Object.keys(snap.tensors).sort(), ['0/gradAvg', '0/sqrAvg']);
+    // a fresh optimizer restored from the snapshot steps exactly like the original
+    const twin = new Adam([[a], [b]], { lr: 0.1 });
+    twin.setState(snap);
+    const av = Array.from(a.dataSync());
+    opt.step(new Map([[a, g]]));
+    const next = Array.from(a.dataSync());
+    tf.tidy(() => a.assign(tf.tensor1d(av)));
+    twin.step(new Map([[a, g]]));
+    assert.deepEqual(Array.from(a.dataSync()), next);
+    // restoring a snapshot where `a` never stepped frees its state
+    const empty = new Adam([[a], [b]]).getState();
+    opt.setState(empty);
+    assert.equal(opt.state.size, 0);
+    opt.step(new Map([[a, g]]));
+    opt.clearState();
+    assert.equal(opt.state.size, 0);
+    // a bad snapshot is refused whole: the state it would have replaced is kept
+    twin.step(new Map([[a, g]]));
+    const bad = { ...snap, steps: [1, 1] }; // `b` stepped but has no buffers
+    assert.throws(() => twin.setState(bad), /buffer "1\/gradAvg" is missing/);
+    assert.equal(twin.state.get(a)?.step, 3);
+    tf.dispose(Object.values(snap.tensors));
+    opt.dispose();
+    twin.dispose();
+    assert.throws(() => opt.step(new Map([[a, g]])), /disposed/);
+    assert.equal(tf.memory().numTensors, n0 + 1);
+    tf.dispose([a, b, g]);
+  });
+
   it('a step leaks no tensors', async () => {
     const v = tf.variable(tf.tensor1d([1, 2, 3]));
     const g = tf.tensor1d([0.1, -0.2, 0.3]);
@@ -275,6 +319,7 @@ describe('optimizers', () => {
       new RMSProp([[v]]),
       new Lamb([[v]]),
     ]) {
+      opt.step(new Map([[v, g]])); // allocates the state
       await expectNoLeaks(() => opt.step(new Map([[v, g]])));
       opt.dispose();
     }

@@ -18,6 +18,7 @@ import { accuracy } from '../../src/learner/metrics.js';
 import { expectNoLeaks } from '../../src/testing/leak-check.js';
 import { syntheticDataLoaders } from '../../src/testing/synthetic-data.js';
 import { SHARED_DIR, skipUnlessShared } from '../support/shared.js';
+import { optStateToAllocate } from './fixtures.js';
 
 const skip =
   skipUnlessShared('models', 'mobilenet_v1_0.75_224', 'model.json') ||
@@ -118,7 +119,7 @@ describe('a small real problem (pets, MobileNet features)', { skip }, () => {
       metrics: [accuracy],
       logger: () => {},
     });
-    await expectNoLeaks(() => learn.fitOneCycle(6, 3e-3));
+    await expectNoLeaks(() => learn.fitOneCycle(6, 3e-3), optStateToAllocate(learn));
     const values = learn.recorder.values;
     const [firstTrain, firstValid] = values[0] as number[];
     const [lastTrain, lastValid, lastAcc] = values.at(-1) as number[];
