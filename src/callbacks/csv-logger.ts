@@ -7,7 +7,13 @@ import { checkOptionKeys } from '../core/errors.js';
 import type { Callback, EventContext } from '../learner/events.js';
 import { formatTime } from './progress.js';
 
-/** Options of {@link CSVLogger}. */
+/**
+ * Options of {@link CSVLogger}.
+ * @example
+ * ```ts
+ * await learn.fit(3, 1e-3, { cbs: [new tsf.CSVLogger({ fname: 'history.csv', append: true })] });
+ * ```
+ */
 export interface CSVLoggerOptions {
   /**
    * File, relative to `learn.path`.

@@ -5,7 +5,14 @@ import { CancelFit } from '../learner/cancel.js';
 import type { EventContext } from '../learner/events.js';
 import { TrackerCallback, type TrackerOptions } from './tracker.js';
 
-/** Options of {@link EarlyStopping}. */
+/**
+ * Options of {@link EarlyStopping}.
+ * @example
+ * ```ts
+ * const options: tsf.EarlyStoppingOptions = { monitor: 'valid_loss', patience: 2 };
+ * await learn.fit(20, 1e-3, { cbs: [new tsf.EarlyStopping(options)] });
+ * ```
+ */
 export interface EarlyStoppingOptions extends TrackerOptions {
   /**
    * Epochs without improvement before stopping.

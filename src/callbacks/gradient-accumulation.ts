@@ -6,7 +6,14 @@ import { checkOptionKeys, invalidValue } from '../core/errors.js';
 import { CancelBatch } from '../learner/cancel.js';
 import type { Callback, EventContext } from '../learner/events.js';
 
-/** Options of {@link GradientAccumulation}. */
+/**
+ * Options of {@link GradientAccumulation}.
+ * @example
+ * ```ts
+ * // batches of 16, one step per 64 samples
+ * await learn.fit(1, 1e-3, { cbs: [new tsf.GradientAccumulation({ nAcc: 64 })] });
+ * ```
+ */
 export interface GradientAccumulationOptions {
   /**
    * Samples to accumulate before each optimizer step.

@@ -5,7 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../core/errors.js';
 import type { Callback, EventContext } from '../learner/events.js';
 
-/** Options of {@link GradientClip}. */
+/**
+ * Options of {@link GradientClip}.
+ * @example
+ * ```ts
+ * await learn.fit(1, 1e-3, { cbs: [new tsf.GradientClip({ maxNorm: 1 })] });
+ * ```
+ */
 export interface GradientClipOptions {
   /**
    * Maximum global L2 norm.

@@ -10,7 +10,14 @@ import { type ChartMarker, lineChartSvg } from '../plot/line-chart.js';
 import { writePng } from '../plot/render.js';
 import { ParamScheduler, schedExp } from './schedule.js';
 
-/** A suggestion: the learning rate and the point `[lr, loss]` to mark on the plot. */
+/**
+ * A suggestion: the learning rate and the point `[lr, loss]` to mark on the plot.
+ * @example
+ * ```ts
+ * const { lr, point }: tsf.Suggestion = tsf.valley(lrs, losses);
+ * console.log(`valley at ${lr} (loss ${point[1]})`);
+ * ```
+ */
 export interface Suggestion {
   /** Suggested learning rate. */
   readonly lr: number;
@@ -18,7 +25,16 @@ export interface Suggestion {
   readonly point: readonly [number, number];
 }
 
-/** A suggestion function over the recorded curve (fastai's `SuggestionMethod`). */
+/**
+ * A suggestion function over the recorded curve (fastai's `SuggestionMethod`).
+ * @example
+ * ```ts
+ * const halfMinimum: tsf.SuggestFunc = (lrs, losses) => {
+ *   const s = tsf.minimum(lrs, losses);
+ *   return { ...s, lr: s.lr / 2 };
+ * };
+ * ```
+ */
 export type SuggestFunc = (
   lrs: readonly number[],
   losses: readonly number[],
@@ -155,13 +171,34 @@ export const SUGGESTION_FUNCS = {
   slide,
 } as const;
 
-/** Name of a built-in suggestion function. */
+/**
+ * Name of a built-in suggestion function.
+ * @example
+ * ```ts
+ * const names: tsf.SuggestionName[] = ['valley', 'steep'];
+ * await learn.lrFind({ suggestFuncs: names });
+ * ```
+ */
 export type SuggestionName = keyof typeof SUGGESTION_FUNCS;
 
-/** `lrFind`'s result: one learning rate per requested suggestion. */
+/**
+ * `lrFind`'s result: one learning rate per requested suggestion.
+ * @example
+ * ```ts
+ * const lrs: tsf.SuggestedLRs = await learn.lrFind({ suggestFuncs: ['valley', 'minimum'] });
+ * await learn.fitOneCycle(3, lrs.valley);
+ * ```
+ */
 export type SuggestedLRs = Partial<Record<SuggestionName, number>>;
 
-/** Options of {@link lrFind}. */
+/**
+ * Options of {@link lrFind}.
+ * @example
+ * ```ts
+ * const options: tsf.LRFinderOptions = { numIt: 100, suggestFuncs: ['valley', 'slide'], file: 'lr.png' };
+ * const { valley } = await learn.lrFind(options);
+ * ```
+ */
 export interface LRFinderOptions {
   /**
    * First learning rate.

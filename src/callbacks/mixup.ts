@@ -8,7 +8,13 @@ import type { Callback, EventContext } from '../learner/events.js';
 import type { Learner } from '../learner/learner.js';
 import { CrossEntropyLossFlat, type Loss, type Reduction } from '../learner/losses.js';
 
-/** Options of {@link MixUp} and {@link CutMix}. */
+/**
+ * Options of {@link MixUp} and {@link CutMix}.
+ * @example
+ * ```ts
+ * await learn.fit(5, 1e-3, { cbs: [new tsf.MixUp({ alpha: 0.4, seed: 1 })] });
+ * ```
+ */
 export interface MixOptions {
   /**
    * Parameter of the Beta(alpha, alpha) distribution of the mixing weight.

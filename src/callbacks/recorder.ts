@@ -8,7 +8,13 @@ import type { Learner } from '../learner/learner.js';
 import { type LineSeries, lineChartSvg } from '../plot/line-chart.js';
 import { writePng } from '../plot/render.js';
 
-/** Options of {@link Recorder.plotLoss}. */
+/**
+ * Options of {@link Recorder.plotLoss}.
+ * @example
+ * ```ts
+ * await learn.recorder.plotLoss({ file: 'loss.png', skipStart: 5, withValid: true });
+ * ```
+ */
 export interface PlotLossOptions {
   /**
    * PNG file to write.
@@ -31,7 +37,13 @@ export interface PlotLossOptions {
   log?: boolean;
 }
 
-/** Options of {@link Recorder.plotSched}. */
+/**
+ * Options of {@link Recorder.plotSched}.
+ * @example
+ * ```ts
+ * await learn.recorder.plotSched({ file: 'sched.png' });
+ * ```
+ */
 export interface PlotSchedOptions {
   /** PNG file to write. */
   file: string;

@@ -4,7 +4,14 @@
 import type { EventContext } from '../learner/events.js';
 import { TrackerCallback, type TrackerOptions } from './tracker.js';
 
-/** Options of {@link ReduceLROnPlateau}. */
+/**
+ * Options of {@link ReduceLROnPlateau}.
+ * @example
+ * ```ts
+ * const cb = new tsf.ReduceLROnPlateau({ monitor: 'valid_loss', patience: 1, factor: 10, minLr: 1e-6 });
+ * await learn.fit(10, 1e-3, { cbs: [cb] });
+ * ```
+ */
 export interface ReduceLROnPlateauOptions extends TrackerOptions {
   /**
    * Epochs without improvement before reducing.

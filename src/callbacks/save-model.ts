@@ -4,7 +4,14 @@
 import type { EventContext } from '../learner/events.js';
 import { TrackerCallback, type TrackerOptions } from './tracker.js';
 
-/** Options of {@link SaveModel}. */
+/**
+ * Options of {@link SaveModel}.
+ * @example
+ * ```ts
+ * const cb = new tsf.SaveModel({ monitor: 'accuracy', fname: 'best', withOpt: false });
+ * await learn.fit(5, 1e-3, { cbs: [cb] }); // best epoch's weights are reloaded at the end
+ * ```
+ */
 export interface SaveModelOptions extends TrackerOptions {
   /**
    * Checkpoint name (under `learn.path/learn.modelDir`).

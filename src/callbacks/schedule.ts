@@ -8,7 +8,13 @@ import type { Callback, EventContext } from '../learner/events.js';
 import type { Learner } from '../learner/learner.js';
 import { type HyperValue, lrRange } from '../learner/lr-range.js';
 
-/** A schedule: value as a function of the position `pos` in [0, 1]. */
+/**
+ * A schedule: value as a function of the position `pos` in [0, 1].
+ * @example
+ * ```ts
+ * const warmup: tsf.Schedule = (pos) => 1e-3 * Math.min(1, pos * 10);
+ * ```
+ */
 export type Schedule = (pos: number) => number;
 
 /**
@@ -112,7 +118,14 @@ export function combinedCos(pct: number, start: number, middle: number, end: num
   return combineScheds([pct, 1 - pct], [schedCos(start, middle), schedCos(middle, end)]);
 }
 
-/** Schedules per hyper-parameter: one for every group, or one per group. */
+/**
+ * Schedules per hyper-parameter: one for every group, or one per group.
+ * @example
+ * ```ts
+ * const scheds: tsf.Schedules = { lr: tsf.schedCos(1e-3, 1e-5), mom: tsf.schedNo(0.9) };
+ * await learn.fit(2, undefined, { cbs: [new tsf.ParamScheduler(scheds)] });
+ * ```
+ */
 export type Schedules = Record<string, Schedule | readonly Schedule[]>;
 
 /**
@@ -165,7 +178,13 @@ export class ParamScheduler implements Callback {
   }
 }
 
-/** Options of {@link fitOneCycle}. */
+/**
+ * Options of {@link fitOneCycle}.
+ * @example
+ * ```ts
+ * await learn.fitOneCycle(5, 1e-3, { pctStart: 0.3, div: 25, moms: [0.95, 0.85, 0.95] });
+ * ```
+ */
 export interface FitOneCycleOptions {
   /**
    * Start LR is `lrMax / div`.
@@ -238,7 +257,13 @@ export async function fitOneCycle(
   });
 }
 
-/** Options of {@link fitFlatCos}. */
+/**
+ * Options of {@link fitFlatCos}.
+ * @example
+ * ```ts
+ * await learn.fitFlatCos(5, 1e-3, { pctStart: 0.75 });
+ * ```
+ */
 export interface FitFlatCosOptions {
   /**
    * Final LR is `lr / divFinal`.
@@ -291,7 +316,13 @@ export async function fitFlatCos(
   });
 }
 
-/** Options of {@link fitSgdr}. */
+/**
+ * Options of {@link fitSgdr}.
+ * @example
+ * ```ts
+ * await tsf.fitSgdr(learn, 3, 1, 1e-3, { cycleMult: 2 }); // cycles of 1, 2 and 4 epochs
+ * ```
+ */
 export interface FitSgdrOptions {
   /**
    * Each cycle is `cycleMult` times longer than the previous one.
@@ -351,7 +382,13 @@ export async function fitSgdr(
   });
 }
 
-/** Options of {@link fineTune}. */
+/**
+ * Options of {@link fineTune}.
+ * @example
+ * ```ts
+ * await learn.fineTune(3, 2e-3, { freezeEpochs: 1, lrMult: 100 });
+ * ```
+ */
 export interface FineTuneOptions {
   /**
    * Epochs with the body frozen.

@@ -5,7 +5,14 @@
 import { checkOptionKeys, ValueError } from '../core/errors.js';
 import type { Callback, EventContext } from '../learner/events.js';
 
-/** Options shared by the trackers. */
+/**
+ * Options shared by the trackers.
+ * @example
+ * ```ts
+ * const options: tsf.TrackerOptions = { monitor: 'accuracy', mode: 'max', minDelta: 1e-3 };
+ * const saver = new tsf.SaveModel({ ...options, fname: 'best-accuracy' });
+ * ```
+ */
 export interface TrackerOptions {
   /**
    * Column of the Recorder's table to watch.
@@ -29,7 +36,13 @@ export interface TrackerOptions {
   resetOnFit?: boolean;
 }
 
-/** Option keys of {@link TrackerOptions}. */
+/**
+ * Option keys of {@link TrackerOptions}, for subclasses that check their own options.
+ * @example
+ * ```ts
+ * tsf.checkOptionKeys('MyTracker', options, [...tsf.TRACKER_KEYS, 'patience']);
+ * ```
+ */
 export const TRACKER_KEYS = ['monitor', 'mode', 'minDelta', 'resetOnFit'];
 
 /**

@@ -25,7 +25,13 @@ import { ImageBlock } from '../vision/image/image-block.js';
 import { type ShapeName, writeShapeImages } from './shapes.js';
 import { copyBodyWeights, smallCnn, smallCnnSplitter } from './small-cnn.js';
 
-/** Options of {@link runDemo}. */
+/**
+ * Options of {@link runDemo}.
+ * @example
+ * ```ts
+ * const r = await runDemo({ out: 'demo-out', seed: 1, quick: true, log: () => {} });
+ * ```
+ */
 export interface DemoOptions {
   /**
    * Output folder for the generated images and the PNG plots.
@@ -49,7 +55,14 @@ export interface DemoOptions {
   log?: (line: string) => void;
 }
 
-/** What {@link runDemo} measured. */
+/**
+ * What {@link runDemo} measured.
+ * @example
+ * ```ts
+ * const r: DemoResult = await runDemo({ quick: true });
+ * console.log(r.pretrainedAccuracy - r.scratchAccuracy);
+ * ```
+ */
 export interface DemoResult {
   /** The backend that ran it. */
   backend: string;

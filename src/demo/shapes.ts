@@ -27,7 +27,13 @@ export const SHAPES = [
 /** One of {@link SHAPES}. */
 export type ShapeName = (typeof SHAPES)[number];
 
-/** Options of {@link writeShapeImages}. */
+/**
+ * Options of {@link writeShapeImages}.
+ * @example
+ * ```ts
+ * const images = await writeShapeImages('shapes', { classes: ['circle', 'star'], perClass: 10, size: 32, seed: 1 });
+ * ```
+ */
 export interface ShapeImagesOptions {
   /** Classes to draw (one sub-folder each). */
   classes: readonly ShapeName[];
@@ -45,7 +51,15 @@ export interface ShapeImagesOptions {
   seed?: number;
 }
 
-/** A written image and its class. */
+/**
+ * A written image and its class.
+ * @example
+ * ```ts
+ * for (const { file, label }: ShapeImage of await writeShapeImages('shapes', { classes: ['circle'], perClass: 2 })) {
+ *   console.log(file, label);
+ * }
+ * ```
+ */
 export interface ShapeImage {
   /** Path of the PNG file. */
   file: string;

@@ -4,7 +4,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { RandomGenerator } from '../core/random.js';
 
-/** Options of {@link smallCnn}. */
+/**
+ * Options of {@link smallCnn}.
+ * @example
+ * ```ts
+ * const model = smallCnn(4, { size: 48, seed: 1, channels: [8, 16, 32, 48] });
+ * ```
+ */
 export interface SmallCnnOptions {
   /**
    * Side of the square RGB input.

@@ -12,7 +12,14 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { checkOptionKeys, DataError, invalidValue, TsfastError } from '../core/errors.js';
 
-/** Environment variable overriding the cache folder (default `~/.cache/tsfast`). */
+/**
+ * Environment variable overriding the cache folder (default `~/.cache/tsfast`).
+ * @example
+ * ```ts
+ * process.env[tsf.CACHE_ENV_VAR] = '/data/tsfast-cache';
+ * tsf.cacheDir(); // '/data/tsfast-cache'
+ * ```
+ */
 export const CACHE_ENV_VAR = 'TSFAST_CACHE';
 
 /**

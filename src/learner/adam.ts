@@ -5,7 +5,15 @@ import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys } from '../core/errors.js';
 import { debias, type Hypers, Optimizer, type ParamState } from './optimizer.js';
 
-/** Options of {@link Adam}. */
+/**
+ * Options of {@link Adam}.
+ * @example
+ * ```ts
+ * const learn = new tsf.Learner(dls, model, {
+ *   optFunc: (groups, lr) => new tsf.Adam(groups, { lr, sqrMom: 0.999, wd: 0.01 }),
+ * });
+ * ```
+ */
 export interface AdamOptions {
   /**
    * Learning rate.

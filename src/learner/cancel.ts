@@ -29,7 +29,14 @@ export class CancelException extends Error {
   }
 }
 
-/** Stages a callback can cancel. */
+/**
+ * Stages a callback can cancel.
+ * @example
+ * ```ts
+ * const stage: tsf.CancelStage = 'epoch';
+ * throw new tsf.CancelException(stage); // as `throw new tsf.CancelEpoch()`
+ * ```
+ */
 export type CancelStage = 'batch' | 'backward' | 'step' | 'train' | 'validate' | 'epoch' | 'fit';
 
 /**

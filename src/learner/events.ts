@@ -9,6 +9,13 @@ import type { Learner } from './learner.js';
 /**
  * Every event of the loop, in fastai's order. `afterPred`, `afterLoss` and `beforeBackward`
  * run inside the gradient tape and must be synchronous; every other hook may be async.
+ * @example
+ * ```ts
+ * const trace: tsf.Callback = {
+ *   name: 'trace',
+ *   ...Object.fromEntries(tsf.EVENTS.map((e) => [e, () => console.log(e)])),
+ * };
+ * ```
  */
 export const EVENTS = [
   'afterCreate',
@@ -37,10 +44,23 @@ export const EVENTS = [
   'afterFit',
 ] as const;
 
-/** Name of one loop event. */
+/**
+ * Name of one loop event.
+ * @example
+ * ```ts
+ * const event: tsf.EventName = 'afterEpoch';
+ * await tsf.runEvent(learn.cbs.list, event, ctx);
+ * ```
+ */
 export type EventName = (typeof EVENTS)[number];
 
-/** Events that run inside the gradient tape: their hooks must not return a promise. */
+/**
+ * Events that run inside the gradient tape: their hooks must not return a promise.
+ * @example
+ * ```ts
+ * tsf.SYNC_EVENTS.includes('afterLoss'); // true: an afterLoss hook must be synchronous
+ * ```
+ */
 export const SYNC_EVENTS: readonly EventName[] = [
   'afterCreate',
   'afterPred',
@@ -48,7 +68,18 @@ export const SYNC_EVENTS: readonly EventName[] = [
   'beforeBackward',
 ];
 
-/** What every hook receives: the learner and where the loop is (read live from the learner). */
+/**
+ * What every hook receives: the learner and where the loop is (read live from the learner).
+ * @example
+ * ```ts
+ * const cb: tsf.Callback = {
+ *   name: 'logBatch',
+ *   afterBatch: ({ epoch, iter, training, loss }: tsf.EventContext) => {
+ *     if (training) console.log(epoch, iter, loss);
+ *   },
+ * };
+ * ```
+ */
 export interface EventContext {
   /** The learner running the loop. */
   readonly learn: Learner;
@@ -72,12 +103,24 @@ export interface EventContext {
   readonly loss: number;
 }
 
-/** A hook: called with the context, may be async (except the in-tape events). */
+/**
+ * A hook: called with the context, may be async (except the in-tape events).
+ * @example
+ * ```ts
+ * const logEpoch: tsf.Hook = ({ epoch }) => console.log('epoch', epoch);
+ * await learn.fit(1, 1e-3, { cbs: [{ name: 'log', afterEpoch: logEpoch }] });
+ * ```
+ */
 export type Hook = (ctx: EventContext) => void | Promise<void>;
 
 /**
  * One optional hook per event, each documented with when it runs. The compile-time check
  * below keeps this list equal to {@link EVENTS}, so a misspelt hook name fails to compile.
+ * @example
+ * ```ts
+ * const hooks: tsf.Hooks = { beforeFit: () => console.log('start'), afterFit: () => console.log('done') };
+ * await learn.fit(1, 1e-3, { cbs: [{ name: 'log', ...hooks }] });
+ * ```
  */
 export interface Hooks {
   /** Once, when the callback is added to a learner (synchronous). */

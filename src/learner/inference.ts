@@ -7,7 +7,13 @@ import { checkOptionKeys, ValueError } from '../core/errors.js';
 import type { BatchStream } from '../data/batch.js';
 import type { Learner } from './learner.js';
 
-/** Options of {@link getPreds}. */
+/**
+ * Options of {@link getPreds}.
+ * @example
+ * ```ts
+ * const { preds, targs, losses } = await learn.getPreds({ dsIdx: 1, withLoss: true });
+ * ```
+ */
 export interface GetPredsOptions {
   /**
    * Dataset: 0 = training stream, 1 = validation.
@@ -41,7 +47,14 @@ export interface GetPredsOptions {
   act?: boolean;
 }
 
-/** What {@link getPreds} returns; the caller disposes every tensor. */
+/**
+ * What {@link getPreds} returns; the caller disposes every tensor.
+ * @example
+ * ```ts
+ * const res: tsf.GetPredsResult = await learn.getPreds({ withDecoded: true });
+ * tf.dispose([res.preds, res.targs, res.decoded!]);
+ * ```
+ */
 export interface GetPredsResult {
   /** Predictions (activations) `[N, ...]`. */
   preds: tf.Tensor;
@@ -125,7 +138,14 @@ function cat(list: tf.Tensor[]): tf.Tensor {
   return list.length === 1 ? (list[0] as tf.Tensor).clone() : tf.concat(list, 0);
 }
 
-/** What {@link predict} returns. */
+/**
+ * What {@link predict} returns.
+ * @example
+ * ```ts
+ * const { label, probs }: tsf.PredictResult = await learn.predict('cat.jpg');
+ * console.log(label, Math.max(...probs));
+ * ```
+ */
 export interface PredictResult {
   /** Class name (single-label classification with a vocab). */
   label: string | undefined;
@@ -191,7 +211,13 @@ export async function predict(learn: Learner, item: unknown): Promise<PredictRes
   };
 }
 
-/** Options of {@link tta}. */
+/**
+ * Options of {@link tta}.
+ * @example
+ * ```ts
+ * const { preds, targs } = await learn.tta({ n: 8, beta: 0.25 });
+ * ```
+ */
 export interface TtaOptions {
   /**
    * Augmented passes.

@@ -5,7 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys } from '../core/errors.js';
 import { debias, type Hypers, Optimizer, type ParamState } from './optimizer.js';
 
-/** Options of {@link Lamb}. */
+/**
+ * Options of {@link Lamb}.
+ * @example
+ * ```ts
+ * const optFunc: tsf.OptimizerFactory = (groups, lr) => new tsf.Lamb(groups, { lr, wd: 0.01 });
+ * ```
+ */
 export interface LambOptions {
   /**
    * Learning rate.

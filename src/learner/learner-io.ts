@@ -13,7 +13,13 @@ import type { BatchStream, DataLoadersLike, JsonObject } from '../data/batch.js'
 import { Learner } from './learner.js';
 import { isRegisteredLoss, lossFromConfig } from './losses.js';
 
-/** Options of {@link Learner.save}. */
+/**
+ * Options of {@link Learner.save}.
+ * @example
+ * ```ts
+ * await learn.save('stage-1', { withOpt: false });
+ * ```
+ */
 export interface SaveOptions {
   /**
    * Also save the optimizer state.
@@ -22,7 +28,13 @@ export interface SaveOptions {
   withOpt?: boolean;
 }
 
-/** Options of {@link Learner.load}. */
+/**
+ * Options of {@link Learner.load}.
+ * @example
+ * ```ts
+ * await learn.load('stage-1', { withOpt: false });
+ * ```
+ */
 export interface LoadOptions {
   /**
    * Also load the optimizer state (when it was saved).
@@ -31,7 +43,14 @@ export interface LoadOptions {
   withOpt?: boolean;
 }
 
-/** Options of {@link Learner.export}. */
+/**
+ * Options of {@link Learner.export} (none yet: reserved, unknown keys are refused).
+ * @example
+ * ```ts
+ * const options: tsf.ExportOptions = {};
+ * await learn.export('export', options);
+ * ```
+ */
 export type ExportOptions = Record<string, never>;
 
 /**
@@ -276,7 +295,14 @@ export async function exportLearner(
   return dir;
 }
 
-/** Rebuilds data loaders from an exported pipeline description. */
+/**
+ * Rebuilds data loaders from an exported pipeline description.
+ * @example
+ * ```ts
+ * const loader: tsf.PipelineLoader = (config) => tsf.DataLoaders.fromConfig(config);
+ * tsf.registerPipelineLoader(loader);
+ * ```
+ */
 export type PipelineLoader = (config: JsonObject) => DataLoadersLike | Promise<DataLoadersLike>;
 
 let pipelineLoader: PipelineLoader | undefined;
@@ -332,7 +358,13 @@ export class ExportedDataLoaders implements DataLoadersLike {
   }
 }
 
-/** Options of {@link loadLearner}. */
+/**
+ * Options of {@link loadLearner}.
+ * @example
+ * ```ts
+ * const learn = await tsf.loadLearner('models/export', { dls });
+ * ```
+ */
 export interface LoadLearnerOptions {
   /**
    * Data to attach instead of rebuilding it from the exported description.

@@ -60,10 +60,28 @@ import {
   trainableParams,
 } from './param-groups.js';
 
-/** A loss given as a plain function of (predictions, targets) returning a scalar. */
+/**
+ * A loss given as a plain function of (predictions, targets) returning a scalar.
+ * @example
+ * ```ts
+ * const mae: tsf.LossFunction = (pred, targ) => pred.sub(targ).abs().mean();
+ * const learn = new tsf.Learner(dls, model, { lossFunc: mae });
+ * ```
+ */
 export type LossFunction = (pred: tf.Tensor, targ: tf.Tensor) => tf.Tensor;
 
-/** Options of {@link Learner}. */
+/**
+ * Options of {@link Learner}.
+ * @example
+ * ```ts
+ * const options: tsf.LearnerOptions = {
+ *   lossFunc: new tsf.CrossEntropyLossFlat(),
+ *   metrics: [tsf.accuracy, tsf.errorRate],
+ *   wd: 0.01,
+ * };
+ * const learn = new tsf.Learner(dls, model, options);
+ * ```
+ */
 export interface LearnerOptions {
   /**
    * The loss: a {@link Loss} (activation and decoding included) or a plain function.
@@ -149,7 +167,13 @@ const OPTION_KEYS = [
   'logger',
 ];
 
-/** Options of {@link Learner.fit}. */
+/**
+ * Options of {@link Learner.fit}.
+ * @example
+ * ```ts
+ * await learn.fit(2, 1e-3, { wd: 0.1, resetOpt: true, cbs: [new tsf.GradientClip()] });
+ * ```
+ */
 export interface FitOptions {
   /**
    * Weight decay for this fit.

@@ -7,12 +7,25 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
 import type { JsonObject } from '../data/batch.js';
 
-/** How a loss reduces per-item values. */
+/**
+ * How a loss reduces per-item values.
+ * @example
+ * ```ts
+ * const reduction: tsf.Reduction = 'none';
+ * const perItem = new tsf.CrossEntropyLossFlat().compute(logits, targets, reduction); // [N]
+ * ```
+ */
 export type Reduction = 'mean' | 'none';
 
 /**
  * A loss: value, activation and decoding. Implementations are registered by name so
  * `export`/`loadLearner` can rebuild them from JSON.
+ * @example
+ * ```ts
+ * const loss: tsf.Loss = new tsf.CrossEntropyLossFlat();
+ * const value = loss.compute(logits, targets); // scalar
+ * const probs = loss.activation(logits);
+ * ```
  */
 export interface Loss {
   /** Registry name, e.g. `CrossEntropyLossFlat`. */
@@ -62,7 +75,13 @@ function nll(logp: tf.Tensor2D, targ: tf.Tensor): tf.Tensor1D {
   return logp.mul(oh).sum(-1).neg() as tf.Tensor1D;
 }
 
-/** Options of {@link CrossEntropyLossFlat}. */
+/**
+ * Options of {@link CrossEntropyLossFlat}.
+ * @example
+ * ```ts
+ * const loss = new tsf.CrossEntropyLossFlat({ labelSmoothing: 0.1 });
+ * ```
+ */
 export interface CrossEntropyLossFlatOptions {
   /**
    * Label smoothing applied inside the loss (0 = none).
@@ -141,7 +160,13 @@ export class CrossEntropyLossFlat implements Loss {
   }
 }
 
-/** Options of {@link LabelSmoothingCrossEntropy}. */
+/**
+ * Options of {@link LabelSmoothingCrossEntropy}.
+ * @example
+ * ```ts
+ * const loss = new tsf.LabelSmoothingCrossEntropy({ eps: 0.1 });
+ * ```
+ */
 export interface LabelSmoothingCrossEntropyOptions {
   /**
    * Smoothing: weight given to the uniform distribution.
@@ -179,7 +204,13 @@ export class LabelSmoothingCrossEntropy extends CrossEntropyLossFlat {
   }
 }
 
-/** Options of {@link BCEWithLogitsLossFlat}. */
+/**
+ * Options of {@link BCEWithLogitsLossFlat}.
+ * @example
+ * ```ts
+ * const loss = new tsf.BCEWithLogitsLossFlat({ thresh: 0.3 }); // multi-label, decode at 0.3
+ * ```
+ */
 export interface BCEWithLogitsLossFlatOptions {
   /**
    * Threshold used by `decodes`.
@@ -259,7 +290,13 @@ export class BCEWithLogitsLossFlat implements Loss {
   }
 }
 
-/** Options of {@link FocalLossFlat}. */
+/**
+ * Options of {@link FocalLossFlat}.
+ * @example
+ * ```ts
+ * const loss = new tsf.FocalLossFlat({ gamma: 2 });
+ * ```
+ */
 export interface FocalLossFlatOptions {
   /**
    * Focusing parameter.

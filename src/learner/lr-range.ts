@@ -5,6 +5,11 @@ import { invalidValue } from '../core/errors.js';
 
 /**
  * A range of learning rates spread over the parameter groups (see {@link lrRange}).
+ * @example
+ * ```ts
+ * const range: tsf.LrRange = tsf.lrRange(1e-5, 1e-3); // { kind: 'lrRange', start: 1e-5, end: 1e-3 }
+ * await learn.fitOneCycle(3, range);
+ * ```
  */
 export interface LrRange {
   /** Discriminator for type guards. */
@@ -15,7 +20,14 @@ export interface LrRange {
   readonly end: number;
 }
 
-/** A learning rate (or any hyper-parameter): one value, one per group, or a range. */
+/**
+ * A learning rate (or any hyper-parameter): one value, one per group, or a range.
+ * @example
+ * ```ts
+ * const lr: tsf.HyperValue = tsf.lrRange(1e-5, 1e-3); // or 1e-3, or [1e-5, 1e-4, 1e-3]
+ * await learn.fitOneCycle(3, lr);
+ * ```
+ */
 export type HyperValue = number | readonly number[] | LrRange;
 
 /**

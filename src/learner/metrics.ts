@@ -5,11 +5,23 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys } from '../core/errors.js';
 
-/** A metric function: the mean over the batch of a per-sample value. */
+/**
+ * A metric function: the mean over the batch of a per-sample value.
+ * @example
+ * ```ts
+ * const meanAbsError: tsf.MetricFunc = (pred, targ) => pred.sub(targ).abs().mean() as tf.Scalar;
+ * const learn = new tsf.Learner(dls, model, { metrics: [meanAbsError] });
+ * ```
+ */
 export type MetricFunc = (pred: tf.Tensor, targ: tf.Tensor) => tf.Scalar;
 
 /**
  * A metric as the Recorder uses it: reset before validation, fed every batch, read after.
+ * @example
+ * ```ts
+ * const metrics: tsf.Metric[] = [tsf.Precision(), tsf.Recall()];
+ * const learn = new tsf.Learner(dls, model, { metrics });
+ * ```
  */
 export interface Metric {
   /** Column name in the results table (snake_case, as fastai). */
@@ -136,7 +148,16 @@ export function topKAccuracy(k = 5): MetricFunc {
   return topKAccuracy;
 }
 
-/** Options of {@link accuracyMulti}. */
+/**
+ * Options of {@link accuracyMulti}.
+ * @example
+ * ```ts
+ * const learn = new tsf.Learner(dls, model, {
+ *   lossFunc: new tsf.BCEWithLogitsLossFlat(),
+ *   metrics: [tsf.accuracyMulti({ thresh: 0.5, sigmoid: true })],
+ * });
+ * ```
+ */
 export interface AccuracyMultiOptions {
   /**
    * Threshold on the (sigmoid of the) predictions.

@@ -7,10 +7,25 @@ import * as tf from '@tensorflow/tfjs';
 import { invalidValue, ValueError } from '../core/errors.js';
 import { expandHyper, type HyperValue } from './lr-range.js';
 
-/** Hyper-parameters of one group, by name (`lr`, `mom`, `wd`, ...). */
+/**
+ * Hyper-parameters of one group, by name (`lr`, `mom`, `wd`, ...).
+ * @example
+ * ```ts
+ * const head: tsf.Hypers = learn.opt.paramGroups.at(-1)!.hypers;
+ * head.lr = 1e-3; // what a scheduler does every batch
+ * ```
+ */
 export type Hypers = Record<string, number>;
 
-/** A set of parameters sharing hyper-parameters (e.g. a pretrained body, or the head). */
+/**
+ * A set of parameters sharing hyper-parameters (e.g. a pretrained body, or the head).
+ * @example
+ * ```ts
+ * for (const { params, hypers }: tsf.ParamGroup of learn.opt.paramGroups) {
+ *   console.log(params.length, hypers.lr);
+ * }
+ * ```
+ */
 export interface ParamGroup {
   /** The variables of the group. */
   readonly params: readonly tf.Variable[];
@@ -18,7 +33,14 @@ export interface ParamGroup {
   readonly hypers: Hypers;
 }
 
-/** Per-parameter optimizer state: a step count and named buffers (moving averages). */
+/**
+ * Per-parameter optimizer state: a step count and named buffers (moving averages).
+ * @example
+ * ```ts
+ * const state: tsf.ParamState | undefined = learn.opt.state.get(variable);
+ * console.log(state?.step ?? 0); // undefined before the parameter's first step
+ * ```
+ */
 export interface ParamState {
   /** Steps this parameter has taken. */
   step: number;
@@ -26,7 +48,14 @@ export interface ParamState {
   readonly buffers: Record<string, tf.Variable>;
 }
 
-/** Per-parameter flags the learner sets (fastai's `do_wd`, `force_train`). */
+/**
+ * Per-parameter flags the learner sets (fastai's `do_wd`, `force_train`).
+ * @example
+ * ```ts
+ * const flags: tsf.ParamFlags | undefined = learn.opt.flags.get(variable);
+ * console.log(flags?.doWd, flags?.forceTrain);
+ * ```
+ */
 export interface ParamFlags {
   /** Apply weight decay to this parameter (false for BatchNorm and bias unless `wdBnBias`). */
   doWd: boolean;
@@ -34,7 +63,16 @@ export interface ParamFlags {
   forceTrain: boolean;
 }
 
-/** A snapshot of an optimizer: hypers, step counts and buffer values (cloned tensors). */
+/**
+ * A snapshot of an optimizer: hypers, step counts and buffer values (cloned tensors).
+ * @example
+ * ```ts
+ * const saved: tsf.OptimizerState = learn.opt.getState();
+ * // ... train ...
+ * learn.opt.setState(saved);
+ * tf.dispose(Object.values(saved.tensors));
+ * ```
+ */
 export interface OptimizerState {
   /** Hyper-parameters per group. */
   readonly hypers: Hypers[];
@@ -47,7 +85,14 @@ export interface OptimizerState {
   readonly tensors: tf.NamedTensorMap;
 }
 
-/** Builds an optimizer over parameter groups: what `Learner`'s `optFunc` option takes. */
+/**
+ * Builds an optimizer over parameter groups: what `Learner`'s `optFunc` option takes.
+ * @example
+ * ```ts
+ * const optFunc: tsf.OptimizerFactory = (groups, lr) => new tsf.SGD(groups, { lr, mom: 0.9 });
+ * const learn = new tsf.Learner(dls, model, { optFunc });
+ * ```
+ */
 export type OptimizerFactory = (
   groups: readonly (readonly tf.Variable[])[],
   lr: number,

@@ -5,7 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../core/errors.js';
 
-/** One group as a splitter gives it: layers (their trainable weights) and/or variables. */
+/**
+ * One group as a splitter gives it: layers (their trainable weights) and/or variables.
+ * @example
+ * ```ts
+ * const head: tsf.ParamGroupSpec = model.layers.slice(-2);
+ * ```
+ */
 export type ParamGroupSpec = readonly (tf.layers.Layer | tf.LayerVariable)[];
 
 /**
@@ -30,7 +36,14 @@ export function trainableParams(model: tf.LayersModel): ParamGroupSpec[] {
   return [model.layers];
 }
 
-/** What the learner knows about each variable. */
+/**
+ * What the learner knows about each variable.
+ * @example
+ * ```ts
+ * const { info } = tsf.resolveParamGroups(model, [model.layers]);
+ * const noDecay = [...info.values()].filter((i: tsf.ParamInfo) => i.isBn || i.isBias);
+ * ```
+ */
 export interface ParamInfo {
   /** The tfjs-layers wrapper. */
   readonly layerVariable: tf.LayerVariable;

@@ -5,7 +5,13 @@ import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys } from '../core/errors.js';
 import { type Hypers, Optimizer, type ParamState } from './optimizer.js';
 
-/** Options of {@link RMSProp}. */
+/**
+ * Options of {@link RMSProp}.
+ * @example
+ * ```ts
+ * const optFunc: tsf.OptimizerFactory = (groups, lr) => new tsf.RMSProp(groups, { lr, sqrMom: 0.99 });
+ * ```
+ */
 export interface RMSPropOptions {
   /**
    * Learning rate.

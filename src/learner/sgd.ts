@@ -5,7 +5,13 @@ import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys } from '../core/errors.js';
 import { type Hypers, Optimizer, type ParamState } from './optimizer.js';
 
-/** Options of {@link SGD}. */
+/**
+ * Options of {@link SGD}.
+ * @example
+ * ```ts
+ * const optFunc: tsf.OptimizerFactory = (groups, lr) => new tsf.SGD(groups, { lr, mom: 0.9, wd: 1e-4 });
+ * ```
+ */
 export interface SGDOptions {
   /**
    * Learning rate.

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { TsfastError } from '../core/errors.js';
 
-/** Options of {@link expectKernelsSupported}. */
+/**
+ * Options of {@link expectKernelsSupported}.
+ * @example
+ * ```ts
+ * await tsf.expectKernelsSupported(() => learn.fit(1), { kernelsFile: 'my-engine-kernels.txt' });
+ * ```
+ */
 export interface KernelGuardOptions {
   /**
    * File listing the kernels the target engine registers, one per line.
@@ -13,7 +19,16 @@ export interface KernelGuardOptions {
   kernelsFile?: string;
 }
 
-/** What {@link expectKernelsSupported} recorded. */
+/**
+ * What {@link expectKernelsSupported} recorded.
+ * @example
+ * ```ts
+ * const { result, kernels }: tsf.KernelGuardResult<number> = await tsf.expectKernelsSupported(
+ *   () => tf.tidy(() => tf.ones([2]).sum().arraySync() as number),
+ * );
+ * console.log(result, kernels); // 2 [ 'Sum', ... ]
+ * ```
+ */
 export interface KernelGuardResult<T> {
   /** The function's return value. */
   result: T;
@@ -25,7 +40,14 @@ const OP_SCOPE_SUFFIX = '__op';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The default list: the kernels `@tensorflow/tfjs-node(-gpu)` 4.22.0 registers. */
+/**
+ * The default list: the kernels `@tensorflow/tfjs-node(-gpu)` 4.22.0 registers.
+ * @example
+ * ```ts
+ * const kernels = tsf.readKernelList(tsf.TFJS_NODE_KERNELS_FILE);
+ * kernels.has('Conv2D'); // true
+ * ```
+ */
 export const TFJS_NODE_KERNELS_FILE = resolve(
   REPO_ROOT,
   '..',

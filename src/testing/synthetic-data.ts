@@ -64,7 +64,14 @@ export class TensorBatchStream implements BatchStream {
   }
 }
 
-/** Options of {@link syntheticDataLoaders}. */
+/**
+ * Options of {@link syntheticDataLoaders}.
+ * @example
+ * ```ts
+ * const options: tsf.SyntheticDataLoadersOptions = { xTrain, yTrain, xValid, yValid, bs: 16, seed: 1 };
+ * const dls = tsf.syntheticDataLoaders(options);
+ * ```
+ */
 export interface SyntheticDataLoadersOptions {
   /** Training inputs `[N, ...]`. */
   xTrain: tf.Tensor;
@@ -96,7 +103,15 @@ export interface SyntheticDataLoadersOptions {
   shuffle?: boolean;
 }
 
-/** A {@link DataLoadersLike} over in-memory tensors, owning them until `dispose()`. */
+/**
+ * A {@link DataLoadersLike} over in-memory tensors, owning them until `dispose()`.
+ * @example
+ * ```ts
+ * const dls: tsf.SyntheticDataLoaders = tsf.syntheticDataLoaders({ xTrain, yTrain, xValid, yValid });
+ * await new tsf.Learner(dls, model).fit(1);
+ * dls.dispose();
+ * ```
+ */
 export interface SyntheticDataLoaders extends DataLoadersLike {
   /** Frees the four tensors. */
   dispose(): void;
@@ -147,7 +162,13 @@ export function syntheticDataLoaders(options: SyntheticDataLoadersOptions): Synt
   };
 }
 
-/** Options of {@link makeBlobs}. */
+/**
+ * Options of {@link makeBlobs}.
+ * @example
+ * ```ts
+ * const { x, y } = tsf.makeBlobs({ n: 300, nFeatures: 4, nClasses: 3, spread: 0.5, seed: 1 });
+ * ```
+ */
 export interface MakeBlobsOptions {
   /**
    * Items.
