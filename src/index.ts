@@ -331,10 +331,13 @@ export {
 export {
   applyItemTransforms,
   type CropBox,
+  type DecodeOptions,
   decodeError,
   decodeImage,
+  decodeSettings,
   drawResizedCrop,
   ImageBlock,
+  type ImageBlockOptions,
   type ImageSize,
   type ImageSource,
   type ItemTransform,

@@ -105,12 +105,13 @@ describe('DataBlock', () => {
     const dls = await smallPets(40).dataloaders(PETS, { bs: 4, seed: 3 });
     const { xs, ys } = await firstBatch(dls.valid);
     const items = dls.validDs.items.slice(0, 4) as string[];
-    // Reference made directly with sharp: centre crop of the largest square, bilinear to 40.
+    // Reference made directly with sharp: centre crop of the largest square, bilinear to 40,
+    // embedded colour profiles ignored (ImageBlock's default, as PIL).
     const ref = await Promise.all(
       items.map(async (f) => {
         const { width, height } = await sharp(f).metadata();
         const side = Math.min(width!, height!);
-        const buf = await sharp(f)
+        const buf = await sharp(f, { ignoreIcc: true })
           .removeAlpha()
           .toColourspace('srgb')
           .extract({

@@ -83,9 +83,13 @@ export function cpuAugmentBatch(
       // A plain loop: Float32Array.set from a Uint8Array takes V8's slow generic path.
       const src = img.data;
       for (let i = 0; i < per; i++) dst[i] = src[i]!;
-    } else if (padMode === 'zeros') resampleZeros(img, aplan.matrices[b]!, outH, outW, dst);
-    else resampleClamped(img, aplan.matrices[b]!, outH, outW, padMode === 'reflection', dst);
-    toneInPlace(tone, dst);
+      toneInPlace(tone, dst);
+    } else if (padMode === 'zeros') {
+      resampleZeros(img, aplan.matrices[b]!, outH, outW, dst);
+      toneInPlace(tone, dst);
+    } else {
+      resampleClamped(img, aplan.matrices[b]!, outH, outW, padMode === 'reflection', tone, dst);
+    }
   }
   return tf.tensor4d(out, [n, outH, outW, 3]);
 }
@@ -160,13 +164,20 @@ function reflectCoord(p: number, span: number): number {
   return span - Math.abs((Math.abs(p) % (2 * span)) - span);
 }
 
-/** Bilinear resampling with reflection or border padding; writes byte-scale values. */
+const NO_TABLE = new Float32Array(2);
+
+/**
+ * Bilinear resampling with reflection or border padding, with the tone curve applied as each
+ * pixel is written (one pass over the output). Most output pixels sample strictly inside the
+ * image and take the branch-free path; the others are reflected or clamped first.
+ */
 function resampleClamped(
   img: RGBImage,
   m: Mat3,
   outH: number,
   outW: number,
   reflect: boolean,
+  tone: ToneCurve,
   dst: Float32Array,
 ): void {
   const { data, width: w, height: h } = img;
@@ -179,30 +190,51 @@ function resampleClamped(
   const dv = outH > 1 ? 2 / (outH - 1) : 0;
   const u0 = outW > 1 ? -1 : 0;
   const [a0, a1, a2, a3, a4, a5, a6, a7, a8] = m;
+  const tables = tone.tables;
+  const lit = tables !== undefined;
+  const t0 = tables?.[0] ?? NO_TABLE;
+  const t1 = tables?.[1] ?? NO_TABLE;
+  const t2 = tables?.[2] ?? NO_TABLE;
+  const s0 = tone.scale[0]!;
+  const s1 = tone.scale[1]!;
+  const s2 = tone.scale[2]!;
+  const h0 = tone.shift[0]!;
+  const h1 = tone.shift[1]!;
+  const h2 = tone.shift[2]!;
   let o = 0;
   for (let i = 0; i < outH; i++) {
     const v = outH > 1 ? -1 + i * dv : 0;
+    const bx = a1 * v + a2;
+    const by = a4 * v + a5;
+    const bz = a7 * v + a8;
     for (let j = 0; j < outW; j++, o += 3) {
       const u = u0 + j * du;
-      let X = a0 * u + a1 * v + a2;
-      let Y = a3 * u + a4 * v + a5;
+      let X = a0 * u + bx;
+      let Y = a3 * u + by;
       if (persp) {
-        const Z = a6 * u + a7 * v + a8;
+        const Z = a6 * u + bz;
         X /= Z;
         Y /= Z;
       }
       let px = (X + 1) * sx;
       let py = (Y + 1) * sy;
-      if (reflect) {
-        if (px < 0 || px > spanX) px = reflectCoord(px, spanX);
-        if (py < 0 || py > spanY) py = reflectCoord(py, spanY);
+      let x1: number;
+      let y1: number;
+      if (px >= 0 && px < spanX && py >= 0 && py < spanY) {
+        x1 = (px | 0) + 1;
+        y1 = (py | 0) + 1;
+      } else {
+        if (reflect) {
+          if (px < 0 || px > spanX) px = reflectCoord(px, spanX);
+          if (py < 0 || py > spanY) py = reflectCoord(py, spanY);
+        }
+        px = Math.min(Math.max(px, 0), spanX);
+        py = Math.min(Math.max(py, 0), spanY);
+        x1 = (px | 0) < spanX ? (px | 0) + 1 : spanX;
+        y1 = (py | 0) < spanY ? (py | 0) + 1 : spanY;
       }
-      px = Math.min(Math.max(px, 0), spanX);
-      py = Math.min(Math.max(py, 0), spanY);
       const x0 = px | 0;
       const y0 = py | 0;
-      const x1 = x0 < spanX ? x0 + 1 : spanX;
-      const y1 = y0 < spanY ? y0 + 1 : spanY;
       const fx = px - x0;
       const fy = py - y0;
       const w00 = (1 - fy) * (1 - fx);
@@ -213,11 +245,27 @@ function resampleClamped(
       const b = (y0 * w + x1) * 3;
       const c = (y1 * w + x0) * 3;
       const d = (y1 * w + x1) * 3;
-      dst[o] = w00 * data[a]! + w01 * data[b]! + w10 * data[c]! + w11 * data[d]!;
-      dst[o + 1] =
-        w00 * data[a + 1]! + w01 * data[b + 1]! + w10 * data[c + 1]! + w11 * data[d + 1]!;
-      dst[o + 2] =
-        w00 * data[a + 2]! + w01 * data[b + 2]! + w10 * data[c + 2]! + w11 * data[d + 2]!;
+      const r = w00 * data[a]! + w01 * data[b]! + w10 * data[c]! + w11 * data[d]!;
+      const g = w00 * data[a + 1]! + w01 * data[b + 1]! + w10 * data[c + 1]! + w11 * data[d + 1]!;
+      const bl = w00 * data[a + 2]! + w01 * data[b + 2]! + w10 * data[c + 2]! + w11 * data[d + 2]!;
+      if (lit) {
+        const tr = r * STEPS;
+        const kr = tr | 0;
+        const lr = t0[kr]!;
+        dst[o] = lr + (tr - kr) * (t0[kr + 1]! - lr);
+        const tg = g * STEPS;
+        const kg = tg | 0;
+        const lg = t1[kg]!;
+        dst[o + 1] = lg + (tg - kg) * (t1[kg + 1]! - lg);
+        const tb = bl * STEPS;
+        const kb = tb | 0;
+        const lb = t2[kb]!;
+        dst[o + 2] = lb + (tb - kb) * (t2[kb + 1]! - lb);
+      } else {
+        dst[o] = r * s0 + h0;
+        dst[o + 1] = g * s1 + h1;
+        dst[o + 2] = bl * s2 + h2;
+      }
     }
   }
 }

@@ -1,13 +1,15 @@
 export {
+  type DecodeOptions,
   decodeError,
   decodeImage,
+  decodeSettings,
   type ImageSource,
   imageSize,
   openImage,
   type RGBImage,
   readRaw,
 } from './decode.js';
-export { ImageBlock } from './image-block.js';
+export { ImageBlock, type ImageBlockOptions } from './image-block.js';
 export {
   applyItemTransforms,
   type ItemTransform,

@@ -6,7 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { RandomGenerator } from '../../core/random.js';
 import type { JsonObject } from '../../data/batch.js';
-import { decodeError, type ImageSource, openImage, type RGBImage, readRaw } from './decode.js';
+import {
+  type DecodeOptions,
+  decodeError,
+  type ImageSource,
+  openImage,
+  type RGBImage,
+  readRaw,
+} from './decode.js';
 
 /** What an item transform knows when it runs. */
 export interface ItemTransformContext {
@@ -60,6 +67,7 @@ export interface ItemTransform {
  * @param tfms - Item transforms, in order.
  * @param ctx - Training flag and this item's generator.
  * @param size - The image size after orientation, when already known (saves a header read).
+ * @param decode - Colour profile handling (see {@link DecodeOptions}).
  * @returns The transformed pixels.
  * @throws {@link DataError} naming the file if it cannot be decoded.
  * @example
@@ -73,9 +81,10 @@ export async function applyItemTransforms(
   tfms: readonly ItemTransform[],
   ctx: ItemTransformContext,
   size?: { width: number; height: number },
+  decode: DecodeOptions = {},
 ): Promise<RGBImage> {
-  if (tfms.length === 0) return readRaw(source, openImage(source));
-  const pipeline = openImage(source);
+  if (tfms.length === 0) return readRaw(source, openImage(source, decode));
+  const pipeline = openImage(source, decode);
   let dims = size;
   if (!dims) {
     try {

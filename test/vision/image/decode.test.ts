@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { DataError } from '../../../src/core/errors.js';
+import { DataError, ValueError } from '../../../src/core/errors.js';
 import { decodeImage, imageSize } from '../../../src/vision/image/decode.js';
 import { SHARED_DIR, skipUnlessShared } from '../../support/shared.js';
 
@@ -81,4 +82,68 @@ describe('decodeImage', () => {
     }
     await assert.rejects(decodeImage(new Uint8Array(readFileSync(text))), /in memory/);
   });
+
+  it("keeps the stored pixels of a file with an ICC profile by default (as PIL), converts with iccProfile: 'convert'", async () => {
+    // A PNG written byte by byte (so the stored pixels are known exactly) with a Display P3
+    // profile in its iCCP chunk.
+    const tagged = await fromRaw().withIccProfile('p3').png().toBuffer();
+    const profile = (await sharp(tagged).metadata()).icc;
+    assert.ok(profile, 'sharp gave no P3 profile');
+    const stored = Buffer.from(
+      [
+        [200, 30, 40],
+        [20, 180, 60],
+        [30, 60, 220],
+        [128, 128, 128],
+      ].flat(),
+    );
+    const file = join(dir, 'p3.png');
+    writeFileSync(file, pngWithProfile(stored, 4, 1, profile));
+    assert.equal((await sharp(file).metadata()).hasProfile, true);
+    const ignored = await decodeImage(file);
+    assert.deepEqual(Buffer.from(ignored.data), stored);
+    const converted = await decodeImage(file, { iccProfile: 'convert' });
+    // P3 is wider than sRGB: the saturated colours move away from grey, grey stays.
+    const spread = (px: Uint8Array, k: number) =>
+      Math.max(...px.subarray(3 * k, 3 * k + 3)) - Math.min(...px.subarray(3 * k, 3 * k + 3));
+    for (const k of [0, 1, 2]) {
+      assert.ok(
+        spread(converted.data, k) > spread(stored, k) + 10,
+        `pixel ${k}: ${converted.data}`,
+      );
+    }
+    for (const v of converted.data.subarray(9, 12)) assert.ok(Math.abs(v - 128) <= 2);
+    await assert.rejects(
+      decodeImage(file, { iccProfile: 'srgb' as 'convert' }),
+      (e: unknown) => e instanceof ValueError && /iccProfile/.test(e.message),
+    );
+  });
 });
+
+/** An 8-bit RGB PNG (filter 0 on every row) with `profile` in an iCCP chunk. */
+function pngWithProfile(rgb: Buffer, width: number, height: number, profile: Buffer): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.concat(
+    Array.from({ length: height }, (_, y) =>
+      Buffer.concat([Buffer.from([0]), rgb.subarray(y * width * 3, (y + 1) * width * 3)]),
+    ),
+  );
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('iCCP', Buffer.concat([Buffer.from('P3\0\0', 'latin1'), deflateSync(profile)])),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
