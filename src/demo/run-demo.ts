@@ -86,7 +86,13 @@ export interface DemoResult {
   seconds: number;
 }
 
-/** Pretraining task: shapes with many images. */
+/**
+ * Pretraining task: shapes with many images.
+ * @example
+ * ```ts
+ * await writeShapeImages('pretrain', { classes: PRETRAIN_CLASSES, perClass: 100 });
+ * ```
+ */
 export const PRETRAIN_CLASSES: readonly ShapeName[] = [
   'circle',
   'square',
@@ -95,7 +101,13 @@ export const PRETRAIN_CLASSES: readonly ShapeName[] = [
   'cross',
   'ring',
 ];
-/** Transfer task: other shapes, few images. */
+/**
+ * Transfer task: other shapes, few images.
+ * @example
+ * ```ts
+ * await writeShapeImages('transfer', { classes: TRANSFER_CLASSES, perClass: 10 });
+ * ```
+ */
 export const TRANSFER_CLASSES: readonly ShapeName[] = [
   'pentagon',
   'hexagon',

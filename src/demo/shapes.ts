@@ -8,7 +8,13 @@ import sharp from 'sharp';
 import { checkOptionKeys, invalidValue } from '../core/errors.js';
 import { RandomGenerator } from '../core/random.js';
 
-/** The shapes the generator can draw. */
+/**
+ * The shapes the generator can draw.
+ * @example
+ * ```ts
+ * await writeShapeImages('all-shapes', { classes: SHAPES, perClass: 4 });
+ * ```
+ */
 export const SHAPES = [
   'circle',
   'square',
@@ -24,7 +30,14 @@ export const SHAPES = [
   'heart',
 ] as const;
 
-/** One of {@link SHAPES}. */
+/**
+ * One of {@link SHAPES}.
+ * @example
+ * ```ts
+ * const shape: ShapeName = 'heart';
+ * const svg = shapeSvg(shape, tsf.randomFor(1), 32);
+ * ```
+ */
 export type ShapeName = (typeof SHAPES)[number];
 
 /**

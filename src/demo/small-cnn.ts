@@ -29,7 +29,13 @@ export interface SmallCnnOptions {
   channels?: readonly number[];
 }
 
-/** Name prefix of the head's layers (everything else is the body). */
+/**
+ * Name prefix of the head's layers (everything else is the body).
+ * @example
+ * ```ts
+ * const head = smallCnn(4).layers.filter((l) => l.name.startsWith(HEAD_PREFIX)); // [head_dense]
+ * ```
+ */
 export const HEAD_PREFIX = 'head_';
 
 /**

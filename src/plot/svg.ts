@@ -7,6 +7,10 @@
 /**
  * Font stack used by every chart. DejaVu Sans ships with Debian/Ubuntu (`fonts-dejavu-core`);
  * the fall-backs cover macOS and Windows, where librsvg finds Helvetica or Arial.
+ * @example
+ * ```ts
+ * const svg = `<svg xmlns="http://www.w3.org/2000/svg" font-family="${FONT_FAMILY}">...</svg>`;
+ * ```
  */
 export const FONT_FAMILY = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif";
 
@@ -87,7 +91,13 @@ function niceNum(x: number, round: boolean): number {
   return nf * 10 ** exp;
 }
 
-/** A linear axis domain widened to nice bounds, with its tick values and step. */
+/**
+ * A linear axis domain widened to nice bounds, with its tick values and step.
+ * @example
+ * ```ts
+ * const { min, max, ticks }: LinearTicks = linearTicks(0.13, 0.92); // 0, 1, [0, 0.2, ..., 1]
+ * ```
+ */
 export interface LinearTicks {
   /** Lower end of the domain (the first tick). */
   min: number;
@@ -134,7 +144,13 @@ function cleanFloat(v: number, step: number): number {
   return Number(v.toFixed(Math.min(20, digits)));
 }
 
-/** A log10 axis domain (powers of ten around the data) and its ticks. */
+/**
+ * A log10 axis domain (powers of ten around the data) and its ticks.
+ * @example
+ * ```ts
+ * const { ticks }: LogTicks = logTicks(1e-5, 3e-3); // [1e-5, 1e-4, 1e-3, 1e-2]
+ * ```
+ */
 export interface LogTicks {
   /** Lower end of the domain, a power of ten. */
   min: number;
