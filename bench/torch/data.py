@@ -1,6 +1,6 @@
 """PyTorch + torchvision reference for bench/data.ts: files on disk -> normalised augmented
-224x224 batches (PIL decoding, RandomResizedCrop, horizontal flip, rotation, ColorJitter,
-Normalize), DataLoader with 2 worker processes, one thread per process.
+224x224 batches (PIL decoding, RandomResizedCrop, horizontal flip, bilinear rotation,
+ColorJitter, Normalize), DataLoader with 2 worker processes, one thread per process.
 
 Usage: /usr/bin/python3 bench/torch/data.py IMAGE_DIR BS
 Runs one warm-up epoch, prints "ready", then runs one timed epoch per line read from stdin and
@@ -52,7 +52,9 @@ def main():
     tfm = T.Compose([
         T.RandomResizedCrop(224),
         T.RandomHorizontalFlip(),
-        T.RandomRotation(10),
+        # Bilinear as in tsfast (and fastai): torchvision's default is nearest-neighbour,
+        # about 1.5 ms/img cheaper than the bilinear resampling tsfast does.
+        T.RandomRotation(10, interpolation=T.InterpolationMode.BILINEAR),
         T.ColorJitter(brightness=0.2, contrast=0.2),
         T.ToTensor(),
         T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),

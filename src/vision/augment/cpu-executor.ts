@@ -119,20 +119,40 @@ function toneCurves(
 ): ToneCurve {
   const scale = Float64Array.from(std, (s) => 1 / (255 * s));
   const shift = Float64Array.from(mean, (m, i) => -m / std[i]!);
-  const br = plan?.brightness[b] ?? 0.5;
-  const ct = plan?.contrast[b] ?? 1;
-  const lb = logit(br);
-  const lighted = (v255: number): number => {
-    const q = Math.min(Math.max(v255 / 255, LOGIT_EPS), 1 - LOGIT_EPS);
-    return br === 0.5 && ct === 1 ? q : 1 / (1 + Math.exp(-(Math.log(q / (1 - q)) + lb) * ct));
-  };
   if (!plan) return { scale, shift, tables: undefined };
-  const tables = [0, 1, 2].map(() => new Float32Array(TABLE_SIZE));
+  const br = plan.brightness[b] ?? 0.5;
+  const ct = plan.contrast[b] ?? 1;
+  const lb = logit(br);
+  const moved = !(br === 0.5 && ct === 1);
+  const { q, logitQ } = tableInputs();
+  const [m0, m1, m2] = mean as [number, number, number];
+  const [d0, d1, d2] = std as [number, number, number];
+  const t0 = new Float32Array(TABLE_SIZE);
+  const t1 = new Float32Array(TABLE_SIZE);
+  const t2 = new Float32Array(TABLE_SIZE);
   for (let k = 0; k < TABLE_SIZE; k++) {
-    const f = lighted(Math.min(k / STEPS, 255));
-    for (let ch = 0; ch < 3; ch++) tables[ch]![k] = (f - mean[ch]!) / std[ch]!;
+    const f = moved ? 1 / (1 + Math.exp(-(logitQ[k]! + lb) * ct)) : q[k]!;
+    t0[k] = (f - m0) / d0;
+    t1[k] = (f - m1) / d1;
+    t2[k] = (f - m2) / d2;
   }
-  return { scale, shift, tables };
+  return { scale, shift, tables: [t0, t1, t2] };
+}
+
+let tableInputsCache: { q: Float64Array; logitQ: Float64Array } | undefined;
+
+/** The clipped value in [0, 1] of each table entry and its logit (the same for every image). */
+function tableInputs(): { q: Float64Array; logitQ: Float64Array } {
+  if (tableInputsCache) return tableInputsCache;
+  const q = new Float64Array(TABLE_SIZE);
+  const logitQ = new Float64Array(TABLE_SIZE);
+  for (let k = 0; k < TABLE_SIZE; k++) {
+    const v = Math.min(Math.max(Math.min(k / STEPS, 255) / 255, LOGIT_EPS), 1 - LOGIT_EPS);
+    q[k] = v;
+    logitQ[k] = Math.log(v / (1 - v));
+  }
+  tableInputsCache = { q, logitQ };
+  return tableInputsCache;
 }
 
 function toneInPlace(tone: ToneCurve, dst: Float32Array): void {
