@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/index.js';
-import { forward, mobileNetV1, smallCnn, trainStep } from './support/models.js';
+import { Adam } from '../src/learner/adam.js';
+import { forward, mobileNetV1, smallCnn, trainableVariables, trainStep } from './support/models.js';
 
 interface Rate {
   /** Images per second of CPU time. */
@@ -76,7 +77,15 @@ function measure(spec: Spec, batch: number, steps: number, warmup: boolean): Mod
   const x = tf.randomUniform([batch, spec.size, spec.size, 3], -1, 1, 'float32', 1);
   const labels = tf.randomUniform([batch], 0, spec.classes, 'int32', 2) as tf.Tensor1D;
   const y = tf.oneHot(labels, spec.classes);
-  const optimizer = tf.train.adam(1e-3);
+  // tsfast's Adam (what the learner uses), set to torch.optim.Adam's defaults as in the PyTorch
+  // reference: betas (0.9, 0.999), eps 1e-8, no weight decay.
+  const optimizer = new Adam([trainableVariables(model)], {
+    lr: 1e-3,
+    mom: 0.9,
+    sqrMom: 0.999,
+    eps: 1e-8,
+    wd: 0,
+  });
   if (warmup) {
     forward(model, x);
     trainStep(model, optimizer, x, y);
@@ -84,7 +93,7 @@ function measure(spec: Spec, batch: number, steps: number, warmup: boolean): Mod
   const fwd = timeRate(batch, steps, () => forward(model, x));
   const before = tf.memory().numTensors;
   const train = timeRate(batch, steps, () => trainStep(model, optimizer, x, y));
-  // The first step creates Adam's slots; after that a step must leave nothing behind.
+  // The first step creates Adam's state; after that a step must leave nothing behind.
   const leaked = tf.memory().numTensors - before;
   if (warmup && leaked !== 0) throw new Error(`${spec.name}: ${leaked} tensors leaked`);
   tf.dispose([x, labels, y]);

@@ -3,6 +3,7 @@
  * are built in PyTorch by `bench/torch/train_step.py`).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Optimizer } from '../../src/learner/optimizer.js';
 
 /** Seeds for the initializers, so cpu and wasm start from the same weights. */
 let seedCounter = 0;
@@ -123,17 +124,34 @@ export function batchLoss(model: tf.LayersModel, x: tf.Tensor, labels: tf.Tensor
   return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
 }
 
-/** One training step: forward, backward, Adam update. Leaves no tensors behind. */
+/** The variables a training step updates: every trainable weight of the model. */
+export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+}
+
+/**
+ * One training step: forward, backward, optimizer update (a tfjs optimizer through `minimize`,
+ * or a tsfast {@link Optimizer} through `variableGrads` and `step`, as the learner does). Leaves
+ * no tensors behind.
+ */
 export function trainStep(
   model: tf.LayersModel,
-  optimizer: tf.Optimizer,
+  optimizer: tf.Optimizer | Optimizer,
   x: tf.Tensor,
   labels: tf.Tensor,
 ): number {
-  const loss = optimizer.minimize(() => batchLoss(model, x, labels), true) as tf.Scalar;
-  const value = loss.dataSync()[0]!;
-  loss.dispose();
-  return value;
+  if (optimizer instanceof tf.Optimizer) {
+    const loss = optimizer.minimize(() => batchLoss(model, x, labels), true) as tf.Scalar;
+    const value = loss.dataSync()[0]!;
+    loss.dispose();
+    return value;
+  }
+  const vars = trainableVariables(model);
+  const { value, grads } = tf.variableGrads(() => batchLoss(model, x, labels), vars);
+  optimizer.step(new Map(vars.map((v) => [v, grads[v.name]!])));
+  const loss = value.dataSync()[0]!;
+  tf.dispose([value, ...Object.values(grads)]);
+  return loss;
 }
 
 /** Forward pass in inference mode; returns nothing, leaves no tensors. */

@@ -2,6 +2,7 @@
  * Adam with decoupled weight decay (AdamW), fastai's defaults.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { fusedAdamStep } from '../backend/wasm-kernels/fused-optimizer.js';
 import { checkOptionKeys } from '../core/errors.js';
 import { debias, type Hypers, Optimizer, type ParamState } from './optimizer.js';
 
@@ -87,6 +88,35 @@ export class Adam extends Optimizer {
       ['gradAvg', 'sqrAvg'],
     );
     this.decoupleWd = options.decoupleWd ?? true;
+  }
+
+  /**
+   * The whole group in one pass on the wasm backend (same values as {@link Adam.update}, bit
+   * for bit); elsewhere, or when a subclass overrides `update`, `false`.
+   * @param params - Parameters with a gradient.
+   * @param grads - Their gradients.
+   * @param h - Group hypers.
+   * @returns Whether the group was updated.
+   */
+  protected override updateGroup(
+    params: readonly tf.Variable[],
+    grads: readonly tf.Tensor[],
+    h: Hypers,
+  ): boolean {
+    if (this.update !== Adam.prototype.update) return false;
+    const { lr, mom, sqrMom, eps, wd } = h as Required<AdamHypers>;
+    const items = params.map((param, i) => {
+      const state = this.state.get(param) as ParamState;
+      const { gradAvg, sqrAvg } = state.buffers as { gradAvg: tf.Variable; sqrAvg: tf.Variable };
+      return {
+        param,
+        grad: grads[i] as tf.Tensor,
+        buffers: [gradAvg, sqrAvg],
+        step: state.step,
+        doWd: this.flags.get(param)?.doWd ?? true,
+      };
+    });
+    return fusedAdamStep(items, { lr, mom, sqrMom, eps, wd, decoupleWd: this.decoupleWd });
   }
 
   /**

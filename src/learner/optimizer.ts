@@ -216,15 +216,21 @@ export abstract class Optimizer {
     this.scalars.clear();
     tf.tidy(() => {
       for (const group of this.paramGroups) {
+        const params: tf.Variable[] = [];
+        const groupGrads: tf.Tensor[] = [];
         for (const p of group.params) {
           const g = grads.get(p);
           if (g === undefined) continue;
+          (this.state.get(p) as ParamState).step += 1;
+          params.push(p);
+          groupGrads.push(g);
+        }
+        if (params.length === 0 || this.updateGroup(params, groupGrads, group.hypers)) continue;
+        params.forEach((p, i) => {
           const state = this.state.get(p) as ParamState;
           const flags = this.flags.get(p) as ParamFlags;
-          state.step += 1;
-          const next = this.update(p, g, group.hypers, state, flags.doWd);
-          p.assign(next);
-        }
+          p.assign(this.update(p, groupGrads[i] as tf.Tensor, group.hypers, state, flags.doWd));
+        });
       }
     });
     this.scalars.clear();
@@ -262,6 +268,25 @@ export abstract class Optimizer {
     state: ParamState,
     doWd: boolean,
   ): tf.Tensor;
+
+  /**
+   * Updates a whole group at once, when a fused implementation applies (Adam and SGD on the
+   * wasm backend: one JavaScript loop per parameter over the wasm heap instead of ~10 kernels
+   * per parameter). Runs inside `tf.tidy`, with each parameter's `step` already incremented.
+   * The base class has none: it returns `false`, and {@link Optimizer.update} runs per
+   * parameter.
+   * @param _params - The group's parameters that have a gradient this step.
+   * @param _grads - Their gradients, in the same order.
+   * @param _hypers - The group's hyper-parameters.
+   * @returns Whether the group was updated (`false`: nothing changed, use `update`).
+   */
+  protected updateGroup(
+    _params: readonly tf.Variable[],
+    _grads: readonly tf.Tensor[],
+    _hypers: Hypers,
+  ): boolean {
+    return false;
+  }
 
   /**
    * Resets every parameter to step 0 with zero buffers, by freeing its state (allocated

@@ -2,6 +2,7 @@
  * SGD with momentum, fastai's form.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { fusedSgdStep } from '../backend/wasm-kernels/fused-optimizer.js';
 import { checkOptionKeys } from '../core/errors.js';
 import { type Hypers, Optimizer, type ParamState } from './optimizer.js';
 
@@ -66,6 +67,34 @@ export class SGD extends Optimizer {
       'gradAvg',
     ]);
     this.decoupleWd = options.decoupleWd ?? true;
+  }
+
+  /**
+   * The whole group in one pass on the wasm backend (same values as {@link SGD.update}, bit
+   * for bit); elsewhere, or when a subclass overrides `update`, `false`.
+   * @param params - Parameters with a gradient.
+   * @param grads - Their gradients.
+   * @param h - Group hypers.
+   * @returns Whether the group was updated.
+   */
+  protected override updateGroup(
+    params: readonly tf.Variable[],
+    grads: readonly tf.Tensor[],
+    h: Hypers,
+  ): boolean {
+    if (this.update !== SGD.prototype.update) return false;
+    const items = params.map((param, i) => {
+      const state = this.state.get(param) as ParamState;
+      return {
+        param,
+        grad: grads[i] as tf.Tensor,
+        buffers: [state.buffers.gradAvg as tf.Variable],
+        step: state.step,
+        doWd: this.flags.get(param)?.doWd ?? true,
+      };
+    });
+    const { lr, mom, wd } = h as { lr: number; mom: number; wd: number };
+    return fusedSgdStep(items, { lr, mom, wd, decoupleWd: this.decoupleWd });
   }
 
   /**
