@@ -87,7 +87,7 @@ export function cpuAugmentBatch(
     } else if (padMode === 'zeros') {
       resampleZeros(img, aplan.matrices[b]!, outH, outW, dst);
       toneInPlace(tone, dst);
-    } else {
+    } else if (!copyIfAxisAligned(img, aplan.matrices[b]!, outH, outW, tone, dst)) {
       resampleClamped(img, aplan.matrices[b]!, outH, outW, padMode === 'reflection', tone, dst);
     }
   }
@@ -185,6 +185,60 @@ function reflectCoord(p: number, span: number): number {
 }
 
 const NO_TABLE = new Float32Array(2);
+
+/**
+ * The identity or a horizontal flip at the same size (the images that drew no rotation, zoom,
+ * warp or crop: a quarter of them with fastai's `pAffine: 0.75`) samples every pixel exactly at
+ * a source pixel: copy it (mirrored) through the tone curve instead of interpolating.
+ * @returns False when the matrix is anything else.
+ */
+function copyIfAxisAligned(
+  img: RGBImage,
+  m: Mat3,
+  outH: number,
+  outW: number,
+  tone: ToneCurve,
+  dst: Float32Array,
+): boolean {
+  const { data, width: w, height: h } = img;
+  const plain =
+    outW === w &&
+    outH === h &&
+    (m[0] === 1 || m[0] === -1) &&
+    m[1] === 0 &&
+    m[2] === 0 &&
+    m[3] === 0 &&
+    m[4] === 1 &&
+    m[5] === 0 &&
+    m[6] === 0 &&
+    m[7] === 0 &&
+    m[8] === 1;
+  if (!plain) return false;
+  const flip = m[0] === -1;
+  const tables = tone.tables;
+  const t0 = tables?.[0] ?? NO_TABLE;
+  const t1 = tables?.[1] ?? NO_TABLE;
+  const t2 = tables?.[2] ?? NO_TABLE;
+  const [s0, s1, s2] = tone.scale as unknown as [number, number, number];
+  const [h0, h1, h2] = tone.shift as unknown as [number, number, number];
+  let o = 0;
+  for (let i = 0; i < h; i++) {
+    const row = i * w;
+    for (let j = 0; j < w; j++, o += 3) {
+      const k = (row + (flip ? w - 1 - j : j)) * 3;
+      if (tables !== undefined) {
+        dst[o] = t0[data[k]! * STEPS]!;
+        dst[o + 1] = t1[data[k + 1]! * STEPS]!;
+        dst[o + 2] = t2[data[k + 2]! * STEPS]!;
+      } else {
+        dst[o] = data[k]! * s0 + h0;
+        dst[o + 1] = data[k + 1]! * s1 + h1;
+        dst[o + 2] = data[k + 2]! * s2 + h2;
+      }
+    }
+  }
+  return true;
+}
 
 /**
  * Bilinear resampling with reflection or border padding, with the tone curve applied as each

@@ -201,6 +201,52 @@ describe('the two executors agree', () => {
     }
   });
 
+  it('cpu pass: images that drew no rotation copy their pixels exactly, mirrored when flipped', () => {
+    const images = Array.from({ length: 16 }, (_, k) => synthetic(9, 13, k));
+    // Flip and rotation only, rotation drawn for a quarter of the images (pAffine 0.25).
+    const tfms = [
+      ...augTransforms({ maxZoom: 1, maxWarp: 0, maxLighting: 0, pAffine: 0.25 }),
+      Normalize.fromStats(imagenetStats),
+    ];
+    const out = cpuAugmentBatch(images, tfms, { training: true, rng: new RandomGenerator(5) })!;
+    const got = out.arraySync() as number[][][][];
+    const { mean, std } = imagenetStats;
+    const counts = { same: 0, flipped: 0, rotated: 0 };
+    images.forEach((img, b) => {
+      const err = (flip: boolean) => {
+        let worst = 0;
+        for (let i = 0; i < 9; i++) {
+          for (let j = 0; j < 13; j++) {
+            for (let c = 0; c < 3; c++) {
+              const v = img.data[(i * 13 + (flip ? 12 - j : j)) * 3 + c]! / 255;
+              worst = Math.max(worst, Math.abs(got[b]![i]![j]![c]! - (v - mean[c]!) / std[c]!));
+            }
+          }
+        }
+        return worst;
+      };
+      if (err(false) < 1e-6) counts.same++;
+      else if (err(true) < 1e-6) counts.flipped++;
+      else counts.rotated++;
+    });
+    assert.ok(counts.same > 0 && counts.flipped > 0 && counts.rotated > 0, JSON.stringify(counts));
+    out.dispose();
+    // With lighting (tone tables), the copied images still match the tensor path.
+    const lit = [
+      ...augTransforms({ maxZoom: 1, maxWarp: 0, pAffine: 0.25, pLighting: 1 }),
+      Normalize.fromStats(imagenetStats),
+    ];
+    const cpu = cpuAugmentBatch(images, lit, { training: true, rng: new RandomGenerator(6) })!;
+    const ctx = { training: true, rng: new RandomGenerator(6) };
+    const diff = tf.tidy(() => {
+      let t: tf.Tensor = tf.stack(images.map(toFloat));
+      for (const tfm of lit) t = tfm.apply(t, ctx);
+      return cpu.sub(t).abs().max().dataSync()[0]!;
+    });
+    assert.ok(diff < 2e-3, `executors differ by ${diff}`);
+    cpu.dispose();
+  });
+
   it('falls back (undefined) for transforms it does not know or mixed sizes', () => {
     const unknown = {
       name: 'X',
