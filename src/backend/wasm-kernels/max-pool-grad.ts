@@ -3,21 +3,30 @@
  * pool (a small CNN's 2x2 pool gradient cost more than its convolution gradients). This one
  * reads the input once, finds each window's first maximum exactly as the cpu backend does
  * (strict `>`, so ties go to the first position in the window and NaN windows get nothing),
- * and adds the output gradient there: one linear pass over the data.
+ * and adds the output gradient there: one linear pass over the data, read and written in place
+ * on the wasm heap (copying out and back in used to cost more than the pass itself).
  */
 import * as tf from '@tensorflow/tfjs';
-import { tensorKernel } from './tensor-kernel.js';
+import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import type { KernelArgs } from './tensor-kernel.js';
 
 /**
- * Gradient of a 2D max pool.
+ * Gradient of a 2D max pool, computed on the wasm heap: reads the input and the output gradient
+ * where they are and writes the result into a freshly allocated output (no copies in or out).
  *
+ * @param backend - The wasm backend.
  * @param dy - Gradient of the pool output, NHWC.
  * @param input - Pool input, NHWC.
  * @param attrs - `filterSize`, `strides`, `pad`, `dimRoundingMode`.
  * @returns The input gradient.
  * @internal
  */
-export function maxPoolGradOps(dy: tf.Tensor, input: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tensor {
+export function maxPoolGradHeap(
+  backend: HeapBackend,
+  dy: tf.TensorInfo,
+  input: tf.TensorInfo,
+  attrs: tf.NamedAttrMap,
+): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
     attrs.filterSize as [number, number] | number,
@@ -31,11 +40,14 @@ export function maxPoolGradOps(dy: tf.Tensor, input: tf.Tensor, attrs: tf.NamedA
   const { effectiveFilterHeight, effectiveFilterWidth } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
-  const x = input.dataSync() as Float32Array;
-  const g = dy.dataSync() as Float32Array;
-  const dx = new Float32Array(x.length);
-  const best = new Int32Array(c);
-  const bestValue = new Float32Array(c);
+  const out = backend.makeOutput(input.shape.slice(), 'float32');
+  // The heap view is read after the allocation (which may grow and replace it).
+  const heap = backend.wasm.HEAPF32;
+  const x = heapIndex(backend, input.dataId);
+  const g = heapIndex(backend, dy.dataId);
+  const dx = heapIndex(backend, out.dataId);
+  heap.fill(0, dx, dx + batchSize * inHeight * inWidth * c);
+  const rowStride = inWidth * c;
   for (let b = 0; b < batchSize; b++) {
     for (let yR = 0; yR < outHeight; yR++) {
       const xRCorner = yR * strideHeight - padTop;
@@ -47,37 +59,39 @@ export function maxPoolGradOps(dy: tf.Tensor, input: tf.Tensor, attrs: tf.NamedA
         let xCMin = xCCorner;
         while (xCMin < 0) xCMin += dilationWidth;
         const xCMax = Math.min(inWidth, effectiveFilterWidth + xCCorner);
-        best.fill(-1);
-        bestValue.fill(Number.NEGATIVE_INFINITY);
-        // Row-major over the window, channels innermost (contiguous in NHWC).
-        for (let xR = xRMin; xR < xRMax; xR += dilationHeight) {
-          for (let xC = xCMin; xC < xCMax; xC += dilationWidth) {
-            const base = ((b * inHeight + xR) * inWidth + xC) * c;
-            for (let d = 0; d < c; d++) {
-              const v = x[base + d]!;
-              if (v > bestValue[d]!) {
-                bestValue[d] = v;
-                best[d] = base + d;
+        const o = g + ((b * outHeight + yR) * outWidth + yC) * c;
+        const corner = b * inHeight * rowStride;
+        // Per channel, the window row-major: the first strict maximum wins, as on cpu.
+        for (let d = 0; d < c; d++) {
+          let bestValue = Number.NEGATIVE_INFINITY;
+          let best = -1;
+          for (let xR = xRMin; xR < xRMax; xR += dilationHeight) {
+            const row = corner + xR * rowStride + d;
+            for (let xC = xCMin; xC < xCMax; xC += dilationWidth) {
+              const at = row + xC * c;
+              const v = heap[x + at] as number;
+              if (v > bestValue) {
+                bestValue = v;
+                best = at;
               }
             }
           }
-        }
-        const out = ((b * outHeight + yR) * outWidth + yC) * c;
-        for (let d = 0; d < c; d++) {
-          const at = best[d]!;
-          if (at >= 0) dx[at]! += g[out + d]!;
+          if (best >= 0) heap[dx + best] = (heap[dx + best] as number) + (heap[o + d] as number);
         }
       }
     }
   }
-  return tf.tensor(dx, input.shape, 'float32');
+  return out;
 }
 
-/** Kernel config registering {@link maxPoolGradOps} for wasm. */
+/** Kernel config registering {@link maxPoolGradHeap} for wasm. */
 export const maxPoolGradConfig: tf.KernelConfig = {
   kernelName: tf.MaxPoolGrad,
   backendName: 'wasm',
-  kernelFunc: tensorKernel(({ dy, input }, attrs) =>
-    maxPoolGradOps(dy!, input!, attrs),
-  ) as tf.KernelFunc,
+  kernelFunc: (({ inputs, backend, attrs }: KernelArgs) => {
+    if (!isHeapBackend(backend)) {
+      throw new Error('tsfast MaxPoolGrad: registered for wasm but run on another backend.');
+    }
+    return maxPoolGradHeap(backend, inputs.dy!, inputs.input!, attrs ?? {});
+  }) as unknown as tf.KernelFunc,
 };
