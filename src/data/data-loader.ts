@@ -24,7 +24,7 @@ export interface DataLoaderSettings {
   readonly dropLast: boolean;
   /** Random item and batch transforms run (training mode). */
   readonly augment: boolean;
-  /** Items decoded at once (in sharp's thread pool). */
+  /** Items handed to sharp at once (decoded on its thread pool, the rest queued there). */
   readonly concurrency: number;
   /** Batches decoded ahead of the consumer. */
   readonly prefetch: number;

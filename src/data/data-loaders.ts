@@ -44,8 +44,11 @@ export interface DataLoadersOptions {
    */
   seed?: number;
   /**
-   * Images decoded at once in sharp.
-   * @defaultValue `max(4, availableParallelism())` (the libuv thread pool sharp runs in has 4 threads)
+   * Images handed to sharp at once. sharp decodes them on libuv's thread pool (4 threads unless
+   * `UV_THREADPOOL_SIZE` says otherwise); the ones waiting are queued there, so decoding goes on
+   * while the JavaScript thread augments a batch (with 4, the pool sat idle during that pass:
+   * 23% fewer images/s on the pets benchmark). A queued image holds no pixels yet.
+   * @defaultValue `max(64, availableParallelism())`
    */
   concurrency?: number;
   /**
@@ -156,7 +159,7 @@ export class DataLoaders implements DataLoadersLike {
       if (!(Number.isInteger(v) && v > 0)) throw invalidValue(k, 'a positive integer', v);
     }
     const shuffle = options.shuffle ?? true;
-    const concurrency = options.concurrency ?? Math.max(4, availableParallelism());
+    const concurrency = options.concurrency ?? Math.max(64, availableParallelism());
     const prefetch = options.prefetch ?? 2;
     if (!(Number.isInteger(concurrency) && concurrency > 0)) {
       throw invalidValue('concurrency', 'a positive integer', concurrency);
