@@ -19,13 +19,7 @@
  * buffer, keeps its values because such a buffer receives fresh memory too.
  */
 import * as tf from '@tensorflow/tfjs';
-
-/** The parts of tfjs-backend-wasm's `BackendWasm` used here. */
-interface HeapBackend extends tf.KernelBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number; refCount: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
+import { type HeapBackend, isHeapBackend } from './heap.js';
 
 /**
  * One parameter of a fused update: the variable, its gradient and its optimizer buffers.
@@ -83,9 +77,8 @@ function heapBackend(): HeapBackend | undefined {
   // While tf.profile records (kernel audits such as expectKernelsSupported), run the tensor-op
   // path, so the profile lists the kernels this update needs on every other backend.
   if ((tf.engine().state as { profiling?: boolean }).profiling === true) return undefined;
-  const backend = tf.backend() as HeapBackend;
-  if (backend.wasm?.HEAPF32 === undefined || backend.dataIdMap === undefined) return undefined;
-  return backend;
+  const backend = tf.backend();
+  return isHeapBackend(backend) ? backend : undefined;
 }
 
 /**
