@@ -23,7 +23,7 @@ const blocks = new Map<string, Factory<FittedBlock>>();
  * tsf.registerTransform('MyCrop', (cfg) => MyCrop(cfg.size as number));
  * ```
  */
-export function registerTransform(name: string, factory: Factory<Transform>): void {
+export function registerTransform(name: string, factory: (config: JsonObject) => Transform): void {
   if (transforms.has(name))
     throw new ValueError(`registerTransform: "${name}" is already registered.`);
   transforms.set(name, factory);
@@ -39,7 +39,7 @@ export function registerTransform(name: string, factory: Factory<Transform>): vo
  * tsf.registerBlock('MyBlock', (cfg) => myFitted(cfg));
  * ```
  */
-export function registerBlock(name: string, factory: Factory<FittedBlock>): void {
+export function registerBlock(name: string, factory: (config: JsonObject) => FittedBlock): void {
   if (blocks.has(name)) throw new ValueError(`registerBlock: "${name}" is already registered.`);
   blocks.set(name, factory);
 }

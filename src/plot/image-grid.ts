@@ -60,7 +60,12 @@ export interface ImageGridOptions {
 export async function imageGrid(
   tiles: readonly GridTile[],
   options: ImageGridOptions,
-): Promise<{ width: number; height: number }> {
+): Promise<{
+  /** Width of the PNG in pixels. */
+  width: number;
+  /** Height of the PNG in pixels. */
+  height: number;
+}> {
   checkOptionKeys('imageGrid', options, ['file', 'ncols', 'tileSize']);
   if (tiles.length === 0) throw invalidValue('tiles', 'a non-empty list', tiles);
   const ncols = options.ncols ?? Math.ceil(Math.sqrt(tiles.length));

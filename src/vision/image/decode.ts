@@ -93,7 +93,12 @@ export function openImage(source: ImageSource, options: DecodeOptions = {}): sha
  * const { width, height } = await tsf.imageSize('cat.jpg');
  * ```
  */
-export async function imageSize(source: ImageSource): Promise<{ width: number; height: number }> {
+export async function imageSize(source: ImageSource): Promise<{
+  /** Width as displayed. */
+  width: number;
+  /** Height as displayed. */
+  height: number;
+}> {
   try {
     const meta = await sharp(source).metadata();
     if (!meta.width || !meta.height) throw new Error('no dimensions in the header');
