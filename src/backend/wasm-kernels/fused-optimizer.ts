@@ -93,6 +93,14 @@ function layout(
 ): { layouts: Layout[]; fresh: [tf.Variable, tf.TensorInfo][] } | undefined {
   const entry = (t: tf.Tensor) =>
     t.dtype === 'float32' ? backend.dataIdMap.get(t.dataId) : undefined;
+  // A variable listed twice would be updated twice in sequence by the tensor path: leave that to it.
+  const seen = new Set<tf.Variable>();
+  for (const item of items) {
+    for (const v of [item.param, ...item.buffers]) {
+      if (seen.has(v)) return undefined;
+      seen.add(v);
+    }
+  }
   for (const item of items) {
     if (item.buffers.length !== bufferCount || item.param.isDisposed || item.grad.isDisposed) {
       return undefined;
