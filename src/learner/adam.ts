@@ -2,7 +2,7 @@
  * Adam with decoupled weight decay (AdamW), fastai's defaults.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { fusedAdamStep } from '../backend/wasm-kernels/fused-optimizer.js';
+import { fusedAdamStep, fusedOptimizerEnabled } from '../backend/wasm-kernels/fused-optimizer.js';
 import { checkOptionKeys } from '../core/errors.js';
 import { debias, type Hypers, Optimizer, type ParamState } from './optimizer.js';
 
@@ -103,7 +103,7 @@ export class Adam extends Optimizer {
     grads: readonly tf.Tensor[],
     h: Hypers,
   ): boolean {
-    if (this.update !== Adam.prototype.update) return false;
+    if (!fusedOptimizerEnabled() || this.update !== Adam.prototype.update) return false;
     const { lr, mom, sqrMom, eps, wd } = h as Required<AdamHypers>;
     const items = params.map((param, i) => {
       const state = this.state.get(param) as ParamState;

@@ -271,8 +271,8 @@ export abstract class Optimizer {
 
   /**
    * Updates a whole group at once, when a fused implementation applies (Adam and SGD on the
-   * wasm backend: one JavaScript loop per parameter over the wasm heap instead of ~10 kernels
-   * per parameter). Runs inside `tf.tidy`, with each parameter's `step` already incremented.
+   * wasm backend, opt-in with `TSFAST_FUSED_OPTIMIZER=1`: one JavaScript loop per parameter
+   * over the wasm heap instead of ~10 kernels per parameter). Runs inside `tf.tidy`, with each parameter's `step` already incremented.
    * The base class has none: it returns `false`, and {@link Optimizer.update} runs per
    * parameter.
    * @param _params - The group's parameters that have a gradient this step.

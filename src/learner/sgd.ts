@@ -2,7 +2,7 @@
  * SGD with momentum, fastai's form.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { fusedSgdStep } from '../backend/wasm-kernels/fused-optimizer.js';
+import { fusedOptimizerEnabled, fusedSgdStep } from '../backend/wasm-kernels/fused-optimizer.js';
 import { checkOptionKeys } from '../core/errors.js';
 import { type Hypers, Optimizer, type ParamState } from './optimizer.js';
 
@@ -82,7 +82,7 @@ export class SGD extends Optimizer {
     grads: readonly tf.Tensor[],
     h: Hypers,
   ): boolean {
-    if (this.update !== SGD.prototype.update) return false;
+    if (!fusedOptimizerEnabled() || this.update !== SGD.prototype.update) return false;
     const items = params.map((param, i) => {
       const state = this.state.get(param) as ParamState;
       return {

@@ -72,6 +72,22 @@ interface Layout {
   write: number[];
 }
 
+/** Environment variable that turns the fused optimizer updates on (`1`). */
+export const FUSED_OPTIMIZER_ENV_VAR = 'TSFAST_FUSED_OPTIMIZER';
+
+/**
+ * Whether Adam and SGD should try the fused wasm update. Off unless
+ * `TSFAST_FUSED_OPTIMIZER=1`: with it, fine-tuning MobileNet v1 on the pets photos at 224 px
+ * reached a NaN loss within 20 batches of unfreezing (at learning rates of 1e-6 to 1e-4),
+ * while the same seeded run on the tensor-op path trained normally; the cause is not found
+ * yet, and the fused update saves only ~1 % of a MobileNet step (docs/benchmarks.md).
+ * @returns `true` when the environment variable is `1`.
+ * @internal
+ */
+export function fusedOptimizerEnabled(): boolean {
+  return process.env[FUSED_OPTIMIZER_ENV_VAR] === '1';
+}
+
 function heapBackend(): HeapBackend | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   // While tf.profile records (kernel audits such as expectKernelsSupported), run the tensor-op
