@@ -386,6 +386,7 @@ export {
   type NamingConvention,
   parseSafetensors,
   RESNET_CONFIGS,
+  type ResnetConfig,
   type ResnetDepth,
   type ResnetOptions,
   readSafetensors,

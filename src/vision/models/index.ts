@@ -38,6 +38,7 @@ export {
 export {
   buildResnet,
   RESNET_CONFIGS,
+  type ResnetConfig,
   type ResnetDepth,
   type ResnetOptions,
   resnetCut,

@@ -36,17 +36,31 @@ export interface ResnetOptions {
 
 const RESNET_OPTION_KEYS = ['nClasses', 'inputShape', 'initialize', 'seed'] as const;
 
+/** A depth with a torchvision configuration. */
+export type ResnetDepth = 18 | 34 | 50 | 101 | 152;
+
+/**
+ * One ResNet depth's layout, as torchvision defines it.
+ * @example
+ * ```ts
+ * const { block, layers } = tsf.RESNET_CONFIGS[50]; // 'bottleneck', [3, 4, 6, 3]
+ * ```
+ */
+export interface ResnetConfig {
+  /** Residual block: two 3x3 convs (`basic`) or 1x1-3x3-1x1 (`bottleneck`). */
+  readonly block: 'basic' | 'bottleneck';
+  /** Blocks in each of the four stages. */
+  readonly layers: readonly [number, number, number, number];
+}
+
 /** Block type and blocks per stage of each ResNet depth, as torchvision defines them. */
-export const RESNET_CONFIGS = {
+export const RESNET_CONFIGS: Readonly<Record<ResnetDepth, ResnetConfig>> = {
   18: { block: 'basic', layers: [2, 2, 2, 2] },
   34: { block: 'basic', layers: [3, 4, 6, 3] },
   50: { block: 'bottleneck', layers: [3, 4, 6, 3] },
   101: { block: 'bottleneck', layers: [3, 4, 23, 3] },
   152: { block: 'bottleneck', layers: [3, 8, 36, 3] },
-} as const;
-
-/** A depth with a torchvision configuration. */
-export type ResnetDepth = keyof typeof RESNET_CONFIGS;
+};
 
 // PyTorch BatchNorm2d defaults: eps 1e-5, momentum 0.1 (tfjs keeps 1 - momentum).
 const BN = { epsilon: 1e-5, momentum: 0.9 } as const;
