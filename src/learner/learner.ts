@@ -25,6 +25,7 @@ import { CallbackList } from './callback-list.js';
 import { CancelException, type CancelStage } from './cancel.js';
 import {
   type Callback,
+  EVENTS,
   type EventContext,
   type EventName,
   runEvent,
@@ -151,7 +152,8 @@ export interface LearnerOptions {
   logger?: (line: string) => void;
 }
 
-const OPTION_KEYS = [
+/** The option keys `Learner` accepts (helpers built on it pass them through). */
+export const LEARNER_OPTION_KEYS: readonly (keyof LearnerOptions)[] = [
   'lossFunc',
   'optFunc',
   'lr',
@@ -316,7 +318,7 @@ export class Learner {
    * @throws {@link ValueError} for unknown options or a splitter giving no weights.
    */
   constructor(dls: DataLoadersLike, model: tf.LayersModel, options: LearnerOptions = {}) {
-    checkOptionKeys('Learner', options, OPTION_KEYS);
+    checkOptionKeys('Learner', options, LEARNER_OPTION_KEYS);
     this.dls = dls;
     this.model = model;
     const lossFunc = options.lossFunc ?? defaultLoss(dls);
@@ -549,29 +551,13 @@ export class Learner {
     const lines: string[] = [];
     const indent: Record<string, number> = { Fit: 0, Epoch: 1, Train: 2, Validate: 2, Batch: 3 };
     let depth = 0;
-    for (const event of [
-      'beforeFit',
-      'beforeEpoch',
-      'beforeTrain',
-      'beforeBatch',
-      'afterPred',
-      'afterLoss',
-      'beforeBackward',
-      'afterBackward',
-      'beforeStep',
-      'afterStep',
-      'afterCancelBatch',
-      'afterBatch',
-      'afterCancelTrain',
-      'afterTrain',
-      'beforeValidate',
-      'afterCancelValidate',
-      'afterValidate',
-      'afterCancelEpoch',
-      'afterEpoch',
-      'afterCancelFit',
-      'afterFit',
-    ] as const satisfies readonly EventName[]) {
+    // afterCreate runs once, outside fit; the backward/step cancellations sit inside a batch.
+    const outsidePlan: readonly EventName[] = [
+      'afterCreate',
+      'afterCancelBackward',
+      'afterCancelStep',
+    ];
+    for (const event of EVENTS.filter((e) => !outsidePlan.includes(e))) {
       const stage = event.replace(/^(before|afterCancel|after)/, '');
       depth = indent[stage] ?? 4;
       const names = this.cbs.list.filter((cb) => cb[event] !== undefined).map((cb) => cb.name);

@@ -9,7 +9,7 @@ import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
 import { randomFor } from '../core/random.js';
 import type { DataLoadersLike } from '../data/batch.js';
 import type { DownloadOptions } from '../external/download.js';
-import { Learner, type LearnerOptions } from '../learner/learner.js';
+import { LEARNER_OPTION_KEYS, Learner, type LearnerOptions } from '../learner/learner.js';
 import { cutModel, getArch, type VisionArch } from './models/archs.js';
 import { createHead } from './models/head.js';
 import { loadPretrainedWeights } from './models/load-weights.js';
@@ -83,22 +83,6 @@ const VISION_KEYS = [
   'seed',
   'download',
 ] as const;
-const LEARNER_KEYS = [
-  'lossFunc',
-  'optFunc',
-  'lr',
-  'splitter',
-  'wd',
-  'wdBnBias',
-  'trainBn',
-  'moms',
-  'metrics',
-  'cbs',
-  'path',
-  'modelDir',
-  'logger',
-] as const;
-
 /**
  * Builds a Learner for image classification from an architecture: body (pretrained weights
  * loaded through a checked name map), fastai's head for `dls.c` classes, one parameter group
@@ -133,7 +117,7 @@ export async function visionLearner(
   arch: VisionArch | string,
   options: VisionLearnerOptions = {},
 ): Promise<Learner> {
-  checkOptionKeys('visionLearner', options, [...VISION_KEYS, ...LEARNER_KEYS]);
+  checkOptionKeys('visionLearner', options, [...VISION_KEYS, ...LEARNER_OPTION_KEYS]);
   await ready();
   const a = typeof arch === 'string' ? getArch(arch) : arch;
   const pretrained = options.pretrained ?? true;
@@ -183,7 +167,7 @@ export async function visionLearner(
   const learnerOptions: LearnerOptions = {
     splitter: () => [...bodyGroups, [...head.layers]],
   };
-  for (const key of LEARNER_KEYS) {
+  for (const key of LEARNER_OPTION_KEYS) {
     const value = options[key];
     if (value !== undefined) Object.assign(learnerOptions, { [key]: value });
   }
