@@ -1,7 +1,10 @@
 /**
  * `DepthwiseConv2dNativeBackpropFilter` for wasm. Each channel's filter gradient
  * `dW[i, j, c, m] = sum_{n, oh, ow} x[n, oh*s + i*d - top, ow*s + j*d - left, c] dy[n, oh, ow, c*M + m]`
- * is computed one of two ways:
+ * is computed by tsfast's SIMD kernel ({@link depthwiseBackpropFilterHeap}) when the channel
+ * multiplier is 1 (MobileNet's case): a loop over the heap, four channels per instruction,
+ * 10-20 x faster than the tensor-op formulations below (XNNPACK runs those only through its
+ * generic path, a kernel of `Ho x Wo` taps). Otherwise, from tensor ops, one of two ways:
  *
  * - Few channels (the large early layers of MobileNet): the dense convolution trick of
  *   `Conv2DBackpropFilter` (input `[C, Hp, Wp, N]`, output gradient as filter
@@ -14,7 +17,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type ConvGeometry, convGeometry, paddedWindow } from './conv-geometry.js';
-import { pairAttr, tensorKernel } from './tensor-kernel.js';
+import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { type SimdKernels, simdKernels } from './simd-kernels.js';
+import { type KernelArgs, pairAttr, tensorKernel } from './tensor-kernel.js';
 
 /**
  * Largest `C*M` for which the dense-convolution formulation is used (it does `C` times the
@@ -125,11 +130,115 @@ function byBatchAsChannels(
   return tf.sum(perBatch, 4) as tf.Tensor4D;
 }
 
-/** Kernel config registering {@link depthwiseBackpropFilterOps} for wasm. */
+/** First and one-past-last output index whose input index `o*s + offset` lies in `[0, size)`. */
+function validRange(count: number, s: number, offset: number, size: number): [number, number] {
+  let lo = 0;
+  while (lo < count && lo * s + offset < 0) lo++;
+  let hi = count;
+  while (hi > lo && (hi - 1) * s + offset >= size) hi--;
+  return [lo, hi];
+}
+
+/**
+ * Depthwise filter gradient (channel multiplier 1) by tsfast's SIMD kernel, on the wasm heap:
+ * one call per filter tap sums `x * dy` over the batch and the output positions whose input
+ * position lies inside `x` (padding contributes zero), four channels per instruction.
+ *
+ * @param backend - The wasm backend.
+ * @param simd - The SIMD kernels bound to its memory.
+ * @param x - Convolution input, NHWC float32.
+ * @param dy - Output gradient, NHWC float32 with the same channels.
+ * @param g - Resolved geometry.
+ * @returns The filter gradient `[kh, kw, C, 1]`, in a new tensor.
+ * @internal
+ */
+export function depthwiseBackpropFilterHeap(
+  backend: HeapBackend,
+  simd: SimdKernels,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  g: ConvGeometry,
+): tf.TensorInfo {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const [, outH, outW] = dy.shape as [number, number, number, number];
+  const [kh, kw] = g.filter;
+  const [sh, sw] = g.strides;
+  const [dh, dw] = g.dilations;
+  const out = backend.makeOutput([kh, kw, c, 1], 'float32');
+  const xAddr = heapIndex(backend, x.dataId) * 4;
+  const gAddr = heapIndex(backend, dy.dataId) * 4;
+  const oAddr = heapIndex(backend, out.dataId) * 4;
+  // Read the view after allocating: a grown heap replaces it.
+  backend.wasm.HEAPF32.fill(0, oAddr >> 2, (oAddr >> 2) + kh * kw * c);
+  const cb = c * 4;
+  const cv = (c >> 2) * 16;
+  for (let i = 0; i < kh; i++) {
+    const [r0, r1] = validRange(outH, sh, i * dh - g.padTop, h);
+    if (r1 <= r0) continue;
+    for (let j = 0; j < kw; j++) {
+      const [q0, q1] = validRange(outW, sw, j * dw - g.padLeft, w);
+      if (q1 <= q0) continue;
+      const ih = r0 * sh + i * dh - g.padTop;
+      const iw = q0 * sw + j * dw - g.padLeft;
+      simd.dwFilterTap(
+        xAddr + (ih * w + iw) * cb,
+        gAddr + (r0 * outW + q0) * cb,
+        oAddr + (i * kw + j) * cb,
+        n,
+        r1 - r0,
+        q1 - q0,
+        cv,
+        cb,
+        h * w * cb,
+        sh * w * cb,
+        sw * cb,
+        outH * outW * cb,
+        outW * cb,
+        cb,
+      );
+    }
+  }
+  return out;
+}
+
+const byOps = tensorKernel(({ x, dy }, attrs) =>
+  depthwiseBackpropFilterOps(x as tf.Tensor4D, dy as tf.Tensor4D, attrs),
+);
+
+/**
+ * Kernel config for wasm: {@link depthwiseBackpropFilterHeap} for float32 tensors with channel
+ * multiplier 1 (MobileNet's case) where the SIMD module runs, else
+ * {@link depthwiseBackpropFilterOps}.
+ */
 export const depthwiseBackpropFilterConfig: tf.KernelConfig = {
   kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
   backendName: 'wasm',
-  kernelFunc: tensorKernel(({ x, dy }, attrs) =>
-    depthwiseBackpropFilterOps(x as tf.Tensor4D, dy as tf.Tensor4D, attrs),
-  ) as tf.KernelFunc,
+  kernelFunc: ((args: KernelArgs) => {
+    const { inputs, backend } = args;
+    const attrs = args.attrs ?? {};
+    const x = inputs.x!;
+    const dy = inputs.dy!;
+    const filterShape = attrs.filterShape as number[];
+    if (
+      filterShape[3] === 1 &&
+      x.dtype === 'float32' &&
+      dy.dtype === 'float32' &&
+      isHeapBackend(backend)
+    ) {
+      const simd = simdKernels(backend);
+      if (simd !== undefined) {
+        const g = convGeometry(
+          x.shape,
+          filterShape,
+          pairAttr(attrs.strides, 1),
+          pairAttr(attrs.dilations, 1),
+          attrs.pad,
+          attrs.dimRoundingMode,
+          true,
+        );
+        return depthwiseBackpropFilterHeap(backend, simd, x, dy, g);
+      }
+    }
+    return byOps(args);
+  }) as unknown as tf.KernelFunc,
 };

@@ -157,10 +157,14 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
           [1, 2],
           [1, 3],
         ] as const)
-          for (const m of [1, 2, 3])
+          for (const [m, c] of [
+            [1, 3],
+            [1, 6],
+            [2, 3],
+            [3, 3],
+          ] as const)
             for (const pad of PADS) {
               const n = 2;
-              const c = 3;
               const xShape = [n, h, w, c];
               const fShape = [kh, kw, c, m];
               let info: tf.backend_util.Conv2DInfo;
@@ -210,7 +214,7 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
               );
               cases++;
             }
-    assert.ok(cases > 250, `only ${cases} cases ran`);
+    assert.ok(cases > 400, `only ${cases} cases ran`);
   });
 
   it('Depthwise filter gradient with many channels (the batch-as-channels path)', () => {

@@ -1,0 +1,148 @@
+/**
+ * SIMD kernels written for tsfast (with {@link encodeModule}) that run directly on the wasm
+ * backend's heap: the module imports tfjs-backend-wasm's own `WebAssembly.Memory`, so its
+ * functions take byte addresses of tensors the backend allocated, read the inputs in place and
+ * write into freshly allocated outputs. Products are rounded before they are added (wasm SIMD
+ * has no fused multiply-add), as the cpu backend's scalar float32 loops do.
+ */
+
+import type { HeapBackend } from './heap.js';
+import { encodeModule, FunctionBuilder, I32, MEMARG, OP, SIMD } from './wasm-assembler.js';
+
+/** The exported functions (all arguments are i32: byte addresses, counts, byte strides). */
+export interface SimdKernels {
+  /**
+   * One tap of a depthwise filter gradient (channel multiplier 1):
+   * `acc[c] += sum_{b < n, r < nh, q < nw} x[b*xBatch + r*xRow + q*xCol + c] * g[b*gBatch + r*gRow + q*gCol + c]`
+   * for every channel `c` (`cb` bytes of channels; the first `cv` bytes, a multiple of 16, in
+   * SIMD, the rest one float at a time). Sums in order over `b`, `r`, `q` per channel.
+   */
+  dwFilterTap(
+    x: number,
+    g: number,
+    acc: number,
+    n: number,
+    nh: number,
+    nw: number,
+    cv: number,
+    cb: number,
+    xBatch: number,
+    xRow: number,
+    xCol: number,
+    gBatch: number,
+    gRow: number,
+    gCol: number,
+  ): void;
+}
+
+function dwFilterTap(): FunctionBuilder {
+  const f = new FunctionBuilder(Array(14).fill(I32));
+  const [x, g, acc, n, nh, nw, cv, cb, xBatch, xRow, xCol, gBatch, gRow, gCol] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  ] as const;
+  const b = f.local(I32);
+  const r = f.local(I32);
+  const q = f.local(I32);
+  const k = f.local(I32);
+  const xr = f.local(I32);
+  const gr = f.local(I32);
+  const xp = f.local(I32);
+  const gp = f.local(I32);
+  const addr = (base: number): void => {
+    f.get(base).get(k).op(OP.i32Add);
+  };
+  f.i32(0).set(b);
+  f.whileLess(b, n, () => {
+    f.get(x).get(b).get(xBatch).op(OP.i32Mul, OP.i32Add).set(xr);
+    f.get(g).get(b).get(gBatch).op(OP.i32Mul, OP.i32Add).set(gr);
+    f.i32(0).set(r);
+    f.whileLess(r, nh, () => {
+      f.get(xr).set(xp).get(gr).set(gp).i32(0).set(q);
+      f.whileLess(q, nw, () => {
+        f.i32(0).set(k);
+        f.whileLess(k, cv, () => {
+          addr(acc);
+          addr(acc);
+          f.simd(SIMD.v128Load, ...MEMARG);
+          addr(xp);
+          f.simd(SIMD.v128Load, ...MEMARG);
+          addr(gp);
+          f.simd(SIMD.v128Load, ...MEMARG);
+          f.simd(SIMD.f32x4Mul)
+            .simd(SIMD.f32x4Add)
+            .simd(SIMD.v128Store, ...MEMARG);
+          f.inc(k, 16);
+        });
+        f.whileLess(k, cb, () => {
+          addr(acc);
+          addr(acc);
+          f.op(...OP.f32Load);
+          addr(xp);
+          f.op(...OP.f32Load);
+          addr(gp);
+          f.op(...OP.f32Load);
+          f.op(OP.f32Mul, OP.f32Add, ...OP.f32Store);
+          f.inc(k, 4);
+        });
+        f.inc(xp, { local: xCol }).inc(gp, { local: gCol }).inc(q, 1);
+      });
+      f.inc(xr, { local: xRow }).inc(gr, { local: gRow }).inc(r, 1);
+    });
+    f.inc(b, 1);
+  });
+  return f;
+}
+
+/** The part of the global `WebAssembly` API used here (the project's type libraries omit it). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+  Memory: abstract new (...args: never[]) => object;
+}
+
+const WASM = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let moduleBytes: Uint8Array | undefined;
+let compiled: object | null | undefined;
+const instances = new WeakMap<object, SimdKernels>();
+
+/** The bytes of tsfast's SIMD module. @internal */
+export function simdModuleBytes(): Uint8Array {
+  moduleBytes ??= encodeModule({ dwFilterTap: dwFilterTap() });
+  return moduleBytes;
+}
+
+function wasmMemory(backend: HeapBackend): object | undefined {
+  const mod = backend.wasm as unknown as {
+    asm?: { memory?: unknown };
+    wasmMemory?: unknown;
+  };
+  const memory = mod.asm?.memory ?? mod.wasmMemory;
+  return WASM !== undefined && memory instanceof WASM.Memory ? memory : undefined;
+}
+
+/**
+ * tsfast's SIMD kernels bound to the wasm backend's memory, or `undefined` where they cannot
+ * run (no WebAssembly SIMD in this engine, or a tfjs-backend-wasm build that does not expose
+ * its memory); callers then use their tensor-op formulation.
+ *
+ * @param backend - The wasm backend.
+ * @returns The kernels, instantiated once per memory.
+ * @internal
+ */
+export function simdKernels(backend: HeapBackend): SimdKernels | undefined {
+  const memory = wasmMemory(backend);
+  if (memory === undefined || WASM === undefined) return undefined;
+  const cached = instances.get(memory);
+  if (cached) return cached;
+  if (compiled === undefined) {
+    const bytes = simdModuleBytes();
+    compiled = WASM.validate(bytes) ? new WASM.Module(bytes) : null;
+  }
+  if (compiled === null) return undefined;
+  const instance = new WASM.Instance(compiled, { env: { memory } });
+  const kernels = instance.exports as unknown as SimdKernels;
+  instances.set(memory, kernels);
+  return kernels;
+}
