@@ -36,12 +36,7 @@ export {
   tta,
 } from './inference.js';
 export { Lamb, type LambOptions } from './lamb.js';
-export {
-  type FitOptions,
-  Learner,
-  type LearnerOptions,
-  type LossFunction,
-} from './learner.js';
+export { type FitOptions, Learner } from './learner.js';
 export {
   ExportedDataLoaders,
   type ExportOptions,
@@ -56,6 +51,7 @@ export {
   type SaveOptions,
   saveWeights,
 } from './learner-io.js';
+export type { LearnerOptions, LossFunction } from './learner-options.js';
 export {
   BCEWithLogitsLossFlat,
   type BCEWithLogitsLossFlatOptions,

@@ -20,7 +20,6 @@ import {
 import { TrainEval } from '../callbacks/train-eval.js';
 import { checkOptionKeys, invalidValue, TsfastError, ValueError } from '../core/errors.js';
 import type { Batch, BatchStream, DataLoadersLike } from '../data/batch.js';
-import { Adam } from './adam.js';
 import { CallbackList } from './callback-list.js';
 import { CancelException, type CancelStage } from './cancel.js';
 import {
@@ -49,125 +48,16 @@ import {
   type SaveOptions,
   saveWeights,
 } from './learner-io.js';
-import { type Loss, lossFromConfig } from './losses.js';
+import { type LearnerOptions, resolveLearnerOptions } from './learner-options.js';
+import type { Loss } from './losses.js';
 import type { HyperValue } from './lr-range.js';
-import { type Metric, type MetricFunc, toMetric } from './metrics.js';
+import type { Metric } from './metrics.js';
 import type { Optimizer, OptimizerFactory } from './optimizer.js';
-import {
-  forceInferenceMode,
-  type ParamInfo,
-  resolveParamGroups,
-  type Splitter,
-  trainableParams,
-} from './param-groups.js';
+import { forceInferenceMode, type ParamInfo, resolveParamGroups } from './param-groups.js';
 
-/**
- * A loss given as a plain function of (predictions, targets) returning a scalar.
- * @example
- * ```ts
- * const mae: tsf.LossFunction = (pred, targ) => pred.sub(targ).abs().mean();
- * const learn = new tsf.Learner(dls, model, { lossFunc: mae });
- * ```
- */
-export type LossFunction = (pred: tf.Tensor, targ: tf.Tensor) => tf.Tensor;
-
-/**
- * Options of {@link Learner}.
- * @example
- * ```ts
- * const options: tsf.LearnerOptions = {
- *   lossFunc: new tsf.CrossEntropyLossFlat(),
- *   metrics: [tsf.accuracy, tsf.errorRate],
- *   wd: 0.01,
- * };
- * const learn = new tsf.Learner(dls, model, options);
- * ```
- */
-export interface LearnerOptions {
-  /**
-   * The loss: a {@link Loss} (activation and decoding included) or a plain function.
-   * @defaultValue `CrossEntropyLossFlat` when the data has a vocab, else `MSELossFlat`
-   */
-  lossFunc?: Loss | LossFunction;
-  /**
-   * Builds the optimizer from the parameter groups and the learning rate.
-   * @defaultValue `(groups, lr) => new Adam(groups, { lr })`
-   */
-  optFunc?: OptimizerFactory;
-  /**
-   * Default learning rate.
-   * @defaultValue 1e-3
-   */
-  lr?: number;
-  /**
-   * Splits the model into parameter groups, body first, head last.
-   * @defaultValue {@link trainableParams} (one group)
-   */
-  splitter?: Splitter;
-  /**
-   * Weight decay set on every `fit`; `undefined` keeps the optimizer's default.
-   * @defaultValue undefined
-   */
-  wd?: number;
-  /**
-   * Apply weight decay to BatchNorm and bias parameters too.
-   * @defaultValue false
-   */
-  wdBnBias?: boolean;
-  /**
-   * BatchNorm layers in frozen groups still train their scale/shift (and run on batch
-   * statistics unless {@link BnFreeze} is added).
-   * @defaultValue true
-   */
-  trainBn?: boolean;
-  /**
-   * Momentum schedule of one-cycle: start, middle, end.
-   * @defaultValue [0.95, 0.85, 0.95]
-   */
-  moms?: readonly [number, number, number];
-  /**
-   * Metrics computed on the validation set each epoch.
-   * @defaultValue []
-   */
-  metrics?: readonly (MetricFunc | Metric)[];
-  /**
-   * Extra callbacks, kept for every fit.
-   * @defaultValue []
-   */
-  cbs?: readonly Callback[];
-  /**
-   * Folder for `save`/`load`/`export`.
-   * @defaultValue '.'
-   */
-  path?: string;
-  /**
-   * Sub-folder of `path` where `save`/`load` write.
-   * @defaultValue 'models'
-   */
-  modelDir?: string;
-  /**
-   * Where the Progress callback writes its table lines.
-   * @defaultValue `console.log`
-   */
-  logger?: (line: string) => void;
-}
-
-/** The option keys `Learner` accepts (helpers built on it pass them through). */
-export const LEARNER_OPTION_KEYS: readonly (keyof LearnerOptions)[] = [
-  'lossFunc',
-  'optFunc',
-  'lr',
-  'splitter',
-  'wd',
-  'wdBnBias',
-  'trainBn',
-  'moms',
-  'metrics',
-  'cbs',
-  'path',
-  'modelDir',
-  'logger',
-];
+// Re-exported so that the modules importing them from here (vision/learner.ts, the tests)
+// need not change: they are defined with the code that reads them.
+export { LEARNER_OPTION_KEYS, type LearnerOptions, type LossFunction } from './learner-options.js';
 
 /**
  * Options of {@link Learner.fit}.
@@ -204,25 +94,6 @@ const STAGE_EVENTS: Record<Stage, readonly [EventName, EventName, EventName]> = 
   backward: ['beforeBackward', 'afterCancelBackward', 'afterBackward'],
   step: ['beforeStep', 'afterCancelStep', 'afterStep'],
 };
-
-class FunctionLoss implements Loss {
-  readonly name: string;
-  constructor(private readonly fn: LossFunction) {
-    this.name = fn.name || 'lossFunction';
-  }
-  compute(pred: tf.Tensor, targ: tf.Tensor): tf.Tensor {
-    return this.fn(pred, targ);
-  }
-  activation(pred: tf.Tensor): tf.Tensor {
-    return pred.clone();
-  }
-  decodes(act: tf.Tensor): tf.Tensor {
-    return act.clone();
-  }
-  getConfig(): Record<string, never> {
-    return {};
-  }
-}
 
 /**
  * fastai's Learner over a tfjs LayersModel: its own training loop (gradients from
@@ -318,29 +189,26 @@ export class Learner {
    * @throws {@link ValueError} for unknown options or a splitter giving no weights.
    */
   constructor(dls: DataLoadersLike, model: tf.LayersModel, options: LearnerOptions = {}) {
-    checkOptionKeys('Learner', options, LEARNER_OPTION_KEYS);
+    const resolved = resolveLearnerOptions(dls, options);
     this.dls = dls;
     this.model = model;
-    const lossFunc = options.lossFunc ?? defaultLoss(dls);
-    this.lossFunc = typeof lossFunc === 'function' ? new FunctionLoss(lossFunc) : lossFunc;
-    this.lr = options.lr ?? 1e-3;
-    if (!(this.lr > 0)) throw invalidValue('lr', 'a positive number', options.lr);
-    this.wd = options.wd;
-    this.wdBnBias = options.wdBnBias ?? false;
-    this.trainBn = options.trainBn ?? true;
-    this.moms = options.moms ?? [0.95, 0.85, 0.95];
-    this.metrics = (options.metrics ?? []).map(toMetric);
-    this.path = options.path ?? '.';
-    this.modelDir = options.modelDir ?? 'models';
-    this.logger = options.logger ?? ((line) => console.log(line));
-    this.optFunc = options.optFunc ?? ((groups, lr) => new Adam(groups, { lr }));
-    const splitter = options.splitter ?? trainableParams;
-    const { groups, info } = resolveParamGroups(model, splitter(model));
+    this.lossFunc = resolved.lossFunc;
+    this.lr = resolved.lr;
+    this.wd = resolved.wd;
+    this.wdBnBias = resolved.wdBnBias;
+    this.trainBn = resolved.trainBn;
+    this.moms = resolved.moms;
+    this.metrics = resolved.metrics;
+    this.path = resolved.path;
+    this.modelDir = resolved.modelDir;
+    this.logger = resolved.logger;
+    this.optFunc = resolved.optFunc;
+    const { groups, info } = resolveParamGroups(model, resolved.splitter(model));
     this.groups = groups;
     this.paramInfo = info;
     this.opt = this.createOpt();
     this.recorder = new Recorder();
-    for (const cb of [new TrainEval(), this.recorder, new Progress(), ...(options.cbs ?? [])]) {
+    for (const cb of [new TrainEval(), this.recorder, new Progress(), ...resolved.cbs]) {
       this.addCb(cb);
     }
     this.freezeTo(0);
@@ -1091,8 +959,4 @@ export class Learner {
     }
     return value;
   }
-}
-
-function defaultLoss(dls: DataLoadersLike): Loss {
-  return lossFromConfig(dls.vocab !== undefined ? 'CrossEntropyLossFlat' : 'MSELossFlat', {});
 }
