@@ -30,6 +30,7 @@ import {
   runEvent,
   runEventSync,
 } from './events.js';
+import { buildOptimizer, GroupFreezer } from './group-freezer.js';
 import {
   type GetPredsOptions,
   type GetPredsResult,
@@ -53,7 +54,7 @@ import type { Loss } from './losses.js';
 import type { HyperValue } from './lr-range.js';
 import type { Metric } from './metrics.js';
 import type { Optimizer, OptimizerFactory } from './optimizer.js';
-import { forceInferenceMode, type ParamInfo, resolveParamGroups } from './param-groups.js';
+import { type ParamInfo, resolveParamGroups } from './param-groups.js';
 
 // Re-exported so that the modules importing them from here (vision/learner.ts, the tests)
 // need not change: they are defined with the code that reads them.
@@ -170,17 +171,13 @@ export class Learner {
   loss = Number.NaN;
 
   private readonly optFunc: OptimizerFactory;
-  private readonly groups: tf.Variable[][];
-  private frozenIdx = 0;
-  private trainVars: tf.Variable[] = [];
-  private trainVarsByName = new Map<string, tf.Variable>();
+  private readonly freezer: GroupFreezer;
   private batchOwned = new Set<tf.Tensor>();
   private xbT: tf.Tensor | undefined;
   private ybT: tf.Tensor | undefined;
   private predT: tf.Tensor | undefined;
   private lossT: tf.Scalar | undefined;
   private gradMap: Map<tf.Variable, tf.Tensor> | undefined;
-  private readonly bnEval = new Map<tf.layers.Layer, () => void>();
 
   /**
    * @param dls - Training and validation batches.
@@ -204,8 +201,8 @@ export class Learner {
     this.logger = resolved.logger;
     this.optFunc = resolved.optFunc;
     const { groups, info } = resolveParamGroups(model, resolved.splitter(model));
-    this.groups = groups;
     this.paramInfo = info;
+    this.freezer = new GroupFreezer(groups);
     this.opt = this.createOpt();
     this.recorder = new Recorder();
     for (const cb of [new TrainEval(), this.recorder, new Progress(), ...resolved.cbs]) {
@@ -216,22 +213,22 @@ export class Learner {
 
   /** Number of parameter groups. */
   get nGroups(): number {
-    return this.groups.length;
+    return this.freezer.groups.length;
   }
 
   /** The variables of each group. */
   get paramGroups(): readonly (readonly tf.Variable[])[] {
-    return this.groups;
+    return this.freezer.groups;
   }
 
   /** Index of the first trainable group (0 = unfrozen). */
   get frozenIndex(): number {
-    return this.frozenIdx;
+    return this.freezer.frozenIndex;
   }
 
   /** The variables that receive gradients now (unfrozen groups, plus BatchNorm if `trainBn`). */
   get trainableVariables(): readonly tf.Variable[] {
-    return this.trainVars;
+    return this.freezer.trainable;
   }
 
   /** Current input batch (owned by the learner). */
@@ -447,13 +444,11 @@ export class Learner {
    * ```
    */
   createOpt(): Optimizer {
-    const opt = this.optFunc(this.groups, this.lr);
-    for (const [v, info] of this.paramInfo) {
-      const flags = opt.flags.get(v);
-      if (flags === undefined) continue;
-      if (!this.wdBnBias && (info.isBn || info.isBias)) flags.doWd = false;
-      if (this.trainBn && info.isBn) flags.forceTrain = true;
-    }
+    const opt = buildOptimizer(this.optFunc, this.freezer.groups, this.lr, this.paramInfo, {
+      wdBnBias: this.wdBnBias,
+      trainBn: this.trainBn,
+    });
+    // Undefined on the constructor's call, when no optimizer exists yet.
     const old = (this as { opt?: Optimizer }).opt;
     this.opt = opt;
     old?.dispose();
@@ -464,24 +459,14 @@ export class Learner {
    * Freezes the groups before `n` (negative counts from the end): only later groups train,
    * plus BatchNorm when `trainBn`. Clears the optimizer state, as fastai does.
    * @param n - First trainable group.
+   * @throws {@link ValueError} if `n` is not an integer.
    * @example
    * ```ts
    * learn.freezeTo(-2); // train the last two groups
    * ```
    */
   freezeTo(n: number): void {
-    if (!Number.isInteger(n)) throw invalidValue('n', 'an integer', n);
-    const idx = n >= 0 ? n : this.groups.length + n;
-    this.frozenIdx = Math.max(0, Math.min(idx, this.groups.length));
-    const vars: tf.Variable[] = [];
-    this.groups.forEach((group, i) => {
-      for (const v of group) {
-        if (i >= this.frozenIdx || this.opt.flags.get(v)?.forceTrain) vars.push(v);
-      }
-    });
-    this.trainVars = vars;
-    this.trainVarsByName = new Map(vars.map((v) => [v.name, v]));
-    this.opt.clearState();
+    this.freezer.freezeTo(n, this.opt);
   }
 
   /**
@@ -517,14 +502,7 @@ export class Learner {
    * ```
    */
   setBnEval(layers: readonly tf.layers.Layer[], on: boolean): void {
-    for (const layer of layers) {
-      const restore = this.bnEval.get(layer);
-      if (on && restore === undefined) this.bnEval.set(layer, forceInferenceMode(layer));
-      if (!on && restore !== undefined) {
-        restore();
-        this.bnEval.delete(layer);
-      }
-    }
+    this.freezer.setBnEval(layers, on);
   }
 
   // ----- training -----
@@ -896,7 +874,7 @@ export class Learner {
   // Forward, afterPred, loss, afterLoss and beforeBackward run inside the gradient tape
   // (synchronous hooks); the gradients come out of tf.variableGrads.
   private backward(): void {
-    if (this.trainVars.length === 0) {
+    if (this.freezer.trainable.length === 0) {
       throw new ValueError(
         'Nothing to train: every parameter group is frozen. Call learn.unfreeze() or freezeTo(n) with n < nGroups.',
       );
@@ -908,11 +886,11 @@ export class Learner {
       this.runSync('afterLoss');
       this.runSync('beforeBackward');
       return this.lossT;
-    }, this.trainVars);
+    }, this.freezer.trainable as tf.Variable[]);
     this.own(value); // the tape returns the loss tensor itself (or a copy): the batch owns it
     const map = new Map<tf.Variable, tf.Tensor>();
     for (const [name, g] of Object.entries(grads)) {
-      const v = this.trainVarsByName.get(name);
+      const v = this.freezer.trainableByName.get(name);
       if (v !== undefined && g != null) map.set(v, this.own(g));
       else if (g != null) g.dispose();
     }
