@@ -7,6 +7,7 @@
  * path); on tfjs-node(-gpu) the tensor path runs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapIndex, isHeapBackend } from '../../backend/wasm-kernels/heap.js';
 import type { AugExecutorChoice } from '../../data/blocks.js';
 import { Normalize } from '../../data/normalize.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
@@ -72,95 +73,143 @@ export function cpuAugmentBatch(
   const outW = aplan?.outWidth ?? width;
   const padMode = affine?.settings.padMode ?? 'reflection';
   const per = outH * outW * 3;
-  const out = new Float32Array(n * per);
   const mean = norm ? norm.stats.mean : [0, 0, 0];
   const std = norm ? norm.stats.std : [1, 1, 1];
-  for (let b = 0; b < n; b++) {
-    const dst = out.subarray(b * per, (b + 1) * per);
-    const img = images[b]!;
-    const tone = toneCurves(lplan, b, mean, std);
-    if (!aplan) {
-      // A plain loop: Float32Array.set from a Uint8Array takes V8's slow generic path.
-      const src = img.data;
-      for (let i = 0; i < per; i++) dst[i] = src[i]!;
-      toneInPlace(tone, dst);
-    } else if (padMode === 'zeros') {
-      resampleZeros(img, aplan.matrices[b]!, outH, outW, dst);
-      toneInPlace(tone, dst);
-    } else if (!copyIfAxisAligned(img, aplan.matrices[b]!, outH, outW, tone, dst)) {
-      resampleClamped(img, aplan.matrices[b]!, outH, outW, padMode === 'reflection', tone, dst);
+  const { tensor, values: out } = newBatchTensor([n, outH, outW, 3]);
+  try {
+    for (let b = 0; b < n; b++) {
+      const dst = out.subarray(b * per, (b + 1) * per);
+      const img = images[b]!;
+      const tone = toneCurve(lplan, b, mean, std);
+      if (!aplan) {
+        convertBytes(img.data, tone, dst);
+      } else if (padMode === 'zeros') {
+        resampleZeros(img, aplan.matrices[b]!, outH, outW, dst);
+        toneInPlace(tone, dst);
+      } else if (!copyIfAxisAligned(img, aplan.matrices[b]!, outH, outW, tone, dst)) {
+        resampleClamped(img, aplan.matrices[b]!, outH, outW, padMode === 'reflection', tone, dst);
+      }
     }
+  } catch (err) {
+    tensor.dispose();
+    throw err;
   }
-  return tf.tensor4d(out, [n, outH, outW, 3]);
+  return tensor;
 }
 
 /**
- * Per-channel map from an interpolated byte value (0..255, fractional) to the final value:
- * lighting in logit space (when drawn) then `Normalize`. Tables at 1/16 of a byte step with
- * linear interpolation: exact at whole byte values (what an unmoved pixel holds), within
+ * A float32 batch tensor and a view of its values to fill. On wasm the tensor is allocated on
+ * the module's heap and written there directly: building a 38 MB JavaScript array per batch and
+ * copying it in with `tf.tensor4d` cost about a fifth of this executor's time (allocation,
+ * garbage collection, the copy). Elsewhere the array is handed to `tf.tensor4d`, which keeps it.
+ * Nothing may allocate on the backend between this call and the last write into `values`.
+ */
+function newBatchTensor(shape: [number, number, number, number]): {
+  tensor: tf.Tensor4D;
+  values: Float32Array;
+} {
+  const size = shape[0] * shape[1] * shape[2] * shape[3];
+  const backend = tf.backend();
+  if (isHeapBackend(backend)) {
+    const info = backend.makeOutput(shape, 'float32');
+    const tensor = tf.engine().makeTensorFromTensorInfo(info, backend) as tf.Tensor4D;
+    const start = heapIndex(backend, info.dataId);
+    return { tensor, values: backend.wasm.HEAPF32.subarray(start, start + size) };
+  }
+  const values = new Float32Array(size);
+  return { tensor: tf.tensor4d(values, shape), values };
+}
+
+/**
+ * The map from an interpolated byte value (0..255, fractional) to the final value of each
+ * channel: lighting in logit space (when drawn), then `Normalize` as `v * scale[c] + shift[c]`.
+ * The lighting curve, the same for the three channels, is a table at 1/16 of a byte step read
+ * with linear interpolation: exact at whole byte values (what an unmoved pixel holds), within
  * 1e-3 between them even where the logit is steepest (next to 0 and 255).
  */
 interface ToneCurve {
-  /** Scale and shift per channel when there is no lighting: `v * scale + shift`. */
-  readonly scale: Float64Array;
-  readonly shift: Float64Array;
-  /** With lighting: tables per channel, `(f(k / 16) - mean) / std`. */
-  readonly tables: Float32Array[] | undefined;
+  /** Per channel: `1 / (255 std)` without lighting, `1 / std` after the table. */
+  readonly scale: readonly [number, number, number];
+  /** Per channel: `-mean / std`. */
+  readonly shift: readonly [number, number, number];
+  /** The lighting curve in [0, 1] at byte values `k / 16`, or undefined without lighting. */
+  readonly table: Float32Array | undefined;
 }
 
 const STEPS = 16;
 const TABLE_SIZE = 255 * STEPS + 2;
 
-function toneCurves(
+function toneCurve(
   plan: LightingPlan | undefined,
   b: number,
   mean: readonly number[],
   std: readonly number[],
 ): ToneCurve {
-  const scale = Float64Array.from(std, (s) => 1 / (255 * s));
-  const shift = Float64Array.from(mean, (m, i) => -m / std[i]!);
-  if (!plan) return { scale, shift, tables: undefined };
-  const br = plan.brightness[b] ?? 0.5;
-  const ct = plan.contrast[b] ?? 1;
-  const lb = logit(br);
-  const moved = !(br === 0.5 && ct === 1);
-  const { q, logitQ } = tableInputs();
   const [m0, m1, m2] = mean as [number, number, number];
   const [d0, d1, d2] = std as [number, number, number];
-  const t0 = new Float32Array(TABLE_SIZE);
-  const t1 = new Float32Array(TABLE_SIZE);
-  const t2 = new Float32Array(TABLE_SIZE);
-  for (let k = 0; k < TABLE_SIZE; k++) {
-    const f = moved ? 1 / (1 + Math.exp(-(logitQ[k]! + lb) * ct)) : q[k]!;
-    t0[k] = (f - m0) / d0;
-    t1[k] = (f - m1) / d1;
-    t2[k] = (f - m2) / d2;
+  const shift = [-m0 / d0, -m1 / d1, -m2 / d2] as const;
+  const br = plan?.brightness[b] ?? 0.5;
+  const ct = plan?.contrast[b] ?? 1;
+  if (br === 0.5 && ct === 1) {
+    return { scale: [1 / (255 * d0), 1 / (255 * d1), 1 / (255 * d2)], shift, table: undefined };
   }
-  return { scale, shift, tables: [t0, t1, t2] };
+  const lb = logit(br);
+  const { logitQ } = tableInputs();
+  const table = new Float32Array(TABLE_SIZE);
+  for (let k = 0; k < TABLE_SIZE; k++) table[k] = 1 / (1 + Math.exp(-(logitQ[k]! + lb) * ct));
+  return { scale: [1 / d0, 1 / d1, 1 / d2], shift, table };
 }
 
-let tableInputsCache: { q: Float64Array; logitQ: Float64Array } | undefined;
+let tableInputsCache: { logitQ: Float64Array } | undefined;
 
-/** The clipped value in [0, 1] of each table entry and its logit (the same for every image). */
-function tableInputs(): { q: Float64Array; logitQ: Float64Array } {
+/** The logit of each table entry's clipped value in [0, 1] (the same for every image). */
+function tableInputs(): { logitQ: Float64Array } {
   if (tableInputsCache) return tableInputsCache;
-  const q = new Float64Array(TABLE_SIZE);
   const logitQ = new Float64Array(TABLE_SIZE);
   for (let k = 0; k < TABLE_SIZE; k++) {
     const v = Math.min(Math.max(Math.min(k / STEPS, 255) / 255, LOGIT_EPS), 1 - LOGIT_EPS);
-    q[k] = v;
     logitQ[k] = Math.log(v / (1 - v));
   }
-  tableInputsCache = { q, logitQ };
+  tableInputsCache = { logitQ };
   return tableInputsCache;
 }
 
-function toneInPlace(tone: ToneCurve, dst: Float32Array): void {
+/** Reads the lighting table at a fractional byte value `v` (linear interpolation). */
+function lookup(table: Float32Array, v: number): number {
+  const t = v * STEPS;
+  const k = t | 0;
+  const lo = table[k]!;
+  return lo + (t - k) * (table[k + 1]! - lo);
+}
+
+/** Bytes straight through the tone curve (no geometry drawn, or no `AffineAugment`). */
+function convertBytes(src: Uint8Array, tone: ToneCurve, dst: Float32Array): void {
+  const [s0, s1, s2] = tone.scale;
+  const [h0, h1, h2] = tone.shift;
+  const table = tone.table;
   const n = dst.length;
-  const tables = tone.tables;
-  if (tables === undefined) {
-    const [s0, s1, s2] = tone.scale as unknown as [number, number, number];
-    const [h0, h1, h2] = tone.shift as unknown as [number, number, number];
+  if (table === undefined) {
+    for (let i = 0; i < n; i += 3) {
+      dst[i] = src[i]! * s0 + h0;
+      dst[i + 1] = src[i + 1]! * s1 + h1;
+      dst[i + 2] = src[i + 2]! * s2 + h2;
+    }
+    return;
+  }
+  for (let i = 0; i < n; i += 3) {
+    dst[i] = table[src[i]! * STEPS]! * s0 + h0;
+    dst[i + 1] = table[src[i + 1]! * STEPS]! * s1 + h1;
+    dst[i + 2] = table[src[i + 2]! * STEPS]! * s2 + h2;
+  }
+}
+
+/** Byte-scale values already in `dst` through the tone curve. */
+function toneInPlace(tone: ToneCurve, dst: Float32Array): void {
+  const [s0, s1, s2] = tone.scale;
+  const [h0, h1, h2] = tone.shift;
+  const table = tone.table;
+  const n = dst.length;
+  if (table === undefined) {
     for (let i = 0; i < n; i += 3) {
       dst[i] = dst[i]! * s0 + h0;
       dst[i + 1] = dst[i + 1]! * s1 + h1;
@@ -168,14 +217,10 @@ function toneInPlace(tone: ToneCurve, dst: Float32Array): void {
     }
     return;
   }
-  for (let ch = 0; ch < 3; ch++) {
-    const tab = tables[ch]!;
-    for (let i = ch; i < n; i += 3) {
-      const t = dst[i]! * STEPS;
-      const k = t | 0;
-      const lo = tab[k]!;
-      dst[i] = lo + (t - k) * (tab[k + 1]! - lo);
-    }
+  for (let i = 0; i < n; i += 3) {
+    dst[i] = lookup(table, dst[i]!) * s0 + h0;
+    dst[i + 1] = lookup(table, dst[i + 1]!) * s1 + h1;
+    dst[i + 2] = lookup(table, dst[i + 2]!) * s2 + h2;
   }
 }
 
@@ -183,8 +228,6 @@ function reflectCoord(p: number, span: number): number {
   if (span === 0) return 0;
   return span - Math.abs((Math.abs(p) % (2 * span)) - span);
 }
-
-const NO_TABLE = new Float32Array(2);
 
 /**
  * The identity or a horizontal flip at the same size (the images that drew no rotation, zoom,
@@ -214,22 +257,20 @@ function copyIfAxisAligned(
     m[7] === 0 &&
     m[8] === 1;
   if (!plain) return false;
-  const flip = m[0] === -1;
-  const tables = tone.tables;
-  const t0 = tables?.[0] ?? NO_TABLE;
-  const t1 = tables?.[1] ?? NO_TABLE;
-  const t2 = tables?.[2] ?? NO_TABLE;
-  const [s0, s1, s2] = tone.scale as unknown as [number, number, number];
-  const [h0, h1, h2] = tone.shift as unknown as [number, number, number];
+  if (m[0] === 1) {
+    convertBytes(data, tone, dst);
+    return true;
+  }
+  const [s0, s1, s2] = tone.scale;
+  const [h0, h1, h2] = tone.shift;
+  const table = tone.table;
   let o = 0;
   for (let i = 0; i < h; i++) {
-    const row = i * w;
-    for (let j = 0; j < w; j++, o += 3) {
-      const k = (row + (flip ? w - 1 - j : j)) * 3;
-      if (tables !== undefined) {
-        dst[o] = t0[data[k]! * STEPS]!;
-        dst[o + 1] = t1[data[k + 1]! * STEPS]!;
-        dst[o + 2] = t2[data[k + 2]! * STEPS]!;
+    for (let k = ((i + 1) * w - 1) * 3; k >= i * w * 3; k -= 3, o += 3) {
+      if (table !== undefined) {
+        dst[o] = table[data[k]! * STEPS]! * s0 + h0;
+        dst[o + 1] = table[data[k + 1]! * STEPS]! * s1 + h1;
+        dst[o + 2] = table[data[k + 2]! * STEPS]! * s2 + h2;
       } else {
         dst[o] = data[k]! * s0 + h0;
         dst[o + 1] = data[k + 1]! * s1 + h1;
@@ -242,8 +283,8 @@ function copyIfAxisAligned(
 
 /**
  * Bilinear resampling with reflection or border padding, with the tone curve applied as each
- * pixel is written (one pass over the output). Most output pixels sample strictly inside the
- * image and take the branch-free path; the others are reflected or clamped first.
+ * pixel is written (one pass over the output). The columns of a row that sample strictly inside
+ * the image (most of them under a small rotation) take a loop without the padding tests.
  */
 function resampleClamped(
   img: RGBImage,
@@ -254,92 +295,182 @@ function resampleClamped(
   tone: ToneCurve,
   dst: Float32Array,
 ): void {
-  const { data, width: w, height: h } = img;
+  const { width: w, height: h } = img;
   const persp = m[6] !== 0 || m[7] !== 0 || m[8] !== 1;
   const sx = (w - 1) / 2;
   const sy = (h - 1) / 2;
-  const spanX = w - 1;
-  const spanY = h - 1;
   const du = outW > 1 ? 2 / (outW - 1) : 0;
   const dv = outH > 1 ? 2 / (outH - 1) : 0;
   const u0 = outW > 1 ? -1 : 0;
   const [a0, a1, a2, a3, a4, a5, a6, a7, a8] = m;
-  const tables = tone.tables;
-  const lit = tables !== undefined;
-  const t0 = tables?.[0] ?? NO_TABLE;
-  const t1 = tables?.[1] ?? NO_TABLE;
-  const t2 = tables?.[2] ?? NO_TABLE;
-  const s0 = tone.scale[0]!;
-  const s1 = tone.scale[1]!;
-  const s2 = tone.scale[2]!;
-  const h0 = tone.shift[0]!;
-  const h1 = tone.shift[1]!;
-  const h2 = tone.shift[2]!;
-  let o = 0;
   for (let i = 0; i < outH; i++) {
     const v = outH > 1 ? -1 + i * dv : 0;
     const bx = a1 * v + a2;
     const by = a4 * v + a5;
     const bz = a7 * v + a8;
-    for (let j = 0; j < outW; j++, o += 3) {
-      const u = u0 + j * du;
-      let X = a0 * u + bx;
-      let Y = a3 * u + by;
-      if (persp) {
-        const Z = a6 * u + bz;
-        X /= Z;
-        Y /= Z;
+    const row = i * outW * 3;
+    const geo = { a0, a3, a6, bx, by, bz, u0, du, sx, sy, persp };
+    if (persp) {
+      resampleRowPadded(img, geo, 0, outW, reflect, tone, dst, row);
+      continue;
+    }
+    const px0 = (a0 * u0 + bx + 1) * sx;
+    const py0 = (a3 * u0 + by + 1) * sy;
+    const stepX = a0 * du * sx;
+    const stepY = a3 * du * sy;
+    const [fromX, toX] = insideRange(px0, stepX, w - 1);
+    const [fromY, toY] = insideRange(py0, stepY, h - 1);
+    // One column of margin on each side keeps rounding from reaching a missing neighbour.
+    const from = Math.max(0, Math.ceil(Math.max(fromX, fromY)) + 1);
+    const to = Math.min(outW, Math.floor(Math.min(toX, toY)));
+    if (from >= to) {
+      resampleRowPadded(img, geo, 0, outW, reflect, tone, dst, row);
+      continue;
+    }
+    resampleRowPadded(img, geo, 0, from, reflect, tone, dst, row);
+    resampleRowInside(img, px0, py0, stepX, stepY, from, to, tone, dst, row);
+    resampleRowPadded(img, geo, to, outW, reflect, tone, dst, row);
+  }
+}
+
+/**
+ * The columns `j` (as reals) where `p0 + j * step` lies in `[0, span)`: a sample point moves
+ * along a straight line within a row of an affine resampling, so they form one interval.
+ */
+function insideRange(p0: number, step: number, span: number): [number, number] {
+  if (step === 0) return p0 >= 0 && p0 < span ? [0, Infinity] : [0, -Infinity];
+  const t0 = -p0 / step;
+  const t1 = (span - p0) / step;
+  return step > 0 ? [t0, t1] : [t1, t0];
+}
+
+/** Columns `[from, to)` of one output row, all sampling strictly inside the image (no padding tests). */
+function resampleRowInside(
+  img: RGBImage,
+  px0: number,
+  py0: number,
+  stepX: number,
+  stepY: number,
+  from: number,
+  to: number,
+  tone: ToneCurve,
+  dst: Float32Array,
+  row: number,
+): void {
+  const { data, width: w } = img;
+  const [s0, s1, s2] = tone.scale;
+  const [h0, h1, h2] = tone.shift;
+  const table = tone.table;
+  for (let j = from, o = row + 3 * from; j < to; j++, o += 3) {
+    const px = px0 + j * stepX;
+    const py = py0 + j * stepY;
+    const x0 = px | 0;
+    const y0 = py | 0;
+    const fx = px - x0;
+    const fy = py - y0;
+    const w11 = fy * fx;
+    const w10 = fy - w11;
+    const w01 = fx - w11;
+    const w00 = 1 - fy - w01;
+    const a = (y0 * w + x0) * 3;
+    const c = a + w * 3;
+    const r = w00 * data[a]! + w01 * data[a + 3]! + w10 * data[c]! + w11 * data[c + 3]!;
+    const g = w00 * data[a + 1]! + w01 * data[a + 4]! + w10 * data[c + 1]! + w11 * data[c + 4]!;
+    const bl = w00 * data[a + 2]! + w01 * data[a + 5]! + w10 * data[c + 2]! + w11 * data[c + 5]!;
+    if (table !== undefined) {
+      dst[o] = lookup(table, r) * s0 + h0;
+      dst[o + 1] = lookup(table, g) * s1 + h1;
+      dst[o + 2] = lookup(table, bl) * s2 + h2;
+    } else {
+      dst[o] = r * s0 + h0;
+      dst[o + 1] = g * s1 + h1;
+      dst[o + 2] = bl * s2 + h2;
+    }
+  }
+}
+
+/** Where the sample point of each pixel of one output row comes from. */
+interface RowGeometry {
+  readonly a0: number;
+  readonly a3: number;
+  readonly a6: number;
+  readonly bx: number;
+  readonly by: number;
+  readonly bz: number;
+  readonly u0: number;
+  readonly du: number;
+  readonly sx: number;
+  readonly sy: number;
+  readonly persp: boolean;
+}
+
+/** Columns `[from, to)` of one output row, which may sample outside the image: reflected or clamped. */
+function resampleRowPadded(
+  img: RGBImage,
+  geo: RowGeometry,
+  from: number,
+  to: number,
+  reflect: boolean,
+  tone: ToneCurve,
+  dst: Float32Array,
+  row: number,
+): void {
+  const { data, width: w, height: h } = img;
+  const { a0, a3, a6, bx, by, bz, u0, du, sx, sy, persp } = geo;
+  const spanX = w - 1;
+  const spanY = h - 1;
+  const [s0, s1, s2] = tone.scale;
+  const [h0, h1, h2] = tone.shift;
+  const table = tone.table;
+  for (let j = from, o = row + 3 * from; j < to; j++, o += 3) {
+    const u = u0 + j * du;
+    let X = a0 * u + bx;
+    let Y = a3 * u + by;
+    if (persp) {
+      const Z = a6 * u + bz;
+      X /= Z;
+      Y /= Z;
+    }
+    let px = (X + 1) * sx;
+    let py = (Y + 1) * sy;
+    let x1: number;
+    let y1: number;
+    if (px >= 0 && px < spanX && py >= 0 && py < spanY) {
+      x1 = (px | 0) + 1;
+      y1 = (py | 0) + 1;
+    } else {
+      if (reflect) {
+        if (px < 0 || px > spanX) px = reflectCoord(px, spanX);
+        if (py < 0 || py > spanY) py = reflectCoord(py, spanY);
       }
-      let px = (X + 1) * sx;
-      let py = (Y + 1) * sy;
-      let x1: number;
-      let y1: number;
-      if (px >= 0 && px < spanX && py >= 0 && py < spanY) {
-        x1 = (px | 0) + 1;
-        y1 = (py | 0) + 1;
-      } else {
-        if (reflect) {
-          if (px < 0 || px > spanX) px = reflectCoord(px, spanX);
-          if (py < 0 || py > spanY) py = reflectCoord(py, spanY);
-        }
-        px = Math.min(Math.max(px, 0), spanX);
-        py = Math.min(Math.max(py, 0), spanY);
-        x1 = (px | 0) < spanX ? (px | 0) + 1 : spanX;
-        y1 = (py | 0) < spanY ? (py | 0) + 1 : spanY;
-      }
-      const x0 = px | 0;
-      const y0 = py | 0;
-      const fx = px - x0;
-      const fy = py - y0;
-      const w00 = (1 - fy) * (1 - fx);
-      const w01 = (1 - fy) * fx;
-      const w10 = fy * (1 - fx);
-      const w11 = fy * fx;
-      const a = (y0 * w + x0) * 3;
-      const b = (y0 * w + x1) * 3;
-      const c = (y1 * w + x0) * 3;
-      const d = (y1 * w + x1) * 3;
-      const r = w00 * data[a]! + w01 * data[b]! + w10 * data[c]! + w11 * data[d]!;
-      const g = w00 * data[a + 1]! + w01 * data[b + 1]! + w10 * data[c + 1]! + w11 * data[d + 1]!;
-      const bl = w00 * data[a + 2]! + w01 * data[b + 2]! + w10 * data[c + 2]! + w11 * data[d + 2]!;
-      if (lit) {
-        const tr = r * STEPS;
-        const kr = tr | 0;
-        const lr = t0[kr]!;
-        dst[o] = lr + (tr - kr) * (t0[kr + 1]! - lr);
-        const tg = g * STEPS;
-        const kg = tg | 0;
-        const lg = t1[kg]!;
-        dst[o + 1] = lg + (tg - kg) * (t1[kg + 1]! - lg);
-        const tb = bl * STEPS;
-        const kb = tb | 0;
-        const lb = t2[kb]!;
-        dst[o + 2] = lb + (tb - kb) * (t2[kb + 1]! - lb);
-      } else {
-        dst[o] = r * s0 + h0;
-        dst[o + 1] = g * s1 + h1;
-        dst[o + 2] = bl * s2 + h2;
-      }
+      px = Math.min(Math.max(px, 0), spanX);
+      py = Math.min(Math.max(py, 0), spanY);
+      x1 = (px | 0) < spanX ? (px | 0) + 1 : spanX;
+      y1 = (py | 0) < spanY ? (py | 0) + 1 : spanY;
+    }
+    const x0 = px | 0;
+    const y0 = py | 0;
+    const fx = px - x0;
+    const fy = py - y0;
+    const w00 = (1 - fy) * (1 - fx);
+    const w01 = (1 - fy) * fx;
+    const w10 = fy * (1 - fx);
+    const w11 = fy * fx;
+    const a = (y0 * w + x0) * 3;
+    const b = (y0 * w + x1) * 3;
+    const c = (y1 * w + x0) * 3;
+    const d = (y1 * w + x1) * 3;
+    const r = w00 * data[a]! + w01 * data[b]! + w10 * data[c]! + w11 * data[d]!;
+    const g = w00 * data[a + 1]! + w01 * data[b + 1]! + w10 * data[c + 1]! + w11 * data[d + 1]!;
+    const bl = w00 * data[a + 2]! + w01 * data[b + 2]! + w10 * data[c + 2]! + w11 * data[d + 2]!;
+    if (table !== undefined) {
+      dst[o] = lookup(table, r) * s0 + h0;
+      dst[o + 1] = lookup(table, g) * s1 + h1;
+      dst[o + 2] = lookup(table, bl) * s2 + h2;
+    } else {
+      dst[o] = r * s0 + h0;
+      dst[o + 1] = g * s1 + h1;
+      dst[o + 2] = bl * s2 + h2;
     }
   }
 }

@@ -2,6 +2,7 @@
  * Item transforms: per-image geometry applied in sharp (libvips, off the JS thread) while the
  * image is decoded, so a batch only ever holds images at their final size.
  */
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { RandomGenerator } from '../../core/random.js';
@@ -83,8 +84,9 @@ export async function applyItemTransforms(
   size?: { width: number; height: number },
   decode: DecodeOptions = {},
 ): Promise<RGBImage> {
-  if (tfms.length === 0) return readRaw(source, openImage(source, decode));
-  const pipeline = openImage(source, decode);
+  const bytes = await readBytes(source);
+  if (tfms.length === 0) return readRaw(source, openImage(bytes, decode));
+  const pipeline = openImage(bytes, decode);
   let dims = size;
   if (!dims) {
     try {
@@ -107,6 +109,19 @@ export async function applyItemTransforms(
     image = await readRaw(source, tfm.plan(input, image.width, image.height, ctx).pipeline);
   }
   return image;
+}
+
+/**
+ * The encoded bytes of `source`. sharp opening a small file itself was measured ~0.6 ms slower
+ * per image (of ~3 ms) than Node reading it and sharp decoding from memory.
+ */
+async function readBytes(source: ImageSource): Promise<Uint8Array> {
+  if (typeof source !== 'string') return source;
+  try {
+    return await readFile(source);
+  } catch (err) {
+    throw decodeError(source, err);
+  }
 }
 
 /**
