@@ -36,7 +36,7 @@ export {
   tta,
 } from './inference.js';
 export { Lamb, type LambOptions } from './lamb.js';
-export { type FitOptions, Learner } from './learner.js';
+export { Learner } from './learner.js';
 export {
   ExportedDataLoaders,
   type ExportOptions,
@@ -115,3 +115,4 @@ export {
 } from './param-groups.js';
 export { RMSProp, type RMSPropOptions } from './rmsprop.js';
 export { SGD, type SGDOptions } from './sgd.js';
+export type { FitOptions } from './training-loop.js';

@@ -2,8 +2,7 @@
  * The Learner: a tfjs LayersModel, data, a loss and an optimizer, trained by one loop whose
  * every stage is an event that callbacks observe, change or cancel.
  */
-import * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import type * as tf from '@tensorflow/tfjs';
 import { type LRFinderOptions, lrFind, type SuggestedLRs } from '../callbacks/lr-finder.js';
 import { Progress } from '../callbacks/progress.js';
 import { Recorder } from '../callbacks/recorder.js';
@@ -18,16 +17,14 @@ import {
   fitSgdr,
 } from '../callbacks/schedule.js';
 import { TrainEval } from '../callbacks/train-eval.js';
-import { checkOptionKeys, invalidValue, TsfastError, ValueError } from '../core/errors.js';
-import type { Batch, BatchStream, DataLoadersLike } from '../data/batch.js';
+import type { BatchStream, DataLoadersLike } from '../data/batch.js';
+import { BatchState } from './batch-state.js';
 import { CallbackList } from './callback-list.js';
-import { CancelException, type CancelStage } from './cancel.js';
 import {
   type Callback,
   EVENTS,
   type EventContext,
   type EventName,
-  runEvent,
   runEventSync,
 } from './events.js';
 import { buildOptimizer, GroupFreezer } from './group-freezer.js';
@@ -55,46 +52,11 @@ import type { HyperValue } from './lr-range.js';
 import type { Metric } from './metrics.js';
 import type { Optimizer, OptimizerFactory } from './optimizer.js';
 import { type ParamInfo, resolveParamGroups } from './param-groups.js';
+import { type FitOptions, TrainingLoop } from './training-loop.js';
 
-// Re-exported so that the modules importing them from here (vision/learner.ts, the tests)
-// need not change: they are defined with the code that reads them.
-export { LEARNER_OPTION_KEYS, type LearnerOptions, type LossFunction } from './learner-options.js';
-
-/**
- * Options of {@link Learner.fit}.
- * @example
- * ```ts
- * await learn.fit(2, 1e-3, { wd: 0.1, resetOpt: true, cbs: [new tsf.GradientClip()] });
- * ```
- */
-export interface FitOptions {
-  /**
-   * Weight decay for this fit.
-   * @defaultValue the learner's `wd`
-   */
-  wd?: number;
-  /**
-   * Callbacks added for this fit only.
-   * @defaultValue []
-   */
-  cbs?: readonly Callback[];
-  /**
-   * Reset the optimizer state first.
-   * @defaultValue false
-   */
-  resetOpt?: boolean;
-}
-
-type Stage = CancelStage;
-const STAGE_EVENTS: Record<Stage, readonly [EventName, EventName, EventName]> = {
-  fit: ['beforeFit', 'afterCancelFit', 'afterFit'],
-  epoch: ['beforeEpoch', 'afterCancelEpoch', 'afterEpoch'],
-  train: ['beforeTrain', 'afterCancelTrain', 'afterTrain'],
-  validate: ['beforeValidate', 'afterCancelValidate', 'afterValidate'],
-  batch: ['beforeBatch', 'afterCancelBatch', 'afterBatch'],
-  backward: ['beforeBackward', 'afterCancelBackward', 'afterBackward'],
-  step: ['beforeStep', 'afterCancelStep', 'afterStep'],
-};
+// Re-exported for the modules that import them from here (vision/learner.ts, the tests); they
+// are defined in learner-options.ts with the defaults that go with them.
+export { LEARNER_OPTION_KEYS, type LearnerOptions } from './learner-options.js';
 
 /**
  * fastai's Learner over a tfjs LayersModel: its own training loop (gradients from
@@ -172,12 +134,8 @@ export class Learner {
 
   private readonly optFunc: OptimizerFactory;
   private readonly freezer: GroupFreezer;
-  private batchOwned = new Set<tf.Tensor>();
-  private xbT: tf.Tensor | undefined;
-  private ybT: tf.Tensor | undefined;
-  private predT: tf.Tensor | undefined;
-  private lossT: tf.Scalar | undefined;
-  private gradMap: Map<tf.Variable, tf.Tensor> | undefined;
+  private readonly batch = new BatchState();
+  private readonly loop: TrainingLoop;
 
   /**
    * @param dls - Training and validation batches.
@@ -203,6 +161,7 @@ export class Learner {
     const { groups, info } = resolveParamGroups(model, resolved.splitter(model));
     this.paramInfo = info;
     this.freezer = new GroupFreezer(groups);
+    this.loop = new TrainingLoop(this, this.batch, this.freezer);
     this.opt = this.createOpt();
     this.recorder = new Recorder();
     for (const cb of [new TrainEval(), this.recorder, new Progress(), ...resolved.cbs]) {
@@ -233,27 +192,27 @@ export class Learner {
 
   /** Current input batch (owned by the learner). */
   get xb(): tf.Tensor {
-    return this.need(this.xbT, 'xb');
+    return this.batch.xb;
   }
 
   /** Current target batch (owned by the learner). */
   get yb(): tf.Tensor {
-    return this.need(this.ybT, 'yb');
+    return this.batch.yb;
   }
 
   /** Model output of the current batch, after `afterPred` (owned by the learner). */
   get pred(): tf.Tensor {
-    return this.need(this.predT, 'pred');
+    return this.batch.pred;
   }
 
   /** Loss tensor of the current batch, after `afterLoss` (owned by the learner). */
   get lossTensor(): tf.Scalar | undefined {
-    return this.lossT;
+    return this.batch.loss;
   }
 
   /** Gradients of the current batch, after `afterBackward` (owned by the learner). */
   get grads(): ReadonlyMap<tf.Variable, tf.Tensor> | undefined {
-    return this.gradMap;
+    return this.batch.grads;
   }
 
   /**
@@ -267,8 +226,7 @@ export class Learner {
    * ```
    */
   replaceBatch(xb: tf.Tensor, yb: tf.Tensor): void {
-    this.xbT = this.own(xb);
-    this.ybT = this.own(yb);
+    this.batch.setBatch(xb, yb);
   }
 
   /**
@@ -280,7 +238,7 @@ export class Learner {
    * ```
    */
   replacePred(pred: tf.Tensor): void {
-    this.predT = this.own(tf.keep(pred));
+    this.batch.setPred(pred);
   }
 
   /**
@@ -293,8 +251,7 @@ export class Learner {
    * ```
    */
   replaceGrads(grads: Map<tf.Variable, tf.Tensor>): void {
-    for (const g of grads.values()) this.own(g);
-    this.gradMap = grads;
+    this.batch.setGrads(grads);
   }
 
   // ----- callbacks -----
@@ -520,35 +477,8 @@ export class Learner {
    * await learn.fit(3, 1e-3);
    * ```
    */
-  async fit(nEpoch: number, lr?: HyperValue, options: FitOptions = {}): Promise<void> {
-    checkOptionKeys('fit', options, ['wd', 'cbs', 'resetOpt']);
-    if (!(Number.isInteger(nEpoch) && nEpoch > 0)) {
-      throw invalidValue('nEpoch', 'a positive integer', nEpoch);
-    }
-    await ready();
-    await this.withCbs(options.cbs ?? [], async () => {
-      if (options.resetOpt) this.opt.clearState();
-      const wd = options.wd ?? this.wd;
-      if (wd !== undefined) this.opt.setHyper('wd', wd);
-      this.opt.setHyper('lr', lr ?? this.lr);
-      this.nEpoch = nEpoch;
-      try {
-        await this.withEvents('fit', async () => {
-          for (let epoch = 0; epoch < this.nEpoch; epoch++) {
-            this.epoch = epoch;
-            await this.withEvents('epoch', async () => {
-              this.dl = this.dls.train;
-              await this.withEvents('train', () => this.allBatches());
-              this.dl = this.dls.valid;
-              await this.withEvents('validate', () => this.allBatches());
-            });
-          }
-        });
-      } finally {
-        this.endBatch();
-        this.dl = undefined;
-      }
-    });
+  fit(nEpoch: number, lr?: HyperValue, options: FitOptions = {}): Promise<void> {
+    return this.loop.fit(nEpoch, lr, options);
   }
 
   /**
@@ -561,14 +491,7 @@ export class Learner {
    * ```
    */
   async validate(): Promise<number[]> {
-    await ready();
-    this.dl = this.dls.valid;
-    try {
-      await this.withEvents('validate', () => this.allBatches());
-    } finally {
-      this.endBatch();
-      this.dl = undefined;
-    }
+    await this.loop.validate();
     return this.recorder.validValues(this);
   }
 
@@ -753,6 +676,10 @@ export class Learner {
    * earlier hooks of the same event changed, e.g. TrainEval's `trainIter`).
    * @param event - The event.
    * @returns A context for `event`.
+   * @example
+   * ```ts
+   * await tsf.runEvent(learn.cbs.list, 'beforeFit', learn.context('beforeFit'));
+   * ```
    */
   context(event: EventName): EventContext {
     const learn = this;
@@ -784,157 +711,5 @@ export class Learner {
         return learn.loss;
       },
     };
-  }
-
-  private run(event: EventName): Promise<void> {
-    return runEvent(this.cbs.list, event, this.context(event));
-  }
-
-  private runSync(event: EventName): void {
-    runEventSync(this.cbs.list, event, this.context(event));
-  }
-
-  private async withEvents(
-    stage: Stage,
-    fn: () => Promise<void> | void,
-    beforeAfter?: () => Promise<void>,
-  ): Promise<void> {
-    const [before, afterCancel, after] = STAGE_EVENTS[stage];
-    try {
-      await this.run(before);
-      await fn();
-    } catch (err) {
-      if (!(err instanceof CancelException && err.stage === stage)) throw err;
-      await this.run(afterCancel);
-    }
-    if (beforeAfter) await beforeAfter();
-    await this.run(after);
-  }
-
-  private async allBatches(): Promise<void> {
-    const dl = this.need(this.dl, 'dl');
-    this.nIter = dl.numBatches;
-    let i = 0;
-    for await (const batch of dl) {
-      this.iter = i++;
-      await this.oneBatch(batch);
-    }
-  }
-
-  private async oneBatch(batch: Batch): Promise<void> {
-    this.loss = Number.NaN;
-    this.xbT = this.own(batch.xs);
-    this.ybT = this.own(batch.ys);
-    try {
-      await this.withEvents(
-        'batch',
-        () => this.doOneBatch(),
-        async () => {
-          if (this.lossT !== undefined) this.loss = (await this.lossT.data())[0] as number;
-        },
-      );
-      if (this.training && this.lossT !== undefined && !Number.isFinite(this.loss)) {
-        const lrs = this.opt.getHyper('lr').map((v) => v.toPrecision(3));
-        throw new TsfastError(
-          'NAN_LOSS',
-          `Training loss is ${this.loss} at epoch ${this.epoch}, batch ${this.iter} (lr ${lrs.join(', ')}); ` +
-            'training stopped. Lower the learning rate (see learn.lrFind()), check the inputs and ' +
-            'targets for NaN, or add GradientClip. The weights may hold NaN now: reload a checkpoint.',
-        );
-      }
-    } finally {
-      this.endBatch();
-    }
-  }
-
-  private async doOneBatch(): Promise<void> {
-    if (!this.training) {
-      tf.tidy(() => {
-        this.predT = this.own(tf.keep(this.applyModel(this.xb, false)));
-        this.runSync('afterPred');
-        this.lossT = this.own(tf.keep(this.lossFunc.compute(this.pred, this.yb) as tf.Scalar));
-        this.runSync('afterLoss');
-      });
-      return;
-    }
-    try {
-      this.backward();
-    } catch (err) {
-      if (!(err instanceof CancelException && err.stage === 'backward')) throw err;
-      await this.run('afterCancelBackward');
-    }
-    await this.run('afterBackward');
-    if (this.gradMap === undefined) return;
-    await this.withEvents('step', () => {
-      this.opt.step(this.need(this.gradMap, 'grads'));
-    });
-    this.zeroGrad();
-  }
-
-  // Forward, afterPred, loss, afterLoss and beforeBackward run inside the gradient tape
-  // (synchronous hooks); the gradients come out of tf.variableGrads.
-  private backward(): void {
-    if (this.freezer.trainable.length === 0) {
-      throw new ValueError(
-        'Nothing to train: every parameter group is frozen. Call learn.unfreeze() or freezeTo(n) with n < nGroups.',
-      );
-    }
-    const { value, grads } = tf.variableGrads(() => {
-      this.predT = this.own(tf.keep(this.applyModel(this.xb, true)));
-      this.runSync('afterPred');
-      this.lossT = this.own(tf.keep(this.lossFunc.compute(this.pred, this.yb) as tf.Scalar));
-      this.runSync('afterLoss');
-      this.runSync('beforeBackward');
-      return this.lossT;
-    }, this.freezer.trainable as tf.Variable[]);
-    this.own(value); // the tape returns the loss tensor itself (or a copy): the batch owns it
-    const map = new Map<tf.Variable, tf.Tensor>();
-    for (const [name, g] of Object.entries(grads)) {
-      const v = this.freezer.trainableByName.get(name);
-      if (v !== undefined && g != null) map.set(v, this.own(g));
-      else if (g != null) g.dispose();
-    }
-    this.gradMap = map;
-  }
-
-  private applyModel(x: tf.Tensor, training: boolean): tf.Tensor {
-    const out = this.model.apply(x, { training });
-    if (Array.isArray(out)) {
-      throw new ValueError(
-        `The model has ${out.length} outputs; the Learner trains single-output models.`,
-      );
-    }
-    return out as tf.Tensor;
-  }
-
-  private zeroGrad(): void {
-    if (this.gradMap === undefined) return;
-    for (const g of this.gradMap.values()) {
-      g.dispose();
-      this.batchOwned.delete(g);
-    }
-    this.gradMap = undefined;
-  }
-
-  private own<T extends tf.Tensor>(t: T): T {
-    this.batchOwned.add(t);
-    return t;
-  }
-
-  private endBatch(): void {
-    for (const t of this.batchOwned) if (!t.isDisposed) t.dispose();
-    this.batchOwned.clear();
-    this.xbT = undefined;
-    this.ybT = undefined;
-    this.predT = undefined;
-    this.lossT = undefined;
-    this.gradMap = undefined;
-  }
-
-  private need<T>(value: T | undefined, what: string): T {
-    if (value === undefined) {
-      throw new ValueError(`learn.${what} is only available during a batch (inside a callback).`);
-    }
-    return value;
   }
 }
