@@ -13,6 +13,7 @@ import { sharingIdentityConfig } from './identity.js';
 import { explicitTransposeMatMul } from './mat-mul.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { installWasmMemoryGuard } from './memory-guard.js';
+import { rowReduceKernel } from './reduce.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /** Kernels tsfast adds to or replaces in the wasm backend, by name. */
@@ -26,6 +27,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.BatchMatMul,
   tf._FusedMatMul,
   tf.Identity,
+  tf.Sum,
+  tf.Mean,
 ];
 
 const WRAPPED = Symbol.for('tsfast.wasmKernel');
@@ -44,7 +47,8 @@ function install(config: tf.KernelConfig): void {
  * there, fast: `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (missing from the wasm
  * package), a `Conv2DBackpropInput` about 10 x faster than the package's, and `BatchMatMul` /
- * `_FusedMatMul` wrappers that avoid the package's slow transposed products; replaces slow
+ * `_FusedMatMul` wrappers that avoid the package's slow transposed products, `Sum` / `Mean`
+ * over leading or middle axes without the package's transpose; replaces slow
  * tfjs-core gradients (see {@link registerFastGradients}); and, when wasm is the active
  * backend, guards its 4 GB memory so an oversized batch fails early with a clear error instead
  * of crashing the module. Safe to call more than once; `ready()` calls it when it picks wasm.
@@ -75,6 +79,18 @@ export function registerWasmTrainingKernels(): string[] {
       );
     }
     if (!original[WRAPPED]) install(explicitTransposeMatMul(original, transpose));
+  }
+  for (const [name, mean] of [
+    [tf.Sum, false],
+    [tf.Mean, true],
+  ] as const) {
+    const original = tf.getKernel(name, 'wasm') as Tagged | undefined;
+    if (original === undefined) {
+      throw new Error(
+        `The wasm kernel '${name}' is not registered: import '@tensorflow/tfjs-backend-wasm' before registering tsfast's wasm kernels.`,
+      );
+    }
+    if (!original[WRAPPED]) install(rowReduceKernel(original, mean));
   }
   install(sharingIdentityConfig);
   registerFastGradients();

@@ -7,7 +7,7 @@
  */
 
 import type { HeapBackend } from './heap.js';
-import { encodeModule, FunctionBuilder, I32, MEMARG, OP, SIMD } from './wasm-assembler.js';
+import { encodeModule, F32, FunctionBuilder, I32, MEMARG, OP, SIMD } from './wasm-assembler.js';
 
 /** The exported functions (all arguments are i32: byte addresses, counts, byte strides). */
 export interface SimdKernels {
@@ -33,6 +33,14 @@ export interface SimdKernels {
     gRow: number,
     gCol: number,
   ): void;
+  /**
+   * Sums the middle axis of `x` viewed as `[a, r, b]` into `out` (`[a, b]`, added to what is
+   * there): `out[i, k] += sum_j x[i, j, k]`, rows in order. `bb` is `b` in bytes, `bv` its
+   * largest multiple of 16 (done in SIMD).
+   */
+  sumRows(x: number, out: number, a: number, r: number, bv: number, bb: number): void;
+  /** Divides `bb` bytes of floats at `out` by `d` in place (`bv`: the SIMD part). */
+  divide(out: number, bv: number, bb: number, d: number): void;
 }
 
 function dwFilterTap(): FunctionBuilder {
@@ -103,13 +111,87 @@ interface WasmApi {
 
 const WASM = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+function sumRows(): FunctionBuilder {
+  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32]);
+  const [x, out, a, r, bv, bb] = [0, 1, 2, 3, 4, 5] as const;
+  const i = f.local(I32);
+  const j = f.local(I32);
+  const k = f.local(I32);
+  const xp = f.local(I32);
+  const o = f.local(I32);
+  const addr = (base: number): void => {
+    f.get(base).get(k).op(OP.i32Add);
+  };
+  f.get(x).set(xp).i32(0).set(i);
+  f.whileLess(i, a, () => {
+    f.get(out).get(i).get(bb).op(OP.i32Mul, OP.i32Add).set(o);
+    f.i32(0).set(j);
+    f.whileLess(j, r, () => {
+      f.i32(0).set(k);
+      f.whileLess(k, bv, () => {
+        addr(o);
+        addr(o);
+        f.simd(SIMD.v128Load, ...MEMARG);
+        addr(xp);
+        f.simd(SIMD.v128Load, ...MEMARG);
+        f.simd(SIMD.f32x4Add).simd(SIMD.v128Store, ...MEMARG);
+        f.inc(k, 16);
+      });
+      f.whileLess(k, bb, () => {
+        addr(o);
+        addr(o);
+        f.op(...OP.f32Load);
+        addr(xp);
+        f.op(...OP.f32Load);
+        f.op(OP.f32Add, ...OP.f32Store);
+        f.inc(k, 4);
+      });
+      f.inc(xp, { local: bb }).inc(j, 1);
+    });
+    f.inc(i, 1);
+  });
+  return f;
+}
+
+function divide(): FunctionBuilder {
+  const f = new FunctionBuilder([I32, I32, I32, F32]);
+  const [out, bv, bb, d] = [0, 1, 2, 3] as const;
+  const k = f.local(I32);
+  const addr = (): void => {
+    f.get(out).get(k).op(OP.i32Add);
+  };
+  f.i32(0).set(k);
+  f.whileLess(k, bv, () => {
+    addr();
+    addr();
+    f.simd(SIMD.v128Load, ...MEMARG);
+    f.get(d)
+      .simd(SIMD.f32x4Splat)
+      .simd(SIMD.f32x4Div)
+      .simd(SIMD.v128Store, ...MEMARG);
+    f.inc(k, 16);
+  });
+  f.whileLess(k, bb, () => {
+    addr();
+    addr();
+    f.op(...OP.f32Load);
+    f.get(d).op(OP.f32Div, ...OP.f32Store);
+    f.inc(k, 4);
+  });
+  return f;
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: object | null | undefined;
 const instances = new WeakMap<object, SimdKernels>();
 
 /** The bytes of tsfast's SIMD module. @internal */
 export function simdModuleBytes(): Uint8Array {
-  moduleBytes ??= encodeModule({ dwFilterTap: dwFilterTap() });
+  moduleBytes ??= encodeModule({
+    dwFilterTap: dwFilterTap(),
+    sumRows: sumRows(),
+    divide: divide(),
+  });
   return moduleBytes;
 }
 

@@ -156,6 +156,7 @@ export const OP = {
   f32Store: [0x38, 2, 0],
   f32Add: 0x92,
   f32Mul: 0x94,
+  f32Div: 0x95,
   f32Gt: 0x5e,
   select: 0x1b,
 } as const;
@@ -172,6 +173,7 @@ export const SIMD = {
   v128Bitselect: 0x52,
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
 } as const;
 
 /** memarg for a 4-byte-aligned access at offset 0. @internal */
