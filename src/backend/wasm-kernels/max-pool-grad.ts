@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { simdKernels } from './simd-kernels.js';
 import type { KernelArgs } from './tensor-kernel.js';
 
 /**
@@ -47,6 +48,35 @@ export function maxPoolGradHeap(
   const g = heapIndex(backend, dy.dataId);
   const dx = heapIndex(backend, out.dataId);
   heap.fill(0, dx, dx + batchSize * inHeight * inWidth * c);
+  const simd =
+    c % 4 === 0 && dilationHeight === 1 && dilationWidth === 1 ? simdKernels(backend) : undefined;
+  if (simd !== undefined) {
+    // Four channels per instruction in tsfast's SIMD module, one call per output row.
+    const cb = c * 4;
+    for (let b = 0; b < batchSize; b++) {
+      for (let yR = 0; yR < outHeight; yR++) {
+        const corner = yR * strideHeight - padTop;
+        const r0 = Math.max(0, corner);
+        const r1 = Math.min(inHeight, corner + effectiveFilterHeight);
+        if (r1 <= r0) continue;
+        const rowStart = (b * inHeight + r0) * inWidth * cb;
+        simd.maxPoolGradRow(
+          x * 4 + rowStart,
+          g * 4 + (b * outHeight + yR) * outWidth * cb,
+          dx * 4 + rowStart,
+          outWidth,
+          cb,
+          strideWidth,
+          padLeft,
+          inWidth,
+          effectiveFilterWidth,
+          r1 - r0,
+          inWidth * cb,
+        );
+      }
+    }
+    return out;
+  }
   const rowStride = inWidth * c;
   for (let b = 0; b < batchSize; b++) {
     for (let yR = 0; yR < outHeight; yR++) {

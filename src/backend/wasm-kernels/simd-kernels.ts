@@ -7,7 +7,16 @@
  */
 
 import type { HeapBackend } from './heap.js';
-import { encodeModule, F32, FunctionBuilder, I32, MEMARG, OP, SIMD } from './wasm-assembler.js';
+import {
+  encodeModule,
+  F32,
+  FunctionBuilder,
+  I32,
+  MEMARG,
+  OP,
+  SIMD,
+  V128,
+} from './wasm-assembler.js';
 
 /** The exported functions (all arguments are i32: byte addresses, counts, byte strides). */
 export interface SimdKernels {
@@ -41,6 +50,27 @@ export interface SimdKernels {
   sumRows(x: number, out: number, a: number, r: number, bv: number, bb: number): void;
   /** Divides `bb` bytes of floats at `out` by `d` in place (`bv`: the SIMD part). */
   divide(out: number, bv: number, bb: number, d: number): void;
+  /**
+   * One output row of a max-pool gradient, four channels per instruction (`cb` bytes of
+   * channels, a multiple of 16). `x` and `dx` point at column 0 of the first input row inside
+   * the windows (`rows` rows, `rowBytes` apart); `g` at the row of the output gradient. For
+   * each of the `outW` outputs, the window is columns `[q*sw - padLeft, + fw)` clipped to
+   * `[0, inW)`; per channel its first strict maximum (row-major, as the cpu backend) receives
+   * the output gradient, added to `dx`. Windows of NaN only receive nothing.
+   */
+  maxPoolGradRow(
+    x: number,
+    g: number,
+    dx: number,
+    outW: number,
+    cb: number,
+    sw: number,
+    padLeft: number,
+    inW: number,
+    fw: number,
+    rows: number,
+    rowBytes: number,
+  ): void;
 }
 
 function dwFilterTap(): FunctionBuilder {
@@ -181,6 +211,80 @@ function divide(): FunctionBuilder {
   return f;
 }
 
+function maxPoolGradRow(): FunctionBuilder {
+  const f = new FunctionBuilder(Array(11).fill(I32));
+  const [x, g, dx, outW, cb, sw, padLeft, inW, fw, rows, rowBytes] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+  ] as const;
+  const q = f.local(I32);
+  const corner = f.local(I32);
+  const c0 = f.local(I32);
+  const c1 = f.local(I32);
+  const k = f.local(I32);
+  const r = f.local(I32);
+  const col = f.local(I32);
+  const off = f.local(I32);
+  const v = f.local(V128);
+  const m = f.local(V128);
+  const best = f.local(V128);
+  const bestOff = f.local(V128);
+  const gv = f.local(V128);
+  /** `for r < rows, col in [c0, c1)`: `off` = byte offset of the window pixel's channels k. */
+  const window = (body: () => void): void => {
+    f.i32(0).set(r);
+    f.whileLess(r, rows, () => {
+      f.get(c0).set(col);
+      f.whileLess(col, c1, () => {
+        f.get(r).get(rowBytes).op(OP.i32Mul);
+        f.get(col).get(cb).op(OP.i32Mul, OP.i32Add);
+        f.get(k).op(OP.i32Add).set(off);
+        body();
+        f.inc(col, 1);
+      });
+      f.inc(r, 1);
+    });
+  };
+  f.i32(0).set(q);
+  f.whileLess(q, outW, () => {
+    f.get(q).get(sw).op(OP.i32Mul).get(padLeft).op(OP.i32Sub).set(corner);
+    // c0 = max(corner, 0); c1 = min(corner + fw, inW)
+    f.get(corner).i32(0).get(corner).i32(0).op(OP.i32GtS, OP.select).set(c0);
+    f.get(corner).get(fw).op(OP.i32Add).set(c1);
+    f.get(c1).get(inW).get(c1).get(inW).op(OP.i32LtS, OP.select).set(c1);
+    f.i32(0).set(k);
+    f.whileLess(k, cb, () => {
+      f.op(0x43, 0x00, 0x00, 0x80, 0xff).simd(SIMD.f32x4Splat).set(best); // -Infinity
+      f.i32(-1).simd(SIMD.i32x4Splat).set(bestOff);
+      window(() => {
+        f.get(x)
+          .get(off)
+          .op(OP.i32Add)
+          .simd(SIMD.v128Load, ...MEMARG)
+          .set(v);
+        f.get(v).get(best).simd(SIMD.f32x4Gt).set(m);
+        f.get(v).get(best).get(m).simd(SIMD.v128Bitselect).set(best);
+        f.get(off).simd(SIMD.i32x4Splat).get(bestOff).get(m).simd(SIMD.v128Bitselect).set(bestOff);
+      });
+      f.get(g).get(q).get(cb).op(OP.i32Mul, OP.i32Add).get(k).op(OP.i32Add);
+      f.simd(SIMD.v128Load, ...MEMARG).set(gv);
+      window(() => {
+        f.get(dx).get(off).op(OP.i32Add);
+        f.get(dx)
+          .get(off)
+          .op(OP.i32Add)
+          .simd(SIMD.v128Load, ...MEMARG);
+        f.get(gv).get(bestOff).get(off).simd(SIMD.i32x4Splat).simd(SIMD.i32x4Eq);
+        f.simd(SIMD.v128And)
+          .simd(SIMD.f32x4Add)
+          .simd(SIMD.v128Store, ...MEMARG);
+      });
+      f.inc(k, 16);
+    });
+    f.inc(q, 1);
+  });
+  return f;
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: object | null | undefined;
 const instances = new WeakMap<object, SimdKernels>();
@@ -191,6 +295,7 @@ export function simdModuleBytes(): Uint8Array {
     dwFilterTap: dwFilterTap(),
     sumRows: sumRows(),
     divide: divide(),
+    maxPoolGradRow: maxPoolGradRow(),
   });
   return moduleBytes;
 }
