@@ -20,13 +20,7 @@ import { TrainEval } from '../callbacks/train-eval.js';
 import type { BatchStream, DataLoadersLike } from '../data/batch.js';
 import { BatchState } from './batch-state.js';
 import { CallbackList } from './callback-list.js';
-import {
-  type Callback,
-  EVENTS,
-  type EventContext,
-  type EventName,
-  runEventSync,
-} from './events.js';
+import { type Callback, type EventContext, type EventName, runEventSync } from './events.js';
 import { buildOptimizer, GroupFreezer } from './group-freezer.js';
 import {
   type GetPredsOptions,
@@ -38,6 +32,13 @@ import {
   type TtaResult,
   tta,
 } from './inference.js';
+import {
+  eventContext,
+  trainingLoopPlan,
+  withCallbacks,
+  withoutBar,
+  withoutLogging,
+} from './learner-callbacks.js';
 import {
   type ExportOptions,
   exportLearner,
@@ -309,14 +310,8 @@ export class Learner {
    * await learn.withCbs([new tsf.GradientClip()], () => learn.fit(1));
    * ```
    */
-  async withCbs<T>(cbs: readonly Callback[], fn: () => Promise<T>): Promise<T> {
-    const added = cbs.filter((cb) => !this.cbs.list.includes(cb));
-    this.addCbs(added);
-    try {
-      return await fn();
-    } finally {
-      this.removeCbs(added);
-    }
+  withCbs<T>(cbs: readonly Callback[], fn: () => Promise<T>): Promise<T> {
+    return withCallbacks(this, cbs, fn);
   }
 
   /**
@@ -328,16 +323,8 @@ export class Learner {
    * await learn.noLogging(() => learn.fit(1));
    * ```
    */
-  async noLogging<T>(fn: () => Promise<T>): Promise<T> {
-    const [logger, quiet] = [this.logger, this.quiet];
-    this.logger = () => {};
-    this.quiet = true;
-    try {
-      return await fn();
-    } finally {
-      this.logger = logger;
-      this.quiet = quiet;
-    }
+  noLogging<T>(fn: () => Promise<T>): Promise<T> {
+    return withoutLogging(this, fn);
   }
 
   /**
@@ -349,16 +336,8 @@ export class Learner {
    * await learn.noBar(() => learn.fit(1));
    * ```
    */
-  async noBar<T>(fn: () => Promise<T>): Promise<T> {
-    const progress = this.cbs.get(Progress);
-    if (progress === undefined) return fn();
-    const show = progress.showBar;
-    progress.showBar = false;
-    try {
-      return await fn();
-    } finally {
-      progress.showBar = show;
-    }
+  noBar<T>(fn: () => Promise<T>): Promise<T> {
+    return withoutBar(this, fn);
   }
 
   /**
@@ -370,22 +349,7 @@ export class Learner {
    * ```
    */
   showTrainingLoop(): string {
-    const lines: string[] = [];
-    const indent: Record<string, number> = { Fit: 0, Epoch: 1, Train: 2, Validate: 2, Batch: 3 };
-    let depth = 0;
-    // afterCreate runs once, outside fit; the backward/step cancellations sit inside a batch.
-    const outsidePlan: readonly EventName[] = [
-      'afterCreate',
-      'afterCancelBackward',
-      'afterCancelStep',
-    ];
-    for (const event of EVENTS.filter((e) => !outsidePlan.includes(e))) {
-      const stage = event.replace(/^(before|afterCancel|after)/, '');
-      depth = indent[stage] ?? 4;
-      const names = this.cbs.list.filter((cb) => cb[event] !== undefined).map((cb) => cb.name);
-      lines.push(`${'  '.repeat(depth)}${event}: ${names.length ? names.join(', ') : '-'}`);
-    }
-    const text = lines.join('\n');
+    const text = trainingLoopPlan(this.cbs);
     this.logger(text);
     return text;
   }
@@ -682,34 +646,6 @@ export class Learner {
    * ```
    */
   context(event: EventName): EventContext {
-    const learn = this;
-    return {
-      learn,
-      event,
-      get epoch() {
-        return learn.epoch;
-      },
-      get nEpoch() {
-        return learn.nEpoch;
-      },
-      get iter() {
-        return learn.iter;
-      },
-      get nIter() {
-        return learn.nIter;
-      },
-      get trainIter() {
-        return learn.trainIter;
-      },
-      get pctTrain() {
-        return learn.pctTrain;
-      },
-      get training() {
-        return learn.training;
-      },
-      get loss() {
-        return learn.loss;
-      },
-    };
+    return eventContext(this, event);
   }
 }
