@@ -47,7 +47,7 @@ export function trainableParams(model: tf.LayersModel): ParamGroupSpec[] {
 export interface ParamInfo {
   /** The tfjs-layers wrapper. */
   readonly layerVariable: tf.LayerVariable;
-  /** Belongs to a BatchNormalization layer. */
+  /** Belongs to a BatchNorm layer (see {@link isBatchNorm}). */
   readonly isBn: boolean;
   /** A bias (named `.../bias`). */
   readonly isBias: boolean;
@@ -59,7 +59,7 @@ export interface ParamInfo {
  * @returns The layers (the model itself excluded).
  * @example
  * ```ts
- * const bns = tsf.flattenLayers(model).filter((l) => l.getClassName() === 'BatchNormalization');
+ * const bns = tsf.flattenLayers(model).filter(tsf.isBatchNorm);
  * ```
  */
 export function flattenLayers(model: tf.layers.Layer): tf.layers.Layer[] {
@@ -73,17 +73,22 @@ export function flattenLayers(model: tf.layers.Layer): tf.layers.Layer[] {
   return out;
 }
 
+/** Class names of the BatchNorm layers: tfjs-layers' and tsfast's own (`BatchNorm`). */
+const BATCH_NORM_CLASSES: readonly string[] = ['BatchNormalization', 'BatchNorm'];
+
 /**
- * Whether a layer is a BatchNormalization layer.
+ * Whether a layer is a BatchNorm layer: tfjs-layers' `BatchNormalization` or tsfast's
+ * `BatchNorm`.
  * @param layer - Any layer.
- * @returns True for BatchNormalization.
+ * @returns True for either class.
  * @example
  * ```ts
  * tsf.isBatchNorm(tf.layers.batchNormalization()); // true
+ * tsf.isBatchNorm(new tsf.BatchNorm()); // true
  * ```
  */
 export function isBatchNorm(layer: tf.layers.Layer): boolean {
-  return layer.getClassName() === 'BatchNormalization';
+  return BATCH_NORM_CLASSES.includes(layer.getClassName());
 }
 
 /**

@@ -53,7 +53,7 @@ export function kaimingInit(
           return tf.randomNormal(shape, 0, std, 'float32', rng.tensorSeed());
         }
         if (short === 'gamma' || short === 'moving_variance') return tf.ones(shape);
-        if (short === 'beta' && cls === 'BatchNormalization') {
+        if (short === 'beta' && (cls === 'BatchNormalization' || cls === 'BatchNorm')) {
           return tf.fill(shape, options.bnBias ?? 0);
         }
         return tf.zeros(shape);

@@ -1,0 +1,212 @@
+/**
+ * BatchNorm in training mode as one differentiable op: batch statistics, normalisation and
+ * the closed-form backward, each from the fewest full-size kernels.
+ *
+ * tfjs-layers' `BatchNormalization` computes the statistics with `tf.moments` (mean,
+ * subtract, square, mean) and normalises with `tf.batchNorm`; its backward pass runs through
+ * the gradient of every one of those kernels (about 20 full-size passes per layer and step,
+ * four of them for a gradient that is exactly zero). Here the forward pass is 5 full-size
+ * kernels and the backward 6, with PyTorch's closed form
+ * (`xhat = (x - mean) * rstd`, `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)`,
+ * `dx = gamma * rstd / N * (N * dy - dbeta - xhat * dgamma)`).
+ *
+ * Which kernels: on wasm, a reduction over the batch axes (`Sum`/`Mean` over axis 0 of
+ * `[N*H*W, C]`) transposes first and costs 5-25 x an average pooling over the same values
+ * (XNNPACK), and a per-channel scale-and-shift as a 1x1 depthwise convolution with a bias
+ * (XNNPACK) costs 1/5-1/10 of a broadcasting multiply and add or of `FusedBatchNorm` (a
+ * scalar loop). So on wasm (`'pooling'`) the batch sums are `AvgPool` windows covering the
+ * whole batch and the per-channel affine maps are `FusedDepthwiseConv2D`; elsewhere
+ * (`'reduce'`: tfjs-node's native kernels, the cpu backend) the same formulas use `Mean`
+ * and broadcasting arithmetic. Both use only kernels that tfjs-node registers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { invalidValue } from '../../core/errors.js';
+
+/** How {@link batchNormTraining} reduces and broadcasts per channel. */
+export type BatchNormKernels = 'pooling' | 'reduce';
+
+/** What {@link batchNormTraining} returns; the caller disposes the three tensors. */
+export interface BatchNormTrainingResult {
+  /** The normalised, scaled and shifted input (differentiable). */
+  y: tf.Tensor;
+  /** Batch mean per channel `[C]` (not differentiable). */
+  mean: tf.Tensor1D;
+  /** Biased batch variance per channel `[C]` (not differentiable), as `tf.moments` gives. */
+  variance: tf.Tensor1D;
+}
+
+/** Options of {@link batchNormTraining}. */
+export interface BatchNormTrainingOptions {
+  /**
+   * Added to the variance before the square root.
+   * @defaultValue 1e-3
+   */
+  epsilon?: number;
+  /**
+   * Kernel formulation: `'pooling'` (XNNPACK average pooling and depthwise convolutions,
+   * fastest on wasm) or `'reduce'` (`Mean` and broadcasting arithmetic). Defaults to
+   * `'pooling'` on the wasm backend, `'reduce'` elsewhere.
+   * @defaultValue by backend
+   */
+  kernels?: BatchNormKernels;
+}
+
+/** The default formulation for the active backend. */
+export function defaultBatchNormKernels(): BatchNormKernels {
+  return tf.getBackend() === 'wasm' ? 'pooling' : 'reduce';
+}
+
+/**
+ * Per-channel reductions and affine maps over a `[M, C]` view of the input, in one of the
+ * two formulations. `view` is the input reshaped once; the helpers keep that layout.
+ */
+interface ChannelOps {
+  /** Reshapes a tensor of the input's size to the working layout. */
+  view(t: tf.Tensor): tf.Tensor;
+  /** Mean over everything but the channel axis, `[C]`. */
+  channelMean(t: tf.Tensor): tf.Tensor1D;
+  /** `t * scale[c] + shift[c]` (shift optional), in the working layout. */
+  affine(t: tf.Tensor, scale: tf.Tensor1D | null, shift: tf.Tensor1D | null): tf.Tensor;
+}
+
+/** Factors `m` as `a * b` with `a` the largest divisor not above `sqrt(m)`. */
+function squareish(m: number): [number, number] {
+  let a = Math.floor(Math.sqrt(m));
+  while (a > 1 && m % a !== 0) a--;
+  return [a, m / a];
+}
+
+function poolingOps(m: number, c: number): ChannelOps {
+  const [a, b] = squareish(m);
+  const shape: [number, number, number, number] = [1, a, b, c];
+  return {
+    view: (t) => tf.reshape(t, shape),
+    channelMean: (t) => tf.reshape(tf.avgPool(t as tf.Tensor4D, [a, b], 1, 'valid'), [c]),
+    affine: (t, scale, shift) => {
+      const filter = tf.reshape(scale ?? tf.ones([c]), [1, 1, c, 1]) as tf.Tensor4D;
+      return tf.fused.depthwiseConv2d({
+        x: t as tf.Tensor4D,
+        filter,
+        strides: 1,
+        pad: 'valid',
+        ...(shift === null ? {} : { bias: shift }),
+      });
+    },
+  };
+}
+
+function reduceOps(m: number, c: number): ChannelOps {
+  return {
+    view: (t) => tf.reshape(t, [m, c]),
+    channelMean: (t) => tf.mean(t, 0) as tf.Tensor1D,
+    affine: (t, scale, shift) => {
+      const scaled = scale === null ? t : tf.mul(t, scale);
+      return shift === null ? scaled : tf.add(scaled, shift);
+    },
+  };
+}
+
+/**
+ * Batch normalisation in training mode over every axis but the last: normalises `x` with the
+ * batch's mean and (biased) variance, then scales by `gamma` and shifts by `beta`, as
+ * tfjs-layers' `BatchNormalization` does when called with `training: true`. Differentiable
+ * with respect to `x`, `gamma` and `beta` (one `tf.customGrad` op with the closed-form
+ * backward); `mean` and `variance` are returned for the moving averages.
+ *
+ * @param x - Input, channels last, rank >= 2.
+ * @param gamma - Scale `[C]`, or `null` for none.
+ * @param beta - Shift `[C]`, or `null` for none.
+ * @param options - Epsilon and kernel formulation.
+ * @returns `y` (same shape as `x`) and the batch `mean` and `variance`; the caller disposes
+ *   all three.
+ * @throws {@link ValueError} if `x` has rank < 2, `gamma`/`beta` do not have shape `[C]`, or
+ *   `epsilon` is not a non-negative number.
+ * @example
+ * ```ts
+ * const x = tf.randomNormal([8, 4, 4, 3]);
+ * const { y, mean, variance } = tsf.batchNormTraining(x, tf.ones([3]), tf.zeros([3]));
+ * ```
+ */
+export function batchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D | null,
+  beta: tf.Tensor1D | null,
+  options: BatchNormTrainingOptions = {},
+): BatchNormTrainingResult {
+  return batchNormTrainingOp(x, gamma, beta, options);
+}
+
+function batchNormTrainingImpl(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D | null,
+  beta: tf.Tensor1D | null,
+  options: BatchNormTrainingOptions = {},
+): BatchNormTrainingResult {
+  const epsilon = options.epsilon ?? 1e-3;
+  if (!(epsilon >= 0)) throw invalidValue('epsilon', 'a non-negative number', epsilon);
+  const kernels = options.kernels ?? defaultBatchNormKernels();
+  if (kernels !== 'pooling' && kernels !== 'reduce') {
+    throw invalidValue('kernels', "'pooling' or 'reduce'", kernels);
+  }
+  if (x.rank < 2) throw invalidValue('x rank', 'at least 2 (channels last)', x.rank);
+  const c = x.shape[x.rank - 1] as number;
+  for (const [name, t] of [
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const) {
+    if (t !== null && (t.rank !== 1 || t.shape[0] !== c)) {
+      throw invalidValue(`${name} shape`, `[${c}] (the channels of x)`, `[${t.shape.join(', ')}]`);
+    }
+  }
+  const m = x.size / c;
+  const ops = kernels === 'pooling' ? poolingOps(m, c) : reduceOps(m, c);
+  let mean: tf.Tensor1D | undefined;
+  let variance: tf.Tensor1D | undefined;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const xv = ops.view(xIn);
+    const mu = ops.channelMean(xv);
+    const xc = ops.affine(xv, null, tf.neg(mu));
+    const v = ops.channelMean(tf.square(xc));
+    const rstd = tf.rsqrt(tf.add(v, epsilon)) as tf.Tensor1D;
+    const scale = gamma === null ? rstd : (tf.mul(g, rstd) as tf.Tensor1D);
+    const y = ops.affine(xc, scale, beta === null ? null : b);
+    mean = tf.keep(mu);
+    variance = tf.keep(v);
+    save([xc, rstd, g]);
+    return {
+      value: tf.reshape(y, xIn.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xcS, rstdS, gS] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+        const dyv = ops.view(dy);
+        // Means over the batch: dbeta / M and sum(dy * (x - mean)) / M.
+        const dyMean = ops.channelMean(dyv);
+        const dyXcMean = ops.channelMean(tf.mul(dyv, xcS));
+        const rstd2 = tf.square(rstdS);
+        // dx = gamma * rstd * (dy - dyMean - xc * rstd^2 * dyXcMean)
+        const k = ops.affine(
+          xcS,
+          tf.neg(tf.mul(rstd2, dyXcMean)) as tf.Tensor1D,
+          tf.neg(dyMean) as tf.Tensor1D,
+        );
+        const a = gamma === null ? rstdS : tf.mul(gS, rstdS);
+        const dx = tf.reshape(ops.affine(tf.add(dyv, k), a as tf.Tensor1D, null), dy.shape);
+        const dGamma = tf.mul(tf.mul(dyXcMean, rstdS), m);
+        const dBeta = tf.mul(dyMean, m);
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  // customGrad takes tensors only: stand-ins for a missing scale or shift (their gradients
+  // are computed and dropped).
+  const scaleIn = gamma ?? tf.ones([c]);
+  const shiftIn = beta ?? tf.zeros([c]);
+  const y = op(x, scaleIn, shiftIn);
+  if (gamma === null) scaleIn.dispose();
+  if (beta === null) shiftIn.dispose();
+  // The forward function ran synchronously inside `op` and set both.
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** As an op: profiles list it as `batchNormTraining__op`, tensors made inside are scoped. */
+const batchNormTrainingOp = tf.op({ batchNormTraining: batchNormTrainingImpl });

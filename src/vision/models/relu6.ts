@@ -1,0 +1,122 @@
+/**
+ * ReLU6 (`min(max(x, 0), 6)`, MobileNet's activation) as one differentiable op and a layer.
+ * tfjs-layers' `ReLU` layer with `maxValue: 6` runs `relu` then `clipByValue`: two forward
+ * passes and about seven backward ones. Here the forward is one `ClipByValue` and the
+ * backward multiplies the incoming gradient by a mask computed from the saved output in
+ * three fast elementwise kernels (no comparison, `Select` or `Cast`: scalar loops on wasm).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkOptionKeys } from '../../core/errors.js';
+
+/**
+ * ReLU6 with a cheap gradient: `clipByValue(x, 0, 6)` forward; backward `dy` where
+ * `0 < x < 6` and `0` elsewhere, as PyTorch's `ReLU6`/`Hardtanh` backward (tfjs's
+ * relu-then-clip lets the gradient through at exactly `x = 6` too; the two differ only
+ * there). The mask is `step(y * (6 - y))` of the saved output `y`.
+ *
+ * @param x - Input (float32).
+ * @returns `min(max(x, 0), 6)`, same shape; the caller disposes it.
+ * @example
+ * ```ts
+ * const y = tsf.relu6(tf.tensor1d([-1, 3, 7])); // [0, 3, 6]
+ * ```
+ */
+export function relu6(x: tf.Tensor): tf.Tensor {
+  return relu6Op(x);
+}
+
+function relu6Impl(x: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const y = tf.clipByValue(input, 0, 6);
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [out] = saved as [tf.Tensor];
+        return tf.mul(dy, tf.step(tf.mul(out, tf.sub(6, out))));
+      },
+    };
+  });
+  return op(x);
+}
+
+/** As an op: profiles list it as `relu6__op`. */
+const relu6Op = tf.op({ relu6: relu6Impl });
+
+/** Options of {@link ReLU6}: the base layer's (`name`, `trainable`, `inputShape`, ...). */
+export interface ReLU6Args {
+  /** Layer name. Defaults to a unique name from tfjs. */
+  name?: string;
+  /** Whether the layer's weights train (it has none). @defaultValue true */
+  trainable?: boolean;
+  /** Input shape without the batch axis, for a first layer. @defaultValue undefined */
+  inputShape?: (number | null)[];
+  /** Input shape with the batch axis, for a first layer. @defaultValue undefined */
+  batchInputShape?: (number | null)[];
+  /** Batch size of `inputShape`. @defaultValue undefined */
+  batchSize?: number;
+  /** Data type. @defaultValue 'float32' */
+  dtype?: tf.DataType;
+}
+
+const RELU6_KEYS = ['name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype'];
+
+/**
+ * The ReLU6 activation as a layer (one kernel forward, a cheap mask backward: see
+ * {@link relu6}). Serialised as `ReLU6` (registered as `tsfast>ReLU6`).
+ *
+ * @example
+ * ```ts
+ * const input = tf.input({ shape: [4] });
+ * const out = new tsf.ReLU6({ name: 'act' }).apply(input) as tf.SymbolicTensor;
+ * ```
+ */
+export class ReLU6 extends tf.layers.Layer {
+  /** Registered class name. */
+  static readonly className = 'ReLU6';
+
+  /**
+   * @param args - Base layer options.
+   * @throws {@link ValueError} for an unknown option.
+   */
+  constructor(args: ReLU6Args = {}) {
+    checkOptionKeys('ReLU6', args, RELU6_KEYS);
+    super(args);
+    this.supportsMasking = true;
+  }
+
+  /**
+   * The layer's config (the base layer's keys).
+   * @returns A JSON-able config.
+   */
+  override getConfig(): tf.serialization.ConfigDict {
+    return super.getConfig();
+  }
+
+  /**
+   * Applies {@link relu6}.
+   * @param inputs - One tensor.
+   * @returns The activation.
+   */
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
+    return relu6(x);
+  }
+  /**
+   * Rebuilds the layer from {@link ReLU6.getConfig}'s output (tfjs-layers adds
+   * `customObjects` to the config it passes; it is dropped).
+   * @param cls - The class to build.
+   * @param config - The saved config.
+   * @returns The layer.
+   */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const { customObjects: _ignored, ...args } = config;
+    return new cls(args);
+  }
+}
+
+tf.serialization.registerClass(ReLU6, 'tsfast');

@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { ready } from '../../../src/backend/ready.js';
+import { ValueError } from '../../../src/core/errors.js';
+import { RandomGenerator } from '../../../src/core/random.js';
+import { isBatchNorm } from '../../../src/learner/param-groups.js';
+import { expectKernelsSupported, expectNoLeaks } from '../../../src/testing/index.js';
+import { BatchNorm } from '../../../src/vision/models/batch-norm.js';
+
+const BACKENDS = ['cpu', 'wasm'] as const;
+
+function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length, 'length mismatch');
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+function values(rng: RandomGenerator, n: number, mean = 0, std = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = mean + std * rng.normal();
+  return out;
+}
+
+const vars = (layer: tf.layers.Layer) =>
+  layer.weights.map((w) => (w as unknown as { val: tf.Variable }).val);
+
+/**
+ * Two training steps (output, gradients of x/gamma/beta, moving statistics after each) and one
+ * inference call of a layer whose weights are set to `init`; everything read back.
+ */
+function trace(
+  layer: tf.layers.Layer,
+  shape: number[],
+  xs: Float32Array[],
+  dy: Float32Array,
+  init: Float32Array[],
+): Float32Array[] {
+  return tf.tidy(() => {
+    const out: Float32Array[] = [];
+    const read = (t: tf.Tensor) => out.push(t.dataSync().slice() as Float32Array);
+    layer.build(shape);
+    layer.setWeights(init.map((v) => tf.tensor1d(v)));
+    const [gamma, beta, mean, variance] = vars(layer) as [
+      tf.Variable,
+      tf.Variable,
+      tf.Variable,
+      tf.Variable,
+    ];
+    for (const xv of xs) {
+      const x = tf.variable(tf.tensor(xv, shape));
+      const w = tf.tensor(dy, shape);
+      const { value, grads } = tf.variableGrads(() => {
+        const y = layer.apply(x, { training: true }) as tf.Tensor;
+        read(y);
+        return tf.sum(tf.mul(y, w)) as tf.Scalar;
+      }, [x, gamma, beta]);
+      for (const v of [x, gamma, beta]) read(grads[v.name] as tf.Tensor);
+      read(mean);
+      read(variance);
+      tf.dispose([value, ...Object.values(grads)]);
+      x.dispose();
+    }
+    read(layer.apply(tf.tensor(xs[0] as Float32Array, shape), { training: false }) as tf.Tensor);
+    return out;
+  });
+}
+
+/** Frees the weights of a layer only called eagerly (`Layer.dispose` refuses those). */
+function disposeWeights(layer: tf.layers.Layer): void {
+  for (const w of layer.weights) w.dispose();
+}
+
+const LABELS = ['y', 'dx', 'dgamma', 'dbeta', 'moving_mean', 'moving_variance'];
+
+describe('BatchNorm layer', () => {
+  before(async () => {
+    await ready();
+  });
+
+  for (const shape of [
+    [8, 5, 5, 6],
+    [12, 7],
+  ]) {
+    it(`matches tf.layers.batchNormalization at [${shape.join(', ')}]: training output, gradients, moving statistics, inference; cpu and wasm`, () => {
+      const rng = new RandomGenerator(shape.length);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const c = shape[shape.length - 1] as number;
+      const xs = [values(rng, n, 0.3, 2), values(rng, n, -1, 0.5)];
+      const dy = values(rng, n);
+      const init = [values(rng, c, 1, 0.2), values(rng, c, 0, 0.2), values(rng, c, 0, 0.5)];
+      init.push(values(rng, c, 1, 0.1).map(Math.abs));
+      for (const backend of BACKENDS) {
+        tf.setBackend(backend);
+        try {
+          const args = { momentum: 0.9, epsilon: 1e-3, name: 'bn' };
+          const theirs = trace(tf.layers.batchNormalization(args), shape, xs, dy, init);
+          const ours = trace(new BatchNorm(args), shape, xs, dy, init);
+          assert.equal(ours.length, theirs.length);
+          ours.forEach((v, i) => {
+            const err = relErr(v, theirs[i] as Float32Array);
+            const what = i === ours.length - 1 ? 'inference' : LABELS[i % 6];
+            assert.ok(
+              err <= 1e-4,
+              `${backend} ${what} (#${i}): relative error ${err.toExponential(2)}`,
+            );
+          });
+        } finally {
+          tf.setBackend('wasm');
+        }
+      }
+    });
+  }
+
+  it('has tfjs-layers weight names, order and trainability; isBatchNorm knows it', () => {
+    const ours = new BatchNorm({ name: 'bn' });
+    const theirs = tf.layers.batchNormalization({ name: 'bn' });
+    ours.build([null, 4, 4, 3]);
+    theirs.build([null, 4, 4, 3]);
+    const describe = (l: tf.layers.Layer) =>
+      l.weights.map((w) => [w.originalName, w.trainable, w.shape]);
+    assert.deepEqual(describe(ours), describe(theirs));
+    assert.deepEqual(
+      tf.tidy(() => ours.getWeights().map((w) => Array.from(w.dataSync()))),
+      tf.tidy(() => theirs.getWeights().map((w) => Array.from(w.dataSync()))),
+    );
+    assert.ok(isBatchNorm(ours) && isBatchNorm(theirs));
+    const noScale = new BatchNorm({ scale: false, center: false });
+    noScale.build([null, 3]);
+    assert.deepEqual(
+      noScale.weights.map((w) => w.originalName.split('/').pop()),
+      ['moving_mean', 'moving_variance'],
+    );
+    for (const l of [ours, theirs, noScale]) disposeWeights(l);
+  });
+
+  it('without scale and shift normalises like gamma 1, beta 0', () => {
+    const x = tf.randomNormal([6, 4], 2, 3, 'float32', 7);
+    const plain = new BatchNorm({ scale: false, center: false });
+    const full = new BatchNorm();
+    const [a, b] = tf.tidy(() =>
+      [plain, full].map((l) =>
+        Array.from((l.apply(x, { training: true }) as tf.Tensor).dataSync()),
+      ),
+    );
+    assert.ok(relErr(a as number[], b as number[]) < 1e-6);
+    x.dispose();
+    disposeWeights(plain);
+    disposeWeights(full);
+  });
+
+  it('rejects an axis other than the last, unknown options and bad values', () => {
+    assert.throws(
+      () => new BatchNorm({ axis: 1 }).apply(tf.input({ shape: [4, 4, 3] })),
+      /last axis/,
+    );
+    assert.throws(() => new BatchNorm({ gammaInitializer: 'ones' } as never), ValueError);
+    assert.throws(() => new BatchNorm({ momentum: 2 }), /momentum/);
+    assert.throws(() => new BatchNorm({ epsilon: -1 }), /epsilon/);
+  });
+
+  it('leaks no tensors over training and inference calls; only tfjs-node kernels', async () => {
+    const layer = new BatchNorm({ momentum: 0.9 });
+    const x = tf.randomNormal([4, 3, 3, 5], 0, 1, 'float32', 3);
+    layer.build(x.shape);
+    const step = () => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(layer.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
+        layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+      tf.dispose(layer.apply(x) as tf.Tensor);
+    };
+    step();
+    await expectNoLeaks(step);
+    await expectKernelsSupported(step);
+    x.dispose();
+    disposeWeights(layer);
+  });
+
+  it('round-trips through model save/load: config, weights and outputs', async () => {
+    const input = tf.input({ shape: [4, 4, 3] });
+    const out = new BatchNorm({ momentum: 0.8, epsilon: 1e-5, name: 'bn' }).apply(input);
+    const model = tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+    const x = tf.randomNormal([2, 4, 4, 3], 1, 2, 'float32', 4);
+    // Moves the moving statistics away from their initial values.
+    tf.dispose(model.apply(x, { training: true }) as tf.Tensor);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    assert.match(JSON.stringify(artifacts?.modelTopology), /"class_name":"BatchNorm"/);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    const bn = loaded.getLayer('bn');
+    assert.ok(bn instanceof BatchNorm);
+    assert.deepEqual(bn.getConfig(), model.getLayer('bn').getConfig());
+    const [a, b] = tf.tidy(() =>
+      [model, loaded].map((m) => Array.from((m.predict(x) as tf.Tensor).dataSync())),
+    );
+    assert.deepEqual(a, b);
+    x.dispose();
+    model.dispose();
+    loaded.dispose();
+  });
+});
