@@ -22,14 +22,14 @@ describe('wasm MaxPoolGrad matches the cpu backend', () => {
         // Ties (ReLU zeros) and a NaN: the first maximum in the window must win, as on cpu.
         for (let i = 0; i < values.length; i += 3) values[i] = 0;
         values[5] = Number.NaN;
-      // A window of NaN only (rows 0-1, columns 0-1, last channel) receives nothing.
-      for (const [r, col] of [
-        [0, 0],
-        [0, 1],
-        [1, 0],
-        [1, 1],
-      ] as const)
-        values[(r * 6 + col) * channels + channels - 1] = Number.NaN;
+        // A window of NaN only (rows 0-1, columns 0-1, last channel) receives nothing.
+        for (const [r, col] of [
+          [0, 0],
+          [0, 1],
+          [1, 0],
+          [1, 1],
+        ] as const)
+          values[(r * 6 + col) * channels + channels - 1] = Number.NaN;
         const info = tf.backend_util.computePool2DInfo(
           xShape as [number, number, number, number],
           filterSize as number,
