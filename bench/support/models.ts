@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Optimizer } from '../../src/learner/optimizer.js';
+import { BatchNorm } from '../../src/vision/models/batch-norm.js';
+import { ReLU6 } from '../../src/vision/models/relu6.js';
 
 /** Seeds for the initializers, so cpu and wasm start from the same weights. */
 let seedCounter = 0;
@@ -62,9 +64,10 @@ export const MOBILENET_V1_BLOCKS: readonly (readonly [number, number])[] = [
   [1024, 1],
 ];
 
+/** tsfast's BatchNorm and ReLU6 layers (what `buildMobilenetV1` uses). */
 function bnRelu6(x: tf.SymbolicTensor): tf.SymbolicTensor {
-  const bn = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 }).apply(x);
-  return tf.layers.reLU({ maxValue: 6 }).apply(bn) as tf.SymbolicTensor;
+  const bn = new BatchNorm({ momentum: 0.9, epsilon: 1e-5 }).apply(x);
+  return new ReLU6().apply(bn) as tf.SymbolicTensor;
 }
 
 /**

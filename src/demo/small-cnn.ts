@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RandomGenerator } from '../core/random.js';
+import { BatchNorm } from '../vision/models/batch-norm.js';
 
 /**
  * Options of {@link smallCnn}.
@@ -69,9 +70,7 @@ export function smallCnn(nClasses: number, options: SmallCnnOptions = {}): tf.La
         name: `conv${i}`,
       })
       .apply(x) as tf.SymbolicTensor;
-    x = tf.layers
-      .batchNormalization({ momentum: 0.9, name: `bn${i}` })
-      .apply(x) as tf.SymbolicTensor;
+    x = new BatchNorm({ momentum: 0.9, name: `bn${i}` }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.reLU({ name: `relu${i}` }).apply(x) as tf.SymbolicTensor;
     if (i < channels.length - 1) {
       x = tf.layers.maxPooling2d({ poolSize: 2, name: `pool${i}` }).apply(x) as tf.SymbolicTensor;

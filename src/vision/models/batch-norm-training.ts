@@ -52,7 +52,7 @@ export interface BatchNormTrainingOptions {
 }
 
 /** The default formulation for the active backend. */
-export function defaultBatchNormKernels(): BatchNormKernels {
+function defaultBatchNormKernels(): BatchNormKernels {
   return tf.getBackend() === 'wasm' ? 'pooling' : 'reduce';
 }
 

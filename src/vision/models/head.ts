@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import { randomFor } from '../../core/random.js';
+import { BatchNorm } from './batch-norm.js';
 import { kaimingInit } from './init.js';
 import { SeededDropout } from './seeded-dropout.js';
 
@@ -103,10 +104,7 @@ export function createHead(
   sizes.forEach((units, i) => {
     const bn = i > 0 || firstBn;
     if (bn) {
-      x = ap(
-        tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9, name: `head.bn${i}` }),
-        x,
-      );
+      x = ap(new BatchNorm({ epsilon: 1e-5, momentum: 0.9, name: `head.bn${i}` }), x);
     }
     const p = ps[i] as number;
     if (p > 0)

@@ -21,6 +21,13 @@ export {
   resnet152,
   type VisionArch,
 } from './archs.js';
+export { BatchNorm, type BatchNormArgs } from './batch-norm.js';
+export {
+  type BatchNormKernels,
+  type BatchNormTrainingOptions,
+  type BatchNormTrainingResult,
+  batchNormTraining,
+} from './batch-norm-training.js';
 export { createHead, type Head, type HeadOptions } from './head.js';
 export {
   type LoadPretrainedWeightsOptions,
@@ -35,6 +42,7 @@ export {
   MOBILENET_V2_CUT,
   type MobilenetOptions,
 } from './mobilenet.js';
+export { ReLU6, type ReLU6Args, relu6 } from './relu6.js';
 export {
   buildResnet,
   RESNET_CONFIGS,

@@ -1,12 +1,16 @@
 /**
  * Keras-applications MobileNet v1 and v2 as tfjs layers, with Keras's layer names (`conv1`,
  * `conv_dw_1_bn`, `block_3_depthwise`, `Conv_1_bn`), so the tfjs LayersModel conversions of
- * the ImageNet weights load onto them by name, at any input size.
+ * the ImageNet weights load onto them by name, at any input size. BatchNorm and ReLU6 are
+ * tsfast's {@link BatchNorm} and {@link ReLU6} layers (same weights as Keras's, a training
+ * step several times cheaper on wasm).
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import { randomFor } from '../../core/random.js';
+import { BatchNorm } from './batch-norm.js';
 import { kaimingInit } from './init.js';
+import { ReLU6 } from './relu6.js';
 
 /** Options of {@link buildMobilenetV1} and {@link buildMobilenetV2}. */
 export interface MobilenetOptions {
@@ -98,11 +102,11 @@ type T = tf.SymbolicTensor;
 const ap = (layer: tf.layers.Layer, x: T | T[]) => layer.apply(x) as T;
 
 function bn(x: T, name: string, momentum: number): T {
-  return ap(tf.layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum, name }), x);
+  return ap(new BatchNorm({ axis: -1, epsilon: 1e-3, momentum, name }), x);
 }
 
 function relu6(x: T, name: string): T {
-  return ap(tf.layers.reLU({ maxValue: 6, name }), x);
+  return ap(new ReLU6({ name }), x);
 }
 
 function conv(

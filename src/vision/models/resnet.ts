@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import { randomFor } from '../../core/random.js';
+import { BatchNorm } from './batch-norm.js';
 import { kaimingInit, linearDefaultInit } from './init.js';
 
 /** Options of the ResNet builders ({@link buildResnet}, `resnet50.body(...)`). */
@@ -96,7 +97,7 @@ function conv(
 }
 
 function bn(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-  return tf.layers.batchNormalization({ axis: -1, ...BN, name }).apply(x) as tf.SymbolicTensor;
+  return new BatchNorm({ axis: -1, ...BN, name }).apply(x) as tf.SymbolicTensor;
 }
 
 function relu(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
