@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { depthToSpaceKernel } from './depth-to-space.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { registerFastGradients } from './fast-gradients.js';
@@ -29,6 +30,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.Identity,
   tf.Sum,
   tf.Mean,
+  tf.DepthToSpace,
 ];
 
 const WRAPPED = Symbol.for('tsfast.wasmKernel');
@@ -48,7 +50,8 @@ function install(config: tf.KernelConfig): void {
  * `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (missing from the wasm
  * package), a `Conv2DBackpropInput` about 10 x faster than the package's, and `BatchMatMul` /
  * `_FusedMatMul` wrappers that avoid the package's slow transposed products, `Sum` / `Mean`
- * over leading or middle axes without the package's transpose; replaces slow
+ * over leading or middle axes without the package's transpose, an NHWC `DepthToSpace` that
+ * copies contiguous runs; replaces slow
  * tfjs-core gradients (see {@link registerFastGradients}); and, when wasm is the active
  * backend, guards its 4 GB memory so an oversized batch fails early with a clear error instead
  * of crashing the module. Safe to call more than once; `ready()` calls it when it picks wasm.
@@ -80,9 +83,10 @@ export function registerWasmTrainingKernels(): string[] {
     }
     if (!original[WRAPPED]) install(explicitTransposeMatMul(original, transpose));
   }
-  for (const [name, mean] of [
-    [tf.Sum, false],
-    [tf.Mean, true],
+  for (const [name, wrap] of [
+    [tf.Sum, (k: tf.KernelConfig) => rowReduceKernel(k, false)],
+    [tf.Mean, (k: tf.KernelConfig) => rowReduceKernel(k, true)],
+    [tf.DepthToSpace, depthToSpaceKernel],
   ] as const) {
     const original = tf.getKernel(name, 'wasm') as Tagged | undefined;
     if (original === undefined) {
@@ -90,7 +94,7 @@ export function registerWasmTrainingKernels(): string[] {
         `The wasm kernel '${name}' is not registered: import '@tensorflow/tfjs-backend-wasm' before registering tsfast's wasm kernels.`,
       );
     }
-    if (!original[WRAPPED]) install(rowReduceKernel(original, mean));
+    if (!original[WRAPPED]) install(wrap(original));
   }
   install(sharingIdentityConfig);
   registerFastGradients();
