@@ -60,12 +60,16 @@ function releaseTape(): void {
 }
 
 /**
- * The leading dimension holding the most bytes among recent rank-4 allocations: the batch size
- * of the activations, usually (weights are rank 4 too, but small).
+ * The leading dimension (> 1) holding the most bytes among recent rank-4 allocations: the batch
+ * size of the activations, usually (weights are rank 4 too, but small).
  */
 function likelyBatch(state: GuardState): number | undefined {
   const bytes = new Map<number, number>();
-  for (const [d, b] of state.recentLeading) bytes.set(d, (bytes.get(d) ?? 0) + b);
+  for (const [d, b] of state.recentLeading) {
+    // Leading 1s are views (kernels that fold the batch into other axes, e.g. BatchNorm's
+    // `[1, N*H, W, C]`), and a batch of 1 cannot be made smaller anyway.
+    if (d > 1) bytes.set(d, (bytes.get(d) ?? 0) + b);
+  }
   let best: number | undefined;
   for (const [d, b] of bytes) if (best === undefined || b > bytes.get(best)!) best = d;
   return best;
