@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../../src/backend/ready.js';
 import { ValueError } from '../../../src/core/errors.js';
-import { RandomGenerator } from '../../../src/core/random.js';
+import { RandomGenerator, setSeed } from '../../../src/core/random.js';
+import { Learner } from '../../../src/learner/learner.js';
+import { CrossEntropyLossFlat } from '../../../src/learner/losses.js';
 import { isBatchNorm } from '../../../src/learner/param-groups.js';
 import { expectKernelsSupported, expectNoLeaks } from '../../../src/testing/index.js';
 import { BatchNorm } from '../../../src/vision/models/batch-norm.js';
+import { ReLU6 } from '../../../src/vision/models/relu6.js';
+import { blobsDls } from '../../learner/fixtures.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 
@@ -209,5 +220,70 @@ describe('BatchNorm layer', () => {
     x.dispose();
     model.dispose();
     loaded.dispose();
+  });
+
+  it('in a Learner: trains in frozen groups (trainBn), exports, and loadLearner in a new process predicts identically', async () => {
+    setSeed(11);
+    const dls = blobsDls(11);
+    const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 16, inputShape: [8], kernelInitializer: init(1), name: 'fc1' }),
+        new BatchNorm({ momentum: 0.9, name: 'bn1' }),
+        new ReLU6({ name: 'act1' }),
+        tf.layers.dense({ units: 3, kernelInitializer: init(2), name: 'fc2' }),
+      ],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'tsfast-bn-'));
+    const learn = new Learner(dls, model, {
+      lossFunc: new CrossEntropyLossFlat(),
+      splitter: (m) => [m.layers.slice(0, -1), m.layers.slice(-1)],
+      logger: () => {},
+      path: dir,
+    });
+    const read = (name: string) =>
+      model
+        .getLayer(name)
+        .getWeights()
+        .map((w) => Array.from(w.dataSync()));
+    learn.freeze();
+    const [fc1Before, bnBefore] = [read('fc1'), read('bn1')];
+    await learn.fit(1, 1e-2);
+    assert.deepEqual(read('fc1'), fc1Before, 'frozen dense layer must not change');
+    const bnAfter = read('bn1');
+    for (let i = 0; i < 4; i++) assert.notDeepEqual(bnAfter[i], bnBefore[i], `bn1 weight ${i}`);
+    const exported = await learn.export('bn-relu6');
+    const rows = [
+      [0.1, -0.2, 0.3, 1, 0, 2, -1, 0.5],
+      [1, 1, 1, 1, -1, -1, -1, -1],
+    ];
+    writeFileSync(join(exported, 'inputs.json'), JSON.stringify(rows));
+    const expected = tf.tidy(() =>
+      Array.from((model.predict(tf.tensor2d(rows)) as tf.Tensor).dataSync()),
+    );
+    // A fresh process that imports tsfast (which registers BatchNorm and ReLU6), as a user does.
+    const script = [
+      "import { readFileSync } from 'node:fs';",
+      "import * as tf from '@tensorflow/tfjs';",
+      "import { loadLearner } from './src/index.ts';",
+      'const dir = process.argv[1];',
+      'const learn = await loadLearner(dir);',
+      "const rows = JSON.parse(readFileSync(dir + '/inputs.json', 'utf8'));",
+      'const y = learn.model.predict(tf.tensor2d(rows));',
+      "const classes = learn.model.layers.map((l) => l.getClassName()).join(',');",
+      'process.stdout.write(JSON.stringify({ preds: Array.from(y.dataSync()), classes }));',
+    ].join('\n');
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script, exported],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const out = JSON.parse(child.stdout) as { preds: number[]; classes: string };
+    assert.equal(out.classes, 'Dense,BatchNorm,ReLU6,Dense');
+    assert.deepEqual(out.preds, expected);
+    learn.opt.dispose();
+    model.dispose();
+    dls.dispose();
   });
 });
