@@ -15,6 +15,7 @@ import { explicitTransposeMatMul } from './mat-mul.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { installWasmMemoryGuard } from './memory-guard.js';
 import { rowReduceKernel } from './reduce.js';
+import { blockTransposeKernel } from './transpose.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /** Kernels tsfast adds to or replaces in the wasm backend, by name. */
@@ -31,6 +32,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.Sum,
   tf.Mean,
   tf.DepthToSpace,
+  tf.Transpose,
 ];
 
 const WRAPPED = Symbol.for('tsfast.wasmKernel');
@@ -51,7 +53,7 @@ function install(config: tf.KernelConfig): void {
  * package), a `Conv2DBackpropInput` about 10 x faster than the package's, and `BatchMatMul` /
  * `_FusedMatMul` wrappers that avoid the package's slow transposed products, `Sum` / `Mean`
  * over leading or middle axes without the package's transpose, an NHWC `DepthToSpace` that
- * copies contiguous runs; replaces slow
+ * copies contiguous runs, block `Transpose`s (batched 2D) in SIMD; replaces slow
  * tfjs-core gradients (see {@link registerFastGradients}); and, when wasm is the active
  * backend, guards its 4 GB memory so an oversized batch fails early with a clear error instead
  * of crashing the module. Safe to call more than once; `ready()` calls it when it picks wasm.
@@ -73,6 +75,10 @@ export function registerWasmTrainingKernels(): string[] {
   install(depthwiseBackpropInputConfig);
   install(unsortedSegmentSumConfig);
   install(maxPoolGradConfig);
+  const packageTranspose = tf.getKernel(tf.Transpose, 'wasm') as Tagged | undefined;
+  if (packageTranspose !== undefined && !packageTranspose[WRAPPED]) {
+    install(blockTransposeKernel(packageTranspose));
+  }
   const transpose = tf.getKernel(tf.Transpose, 'wasm');
   for (const name of [tf.BatchMatMul, tf._FusedMatMul]) {
     const original = tf.getKernel(name, 'wasm') as Tagged | undefined;

@@ -71,6 +71,19 @@ export interface SimdKernels {
     rows: number,
     rowBytes: number,
   ): void;
+  /**
+   * Transposes `batch` matrices of `r x c` floats at `x` into `c x r` at `out`, for the rows
+   * and columns below `r4` and `c4` (multiples of 4), in 4x4 blocks; the caller does the rest.
+   */
+  transpose4(
+    x: number,
+    out: number,
+    batch: number,
+    r: number,
+    c: number,
+    r4: number,
+    c4: number,
+  ): void;
 }
 
 function dwFilterTap(): FunctionBuilder {
@@ -285,6 +298,72 @@ function maxPoolGradRow(): FunctionBuilder {
   return f;
 }
 
+/** Byte lane indices of an `i8x16.shuffle` picking float lanes (0-3: first, 4-7: second). */
+function floatLanes(...lanes: number[]): number[] {
+  return lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]);
+}
+
+function transpose4(): FunctionBuilder {
+  const f = new FunctionBuilder(Array(7).fill(I32));
+  const [x, out, batch, r, c, r4, c4] = [0, 1, 2, 3, 4, 5, 6] as const;
+  const bt = f.local(I32);
+  const i = f.local(I32);
+  const j = f.local(I32);
+  const src = f.local(I32);
+  const dst = f.local(I32);
+  const rowBytes = f.local(I32);
+  const colBytes = f.local(I32);
+  const xb = f.local(I32);
+  const ob = f.local(I32);
+  const v = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const t = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  f.get(c).i32(4).op(OP.i32Mul).set(rowBytes);
+  f.get(r).i32(4).op(OP.i32Mul).set(colBytes);
+  f.get(x).set(xb).get(out).set(ob).i32(0).set(bt);
+  f.whileLess(bt, batch, () => {
+    f.i32(0).set(i);
+    f.whileLess(i, r4, () => {
+      f.i32(0).set(j);
+      f.whileLess(j, c4, () => {
+        // src = xb + i*rowBytes + j*4; dst = ob + j*colBytes + i*4
+        f.get(xb).get(i).get(rowBytes).op(OP.i32Mul, OP.i32Add).get(j).i32(4);
+        f.op(OP.i32Mul, OP.i32Add).set(src);
+        f.get(ob).get(j).get(colBytes).op(OP.i32Mul, OP.i32Add).get(i).i32(4);
+        f.op(OP.i32Mul, OP.i32Add).set(dst);
+        for (let k = 0; k < 4; k++) {
+          f.get(src);
+          if (k > 0) f.get(rowBytes).i32(k).op(OP.i32Mul, OP.i32Add);
+          f.simd(SIMD.v128Load, ...MEMARG).set(v[k]!);
+        }
+        const shuffle = (a: number, b: number, lanes: number[], into: number): void => {
+          f.get(a)
+            .get(b)
+            .simd(SIMD.i8x16Shuffle, ...floatLanes(...lanes))
+            .set(into);
+        };
+        shuffle(v[0]!, v[1]!, [0, 4, 1, 5], t[0]!);
+        shuffle(v[0]!, v[1]!, [2, 6, 3, 7], t[1]!);
+        shuffle(v[2]!, v[3]!, [0, 4, 1, 5], t[2]!);
+        shuffle(v[2]!, v[3]!, [2, 6, 3, 7], t[3]!);
+        shuffle(t[0]!, t[2]!, [0, 1, 4, 5], v[0]!);
+        shuffle(t[0]!, t[2]!, [2, 3, 6, 7], v[1]!);
+        shuffle(t[1]!, t[3]!, [0, 1, 4, 5], v[2]!);
+        shuffle(t[1]!, t[3]!, [2, 3, 6, 7], v[3]!);
+        for (let k = 0; k < 4; k++) {
+          f.get(dst);
+          if (k > 0) f.get(colBytes).i32(k).op(OP.i32Mul, OP.i32Add);
+          f.get(v[k]!).simd(SIMD.v128Store, ...MEMARG);
+        }
+        f.inc(j, 4);
+      });
+      f.inc(i, 4);
+    });
+    f.get(r).get(rowBytes).op(OP.i32Mul).set(src); // matrix bytes
+    f.inc(xb, { local: src }).inc(ob, { local: src }).inc(bt, 1);
+  });
+  return f;
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: object | null | undefined;
 const instances = new WeakMap<object, SimdKernels>();
@@ -296,6 +375,7 @@ export function simdModuleBytes(): Uint8Array {
     sumRows: sumRows(),
     divide: divide(),
     maxPoolGradRow: maxPoolGradRow(),
+    transpose4: transpose4(),
   });
   return moduleBytes;
 }

@@ -175,6 +175,7 @@ export const SIMD = {
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  i8x16Shuffle: 0x0d,
 } as const;
 
 /** memarg for a 4-byte-aligned access at offset 0. @internal */
