@@ -71,19 +71,29 @@ interface ChannelOps {
   affine(t: tf.Tensor, scale: tf.Tensor1D | null, shift: tf.Tensor1D | null): tf.Tensor;
 }
 
-/** Factors `m` as `a * b` with `a` the largest divisor not above `sqrt(m)`. */
-function squareish(m: number): [number, number] {
-  let a = Math.floor(Math.sqrt(m));
-  while (a > 1 && m % a !== 0) a--;
-  return [a, m / a];
+/**
+ * The 4-D view the pooling formulation works on, batch axis first (so allocations keep the
+ * batch as their leading dimension): `[N, H, W, C]` as is, `[N, L, C]` as `[N, L, 1, C]`,
+ * higher ranks with the trailing spatial axes merged, `[N, C]` as `[1, N, 1, C]`.
+ */
+function poolingView(shape: readonly number[]): [number, number, number, number] {
+  const c = shape[shape.length - 1] as number;
+  if (shape.length === 2) return [1, shape[0] as number, 1, c];
+  const inner = shape.slice(2, -1).reduce((p, d) => p * d, 1);
+  return [shape[0] as number, shape[1] as number, inner, c];
 }
 
-function poolingOps(m: number, c: number): ChannelOps {
-  const [a, b] = squareish(m);
-  const shape: [number, number, number, number] = [1, a, b, c];
+function poolingOps(xShape: readonly number[], c: number): ChannelOps {
+  const shape = poolingView(xShape);
+  const [n, p, q] = shape;
   return {
     view: (t) => tf.reshape(t, shape),
-    channelMean: (t) => tf.reshape(tf.avgPool(t as tf.Tensor4D, [a, b], 1, 'valid'), [c]),
+    // One window per example, then one over the examples: a mean of equal-sized means.
+    channelMean: (t) => {
+      let pooled = tf.avgPool(t as tf.Tensor4D, [p, q], 1, 'valid');
+      if (n > 1) pooled = tf.avgPool(tf.reshape(pooled, [1, n, 1, c]), [n, 1], 1, 'valid');
+      return tf.reshape(pooled, [c]);
+    },
     affine: (t, scale, shift) => {
       const filter = tf.reshape(scale ?? tf.ones([c]), [1, 1, c, 1]) as tf.Tensor4D;
       return tf.fused.depthwiseConv2d({
@@ -161,7 +171,7 @@ function batchNormTrainingImpl(
     }
   }
   const m = x.size / c;
-  const ops = kernels === 'pooling' ? poolingOps(m, c) : reduceOps(m, c);
+  const ops = kernels === 'pooling' ? poolingOps(x.shape, c) : reduceOps(m, c);
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
