@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import { expectKernelsSupported, expectNoLeaks } from '../../../src/testing/inde
 import { BatchNorm } from '../../../src/vision/models/batch-norm.js';
 import { ReLU6 } from '../../../src/vision/models/relu6.js';
 import { blobsDls } from '../../learner/fixtures.js';
+import { skipUnlessTorch, torchFixtures } from './torch-fixtures.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -285,5 +286,60 @@ describe('BatchNorm layer', () => {
     learn.opt.dispose();
     model.dispose();
     dls.dispose();
+  });
+
+  it('training step matches PyTorch BatchNorm2d (output, gradients, running mean; running variance biased as tfjs)', {
+    skip: skipUnlessTorch(),
+  }, () => {
+    const dir = torchFixtures('make_batchnorm_fixtures.py');
+    const ref = JSON.parse(readFileSync(join(dir, 'batchnorm.json'), 'utf8')) as {
+      shape: number[];
+      init: Record<'gamma' | 'beta' | 'running_mean' | 'running_var', number[]>;
+      x: number[];
+      dy: number[];
+      y: number[];
+      dx: number[];
+      dgamma: number[];
+      dbeta: number[];
+      running_mean: number[];
+      running_var: number[];
+    };
+    const init = [ref.init.gamma, ref.init.beta, ref.init.running_mean, ref.init.running_var];
+    const c = ref.shape[3] as number;
+    const m = ref.x.length / c;
+    for (const backend of BACKENDS) {
+      tf.setBackend(backend);
+      try {
+        // PyTorch's momentum 0.1 is tfjs's 0.9.
+        const layer = new BatchNorm({ momentum: 0.9, epsilon: 1e-3 });
+        const [y, dx, dgamma, dbeta, mean, variance] = trace(
+          layer,
+          ref.shape,
+          [Float32Array.from(ref.x)],
+          Float32Array.from(ref.dy),
+          init.map((v) => Float32Array.from(v)),
+        );
+        const check = (got: Float32Array | undefined, want: number[], what: string) => {
+          const err = relErr(got as Float32Array, want);
+          assert.ok(err <= 1e-4, `${backend} ${what}: relative error ${err.toExponential(2)}`);
+        };
+        check(y, ref.y, 'y');
+        check(dx, ref.dx, 'dx');
+        check(dgamma, ref.dgamma, 'dgamma');
+        check(dbeta, ref.dbeta, 'dbeta');
+        check(mean, ref.running_mean, 'running mean');
+        // PyTorch updates the running variance with the unbiased batch variance (x m/(m-1)),
+        // tfjs-layers (and so tsfast) with the biased one.
+        const biasedTorch = ref.running_var.map(
+          (v, i) =>
+            0.9 * (ref.init.running_var[i] as number) +
+            ((v - 0.9 * (ref.init.running_var[i] as number)) * (m - 1)) / m,
+        );
+        check(variance, biasedTorch, 'running variance (biased)');
+        disposeWeights(layer);
+      } finally {
+        tf.setBackend('wasm');
+      }
+    }
   });
 });
