@@ -136,7 +136,10 @@ function reduceOps(m: number, c: number): ChannelOps {
  * @example
  * ```ts
  * const x = tf.randomNormal([8, 4, 4, 3]);
- * const { y, mean, variance } = tsf.batchNormTraining(x, tf.ones([3]), tf.zeros([3]));
+ * const gamma = tf.tensor1d([1, 1, 1]);
+ * const beta = tf.tensor1d([0, 0, 0]);
+ * const { y, mean, variance } = tsf.batchNormTraining(x, gamma, beta);
+ * // y: [8, 4, 4, 3]; mean, variance: [3]. Dispose all three.
  * ```
  */
 export function batchNormTraining(
