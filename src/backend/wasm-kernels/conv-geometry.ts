@@ -203,3 +203,27 @@ export function paddedWindow(
     ],
   };
 }
+
+/**
+ * First and one-past-last output index `o` whose input index `o*s + offset` lies in
+ * `[0, size)`: the outputs a filter tap reads real (not padding) input for.
+ *
+ * @param count - Number of outputs along the axis.
+ * @param s - Stride.
+ * @param offset - Input index of output 0 for this tap (`tap*dilation - pad`).
+ * @param size - Input size along the axis.
+ * @returns `[lo, hi)`, empty when `hi <= lo`.
+ * @internal
+ */
+export function validRange(
+  count: number,
+  s: number,
+  offset: number,
+  size: number,
+): [number, number] {
+  let lo = 0;
+  while (lo < count && lo * s + offset < 0) lo++;
+  let hi = count;
+  while (hi > lo && (hi - 1) * s + offset >= size) hi--;
+  return [lo, hi];
+}

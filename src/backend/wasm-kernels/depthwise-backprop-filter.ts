@@ -16,7 +16,7 @@
  *   `[Ho, Wo, C*N, M]` (stride and dilation swapped), then summed over the batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type ConvGeometry, convGeometry, paddedWindow } from './conv-geometry.js';
+import { type ConvGeometry, convGeometry, paddedWindow, validRange } from './conv-geometry.js';
 import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
 import { type SimdKernels, simdKernels } from './simd-kernels.js';
 import { type KernelArgs, pairAttr, tensorKernel } from './tensor-kernel.js';
@@ -128,15 +128,6 @@ function byBatchAsChannels(
   }
   const perBatch = tf.transpose(tf.reshape(out, [kh, kw, c, n, m]), [0, 1, 2, 4, 3]);
   return tf.sum(perBatch, 4) as tf.Tensor4D;
-}
-
-/** First and one-past-last output index whose input index `o*s + offset` lies in `[0, size)`. */
-function validRange(count: number, s: number, offset: number, size: number): [number, number] {
-  let lo = 0;
-  while (lo < count && lo * s + offset < 0) lo++;
-  let hi = count;
-  while (hi > lo && (hi - 1) * s + offset >= size) hi--;
-  return [lo, hi];
 }
 
 /**

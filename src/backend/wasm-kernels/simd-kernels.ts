@@ -84,6 +84,30 @@ export interface SimdKernels {
     r4: number,
     c4: number,
   ): void;
+  /**
+   * One tap of a dense convolution's filter gradient (output channels a multiple of 4):
+   * `acc[ci, co] += sum_{b < n, r < nh, q < nw} x[b*xBatch + r*xRow + q*xCol + ci] * g[b*gBatch + r*gRow + q*gCol + co]`,
+   * `cin` input channels, `coutBytes` bytes of output channels (the first `c16` bytes in
+   * blocks of 16 channels, the rest 4 at a time). Per `(b, r, ci)` the row's products are
+   * added in order to the running sums.
+   */
+  convFilterTap(
+    x: number,
+    g: number,
+    acc: number,
+    n: number,
+    nh: number,
+    nw: number,
+    cin: number,
+    coutBytes: number,
+    c16: number,
+    xBatch: number,
+    xRow: number,
+    xCol: number,
+    gBatch: number,
+    gRow: number,
+    gCol: number,
+  ): void;
 }
 
 function dwFilterTap(): FunctionBuilder {
@@ -364,6 +388,78 @@ function transpose4(): FunctionBuilder {
   return f;
 }
 
+function convFilterTap(): FunctionBuilder {
+  const f = new FunctionBuilder(Array(15).fill(I32));
+  const [x, g, acc, n, nh, nw, cin, coutBytes, c16, xBatch, xRow, xCol, gBatch, gRow, gCol] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+  ] as const;
+  const b = f.local(I32);
+  const r = f.local(I32);
+  const q = f.local(I32);
+  const ci = f.local(I32);
+  const k = f.local(I32);
+  const xr = f.local(I32);
+  const gr = f.local(I32);
+  const xp = f.local(I32);
+  const gp = f.local(I32);
+  const row = f.local(I32);
+  const sx = f.local(V128);
+  const a = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  /** Accumulates `width` vectors of output channels from byte `k` over the row. */
+  const block = (width: number): void => {
+    for (let m = 0; m < width; m++) {
+      f.get(row).get(k).op(OP.i32Add);
+      if (m > 0) f.i32(m * 16).op(OP.i32Add);
+      f.simd(SIMD.v128Load, ...MEMARG).set(a[m]!);
+    }
+    f.get(xr).get(ci).i32(4).op(OP.i32Mul, OP.i32Add).set(xp);
+    f.get(gr).get(k).op(OP.i32Add).set(gp);
+    f.i32(0).set(q);
+    f.whileLess(q, nw, () => {
+      f.get(xp)
+        .op(...OP.f32Load)
+        .simd(SIMD.f32x4Splat)
+        .set(sx);
+      for (let m = 0; m < width; m++) {
+        f.get(a[m]!).get(sx).get(gp);
+        if (m > 0) f.i32(m * 16).op(OP.i32Add);
+        f.simd(SIMD.v128Load, ...MEMARG)
+          .simd(SIMD.f32x4Mul)
+          .simd(SIMD.f32x4Add)
+          .set(a[m]!);
+      }
+      f.inc(xp, { local: xCol }).inc(gp, { local: gCol }).inc(q, 1);
+    });
+    for (let m = 0; m < width; m++) {
+      f.get(row).get(k).op(OP.i32Add);
+      if (m > 0) f.i32(m * 16).op(OP.i32Add);
+      f.get(a[m]!).simd(SIMD.v128Store, ...MEMARG);
+    }
+    f.inc(k, width * 16);
+  };
+  f.i32(0).set(b);
+  f.whileLess(b, n, () => {
+    f.i32(0).set(r);
+    f.whileLess(r, nh, () => {
+      f.get(x).get(b).get(xBatch).op(OP.i32Mul, OP.i32Add).get(r).get(xRow);
+      f.op(OP.i32Mul, OP.i32Add).set(xr);
+      f.get(g).get(b).get(gBatch).op(OP.i32Mul, OP.i32Add).get(r).get(gRow);
+      f.op(OP.i32Mul, OP.i32Add).set(gr);
+      f.i32(0).set(ci);
+      f.whileLess(ci, cin, () => {
+        f.get(acc).get(ci).get(coutBytes).op(OP.i32Mul, OP.i32Add).set(row);
+        f.i32(0).set(k);
+        f.whileLess(k, c16, () => block(4));
+        f.whileLess(k, coutBytes, () => block(1));
+        f.inc(ci, 1);
+      });
+      f.inc(r, 1);
+    });
+    f.inc(b, 1);
+  });
+  return f;
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: object | null | undefined;
 const instances = new WeakMap<object, SimdKernels>();
@@ -376,6 +472,7 @@ export function simdModuleBytes(): Uint8Array {
     divide: divide(),
     maxPoolGradRow: maxPoolGradRow(),
     transpose4: transpose4(),
+    convFilterTap: convFilterTap(),
   });
   return moduleBytes;
 }

@@ -121,6 +121,64 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
     assert.ok(cases > 70, `only ${cases} cases ran`);
   });
 
+  it('Conv2DBackpropFilter SIMD path (16-channel blocks and 4-channel tail), dilations, fallbacks', () => {
+    let cases = 0;
+    for (const [kh, kw] of [
+      [3, 3],
+      [2, 3],
+      [1, 1],
+    ] as const)
+      for (const [s, d] of [
+        [1, 1],
+        [2, 1],
+        [3, 1],
+        [1, 2],
+      ] as const)
+        for (const [cin, cout] of [
+          [5, 20],
+          [2, 6],
+          [92, 92],
+        ] as const)
+          for (const pad of PADS) {
+            // The tensor-op fallback for many channels: one filter size and padding suffice.
+            if (cin === 92 && (kh !== 3 || kw !== 3 || pad !== 'same')) continue;
+            const xShape = cin === 92 ? [1, 5, 4, cin] : [2, 7, 8, cin];
+            const fShape = [kh, kw, cin, cout];
+            let info: tf.backend_util.Conv2DInfo;
+            try {
+              info = tf.backend_util.computeConv2DInfo(xShape as never, fShape as never, s, d, pad);
+            } catch {
+              continue;
+            }
+            if (info.outHeight <= 0 || info.outWidth <= 0) continue;
+            const x = spec(xShape);
+            const dy = spec([xShape[0]!, info.outHeight, info.outWidth, cout]);
+            // The cpu kernel has no dilations: fold them into a larger filter for the reference.
+            const eh = (kh - 1) * d + 1;
+            const ew = (kw - 1) * d + 1;
+            const attrs = {
+              strides: s,
+              dilations: d,
+              pad,
+              dataFormat: 'NHWC',
+              filterShape: fShape,
+            };
+            const ref = runKernelOn(
+              'cpu',
+              'Conv2DBackpropFilter',
+              { x, dy },
+              { ...attrs, dilations: 1, filterShape: [eh, ew, cin, cout] },
+            );
+            assertClose(
+              runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs),
+              undilateFilter(ref, d, kh, kw),
+              `Conv2DBackpropFilter ${label({ kh, kw, s, d, cin, cout, pad })}`,
+            );
+            cases++;
+          }
+    assert.ok(cases > 80, `only ${cases} cases ran`);
+  });
+
   it('Conv2D gradients with NCHW data and non-square strides', () => {
     const x = spec([2, 3, 9, 8]);
     const dy = spec([2, 4, 5, 3]);
