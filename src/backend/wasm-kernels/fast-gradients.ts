@@ -102,13 +102,18 @@ export const clipByValueGradConfig: tf.GradConfig = {
   },
 };
 
-/** `Relu` gradient: `dy * step(x)` (no `Cast`). */
+/** `x` as float32: `Cast` copies even to its own dtype (a full pass on wasm), so skip it then. */
+function asFloat(x: tf.Tensor): tf.Tensor {
+  return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+}
+
+/** `Relu` gradient: `dy * step(x)` (no comparison, no `Select`). */
 export const reluGradConfig: tf.GradConfig = {
   kernelName: tf.Relu,
   inputsToSave: ['x'],
   gradFunc: (dy, saved) => {
     const [x] = saved as [tf.Tensor];
-    return { x: () => tf.mul(dy as tf.Tensor, tf.step(tf.cast(x, 'float32'))) };
+    return { x: () => tf.mul(dy as tf.Tensor, tf.step(asFloat(x))) };
   },
 };
 
@@ -118,7 +123,7 @@ export const relu6GradConfig: tf.GradConfig = {
   inputsToSave: ['x'],
   gradFunc: (dy, saved) => {
     const [x] = saved as [tf.Tensor];
-    const xf = tf.cast(x, 'float32');
+    const xf = asFloat(x);
     return { x: () => tf.mul(dy as tf.Tensor, tf.sub(tf.step(xf), tf.step(tf.sub(xf, 6)))) };
   },
 };
