@@ -3,11 +3,12 @@
  * address with strides in a generic loop: ~60 ms for a `[32, 64, 64, 12]` tensor, 25 x a
  * convolution producing it. In NHWC each input pixel's channels for one block row,
  * `in[n, a, b, i*s*C .. (i+1)*s*C)`, land contiguously at `out[n, a*s + i, b*s .. b*s + s, :]`,
- * so the kernel is a copy of contiguous runs of `s*C` floats, done on the wasm heap into a
- * fresh output.
+ * so the kernel is a copy of contiguous runs of `s*C` floats (`memory.copy` in tsfast's wasm
+ * module), done on the wasm heap into a fresh output.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { simdKernels } from './simd-kernels.js';
 import type { KernelArgs } from './tensor-kernel.js';
 
 type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
@@ -25,26 +26,25 @@ export function depthToSpaceHeap(backend: HeapBackend, x: tf.TensorInfo, s: numb
   const [n, h, w, depth] = x.shape as [number, number, number, number];
   const c = depth / (s * s);
   const out = backend.makeOutput([n, h * s, w * s, c], 'float32');
-  // Read the view after allocating: a grown heap replaces it.
-  const heap = backend.wasm.HEAPF32;
   const src0 = heapIndex(backend, x.dataId);
   const dst0 = heapIndex(backend, out.dataId);
-  const run = s * c; // contiguous floats per (pixel, block row)
-  const outRow = w * s * c;
+  const outRow = w * s * c; // floats per output row
+  const runBytes = s * c * 4;
+  const simd = simdKernels(backend);
+  if (simd !== undefined) {
+    simd.depthToSpace(src0 * 4, dst0 * 4, n * h, w, s, runBytes, outRow * 4);
+    return out;
+  }
+  // Read the view after allocating: a grown heap replaces it.
+  const heap = backend.wasm.HEAPF32;
+  const run = s * c;
   let src = src0;
-  for (let b = 0; b < n; b++) {
-    for (let a = 0; a < h; a++) {
-      const rowBase = dst0 + (b * h * s + a * s) * outRow;
-      for (let q = 0; q < w; q++) {
-        for (let i = 0; i < s; i++) {
-          const dst = rowBase + i * outRow + q * run;
-          if (run >= 64) {
-            heap.copyWithin(dst, src, src + run);
-          } else {
-            for (let t = 0; t < run; t++) heap[dst + t] = heap[src + t] as number;
-          }
-          src += run;
-        }
+  for (let row = 0; row < n * h; row++) {
+    const rowBase = dst0 + row * s * outRow;
+    for (let q = 0; q < w; q++) {
+      for (let i = 0; i < s; i++) {
+        heap.copyWithin(rowBase + i * outRow + q * run, src, src + run);
+        src += run;
       }
     }
   }

@@ -91,6 +91,20 @@ export interface SimdKernels {
    * blocks of 16 channels, the rest 4 at a time). Per `(b, r, ci)` the row's products are
    * added in order to the running sums.
    */
+  /**
+   * Depth-to-space copy: for each of `rows` input rows of `w` pixels and each block row
+   * `i < s`, moves `runBytes` (`s*C` floats) from the input (read in order) to
+   * `dst + (row*s + i)*outRowBytes + q*runBytes`.
+   */
+  depthToSpace(
+    src: number,
+    dst: number,
+    rows: number,
+    w: number,
+    s: number,
+    runBytes: number,
+    outRowBytes: number,
+  ): void;
   convFilterTap(
     x: number,
     g: number,
@@ -460,6 +474,34 @@ function convFilterTap(): FunctionBuilder {
   return f;
 }
 
+function depthToSpace(): FunctionBuilder {
+  const f = new FunctionBuilder(Array(7).fill(I32));
+  const [src, dst, rows, w, s, runBytes, outRowBytes] = [0, 1, 2, 3, 4, 5, 6] as const;
+  const a = f.local(I32);
+  const q = f.local(I32);
+  const i = f.local(I32);
+  const sp = f.local(I32);
+  const rowBase = f.local(I32);
+  f.get(src).set(sp).i32(0).set(a);
+  f.whileLess(a, rows, () => {
+    f.get(dst).get(a).get(s).op(OP.i32Mul).get(outRowBytes).op(OP.i32Mul, OP.i32Add).set(rowBase);
+    f.i32(0).set(q);
+    f.whileLess(q, w, () => {
+      f.i32(0).set(i);
+      f.whileLess(i, s, () => {
+        // memory.copy(rowBase + i*outRowBytes + q*runBytes, sp, runBytes)
+        f.get(rowBase).get(i).get(outRowBytes).op(OP.i32Mul, OP.i32Add);
+        f.get(q).get(runBytes).op(OP.i32Mul, OP.i32Add);
+        f.get(sp).get(runBytes).op(0xfc, 0x0a, 0x00, 0x00);
+        f.inc(sp, { local: runBytes }).inc(i, 1);
+      });
+      f.inc(q, 1);
+    });
+    f.inc(a, 1);
+  });
+  return f;
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: object | null | undefined;
 const instances = new WeakMap<object, SimdKernels>();
@@ -473,6 +515,7 @@ export function simdModuleBytes(): Uint8Array {
     maxPoolGradRow: maxPoolGradRow(),
     transpose4: transpose4(),
     convFilterTap: convFilterTap(),
+    depthToSpace: depthToSpace(),
   });
   return moduleBytes;
 }
