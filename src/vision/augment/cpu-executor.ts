@@ -310,47 +310,62 @@ function resampleClamped(
     const bz = a7 * v + a8;
     const row = i * outW * 3;
     const geo = { a0, a3, a6, bx, by, bz, u0, du, sx, sy, persp };
-    if (persp) {
-      resampleRowPadded(img, geo, 0, outW, reflect, tone, dst, row);
-      continue;
-    }
-    const px0 = (a0 * u0 + bx + 1) * sx;
-    const py0 = (a3 * u0 + by + 1) * sy;
-    const stepX = a0 * du * sx;
-    const stepY = a3 * du * sy;
-    const [fromX, toX] = insideRange(px0, stepX, w - 1);
-    const [fromY, toY] = insideRange(py0, stepY, h - 1);
-    // One column of margin on each side keeps rounding from reaching a missing neighbour.
-    const from = Math.max(0, Math.ceil(Math.max(fromX, fromY)) + 1);
-    const to = Math.min(outW, Math.floor(Math.min(toX, toY)));
+    const [from, to] = insideColumns(geo, outW);
     if (from >= to) {
       resampleRowPadded(img, geo, 0, outW, reflect, tone, dst, row);
       continue;
     }
     resampleRowPadded(img, geo, 0, from, reflect, tone, dst, row);
-    resampleRowInside(img, px0, py0, stepX, stepY, from, to, tone, dst, row);
+    resampleRowInside(img, geo, from, to, tone, dst, row);
     resampleRowPadded(img, geo, to, outW, reflect, tone, dst, row);
   }
 }
 
 /**
- * The columns `j` (as reals) where `p0 + j * step` lies in `[0, span)`: a sample point moves
- * along a straight line within a row of an affine resampling, so they form one interval.
+ * The columns `[from, to)` of a row whose sample points lie strictly inside the image. The
+ * sample point is `X = (a0 u + bx) / Z`, `Y = (a3 u + by) / Z` with `Z = a6 u + bz` (`Z = 1`
+ * for an affine matrix), and it is inside when `-1 <= X < 1` and `-1 <= Y < 1`: with `Z > 0`
+ * along the row these are four linear inequalities in the column, so the columns form one
+ * interval. One column of margin on each side keeps rounding from reaching a missing neighbour.
  */
-function insideRange(p0: number, step: number, span: number): [number, number] {
-  if (step === 0) return p0 >= 0 && p0 < span ? [0, Infinity] : [0, -Infinity];
-  const t0 = -p0 / step;
-  const t1 = (span - p0) / step;
-  return step > 0 ? [t0, t1] : [t1, t0];
+function insideColumns(geo: RowGeometry, outW: number): [number, number] {
+  const { a0, a3, a6, bx, by, bz, u0, du } = geo;
+  const zFirst = a6 * u0 + bz;
+  const zLast = a6 * (u0 + (outW - 1) * du) + bz;
+  if (!(zFirst > 0 && zLast > 0)) return [0, 0];
+  let lo = 0;
+  let hi = outW - 1;
+  // Each constraint is `k * u + c > 0` with u = u0 + j * du.
+  const constraints: [number, number][] = [
+    [a0 + a6, bx + bz],
+    [a6 - a0, bz - bx],
+    [a3 + a6, by + bz],
+    [a6 - a3, bz - by],
+  ];
+  for (const [k, c] of constraints) {
+    const slope = k * du;
+    const atFirst = k * u0 + c;
+    if (slope === 0) {
+      if (!(atFirst > 0)) return [0, 0];
+      continue;
+    }
+    const root = -atFirst / slope;
+    if (slope > 0) lo = Math.max(lo, root);
+    else hi = Math.min(hi, root);
+  }
+  const from = Math.max(0, Math.ceil(lo) + 1);
+  const to = Math.min(outW, Math.floor(hi));
+  return [from, Math.max(from, to)];
 }
 
-/** Columns `[from, to)` of one output row, all sampling strictly inside the image (no padding tests). */
+/**
+ * Columns `[from, to)` of one output row, all sampling strictly inside the image (no padding
+ * tests). The affine and perspective loops repeat the same sampling code: a shared helper per
+ * pixel, or one loop testing the matrix kind per pixel, measured 7-25 % slower.
+ */
 function resampleRowInside(
   img: RGBImage,
-  px0: number,
-  py0: number,
-  stepX: number,
-  stepY: number,
+  geo: RowGeometry,
   from: number,
   to: number,
   tone: ToneCurve,
@@ -358,9 +373,46 @@ function resampleRowInside(
   row: number,
 ): void {
   const { data, width: w } = img;
+  const { a0, a3, a6, bx, by, bz, u0, du, sx, sy } = geo;
   const [s0, s1, s2] = tone.scale;
   const [h0, h1, h2] = tone.shift;
   const table = tone.table;
+  if (geo.persp) {
+    for (let j = from, o = row + 3 * from; j < to; j++, o += 3) {
+      const u = u0 + j * du;
+      const z = a6 * u + bz;
+      const px = ((a0 * u + bx) / z + 1) * sx;
+      const py = ((a3 * u + by) / z + 1) * sy;
+      const x0 = px | 0;
+      const y0 = py | 0;
+      const fx = px - x0;
+      const fy = py - y0;
+      const w11 = fy * fx;
+      const w10 = fy - w11;
+      const w01 = fx - w11;
+      const w00 = 1 - fy - w01;
+      const a = (y0 * w + x0) * 3;
+      const c = a + w * 3;
+      const r = w00 * data[a]! + w01 * data[a + 3]! + w10 * data[c]! + w11 * data[c + 3]!;
+      const g = w00 * data[a + 1]! + w01 * data[a + 4]! + w10 * data[c + 1]! + w11 * data[c + 4]!;
+      const bl = w00 * data[a + 2]! + w01 * data[a + 5]! + w10 * data[c + 2]! + w11 * data[c + 5]!;
+      if (table !== undefined) {
+        dst[o] = lookup(table, r) * s0 + h0;
+        dst[o + 1] = lookup(table, g) * s1 + h1;
+        dst[o + 2] = lookup(table, bl) * s2 + h2;
+      } else {
+        dst[o] = r * s0 + h0;
+        dst[o + 1] = g * s1 + h1;
+        dst[o + 2] = bl * s2 + h2;
+      }
+    }
+    return;
+  }
+  // Affine: the sample point moves by a constant step along the row.
+  const px0 = (a0 * u0 + bx + 1) * sx;
+  const py0 = (a3 * u0 + by + 1) * sy;
+  const stepX = a0 * du * sx;
+  const stepY = a3 * du * sy;
   for (let j = from, o = row + 3 * from; j < to; j++, o += 3) {
     const px = px0 + j * stepX;
     const py = py0 + j * stepY;

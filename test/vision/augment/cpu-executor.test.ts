@@ -53,8 +53,13 @@ describe('cpuAugmentBatch', () => {
     await tf.setBackend(initial);
   });
 
-  for (const padMode of ['reflection', 'border'] as GridPadMode[]) {
-    it(`geometry matches the tensor path within 1e-4 (large rotations, zoom, crop; ${padMode})`, () => {
+  const cases: [GridPadMode, number][] = [
+    ['reflection', 0],
+    ['border', 0],
+    ['reflection', 0.3],
+  ];
+  for (const [padMode, maxWarp] of cases) {
+    it(`geometry matches the tensor path within 1e-4 (rotation, zoom, crop, warp ${maxWarp}; ${padMode})`, () => {
       // No lighting: its table is the only approximation of the fused pass, so what is left
       // to differ is the resampling, including rows that sample partly outside the image.
       const images = Array.from({ length: 12 }, (_, k) => noise(37, 53, k));
@@ -63,8 +68,7 @@ describe('cpuAugmentBatch', () => {
         minScale: 0.6,
         maxRotate: 40,
         maxZoom: 1.4,
-        // Affine only: a perspective warp takes the general per-pixel loop throughout.
-        maxWarp: 0,
+        maxWarp,
         pAffine: 1,
         maxLighting: 0,
         padMode,
