@@ -1,7 +1,7 @@
 /**
  * `Conv2DBackpropFilter` for wasm. NHWC float32 gradients with output channels a multiple of 4
  * and not too many channels run in tsfast's SIMD kernel ({@link conv2dBackpropFilterHeap}),
- * 1.5-3 x faster than the formulations below at the benchmark models' shapes. Otherwise, from
+ * 1.2-3 x faster than the formulations below at the benchmark models' shapes. Otherwise, from
  * tensor ops, as one forward convolution (XNNPACK). With the batch moved
  * into the channel position, the filter gradient
  * `dW[i, j, ci, co] = sum_{n, oh, ow} x[n, oh*s + i*d - top, ow*s + j*d - left, ci] dy[n, oh, ow, co]`
@@ -27,11 +27,11 @@ import { type KernelArgs, pairAttr, tensorKernel } from './tensor-kernel.js';
 
 /**
  * Largest `Cin * Cout` for which the SIMD filter gradient is used. Measured (CPU ms, batch 32,
- * tensor ops -> SIMD): 3x3 3->32 at 64x64 37 -> 12, 3x3 32->64 at 32x32 74 -> 47, 3x3 3->8
- * stride 2 at 128x128 13 -> 5, 1x1 8->16 at 64x64 3.4 -> 1.2; even at 64->128 (1.26 / 1.30);
- * XNNPACK's product wins at 128->128 (2.5 / 2.7) and 256->256 (2.4 / 3.0).
+ * tensor ops -> SIMD): 3x3 3->32 at 64x64 28 -> 10, 3x3 32->64 at 32x32 74 -> 37, 3x3 3->8
+ * stride 2 at 128x128 13 -> 4.4, 1x1 8->16 at 64x64 2.4 -> 0.9, 1x1 128->128 at 8x8
+ * 2.5 -> 2.2; even at 256->256 at 4x4 (2.5 / 2.5), so XNNPACK's product is kept from there.
  */
-export const SIMD_FILTER_MAX_CHANNEL_PRODUCT = 64 * 128;
+export const SIMD_FILTER_MAX_CHANNEL_PRODUCT = 128 * 128;
 
 /**
  * Largest input channel count for which a stride-1 filter gradient is one matrix product of

@@ -417,15 +417,31 @@ function convFilterTap(): FunctionBuilder {
   const xp = f.local(I32);
   const gp = f.local(I32);
   const row = f.local(I32);
+  const cin1 = f.local(I32);
   const sx = f.local(V128);
+  const sx2 = f.local(V128);
+  const d = f.local(V128);
   const a = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-  /** Accumulates `width` vectors of output channels from byte `k` over the row. */
-  const block = (width: number): void => {
-    for (let m = 0; m < width; m++) {
-      f.get(row).get(k).op(OP.i32Add);
-      if (m > 0) f.i32(m * 16).op(OP.i32Add);
-      f.simd(SIMD.v128Load, ...MEMARG).set(a[m]!);
-    }
+  const a2 = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  /** Pushes the address of accumulator vector `m` (of input channel `ci + second`). */
+  const accAddr = (m: number, second: boolean): void => {
+    f.get(row).get(k).op(OP.i32Add);
+    if (second) f.get(coutBytes).op(OP.i32Add);
+    if (m > 0) f.i32(m * 16).op(OP.i32Add);
+  };
+  /**
+   * Accumulates `width` vectors of output channels from byte `k` over the row, for input
+   * channel `ci` (and `ci + 1` when `pair`: each output-gradient vector is loaded once for
+   * both).
+   */
+  const block = (width: number, pair: boolean): void => {
+    const sets = pair ? [a, a2] : [a];
+    sets.forEach((acc2, s2) => {
+      for (let m = 0; m < width; m++) {
+        accAddr(m, s2 === 1);
+        f.simd(SIMD.v128Load, ...MEMARG).set(acc2[m]!);
+      }
+    });
     f.get(xr).get(ci).i32(4).op(OP.i32Mul, OP.i32Add).set(xp);
     f.get(gr).get(k).op(OP.i32Add).set(gp);
     f.i32(0).set(q);
@@ -434,23 +450,27 @@ function convFilterTap(): FunctionBuilder {
         .op(...OP.f32Load)
         .simd(SIMD.f32x4Splat)
         .set(sx);
+      if (pair) f.get(xp).op(0x2a, 2, 4).simd(SIMD.f32x4Splat).set(sx2); // f32.load offset 4
       for (let m = 0; m < width; m++) {
-        f.get(a[m]!).get(sx).get(gp);
+        f.get(gp);
         if (m > 0) f.i32(m * 16).op(OP.i32Add);
-        f.simd(SIMD.v128Load, ...MEMARG)
-          .simd(SIMD.f32x4Mul)
-          .simd(SIMD.f32x4Add)
-          .set(a[m]!);
+        f.simd(SIMD.v128Load, ...MEMARG).set(d);
+        f.get(a[m]!).get(sx).get(d).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(a[m]!);
+        if (pair) {
+          f.get(a2[m]!).get(sx2).get(d).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(a2[m]!);
+        }
       }
       f.inc(xp, { local: xCol }).inc(gp, { local: gCol }).inc(q, 1);
     });
-    for (let m = 0; m < width; m++) {
-      f.get(row).get(k).op(OP.i32Add);
-      if (m > 0) f.i32(m * 16).op(OP.i32Add);
-      f.get(a[m]!).simd(SIMD.v128Store, ...MEMARG);
-    }
+    sets.forEach((acc2, s2) => {
+      for (let m = 0; m < width; m++) {
+        accAddr(m, s2 === 1);
+        f.get(acc2[m]!).simd(SIMD.v128Store, ...MEMARG);
+      }
+    });
     f.inc(k, width * 16);
   };
+  f.get(cin).i32(1).op(OP.i32Sub).set(cin1);
   f.i32(0).set(b);
   f.whileLess(b, n, () => {
     f.i32(0).set(r);
@@ -460,11 +480,19 @@ function convFilterTap(): FunctionBuilder {
       f.get(g).get(b).get(gBatch).op(OP.i32Mul, OP.i32Add).get(r).get(gRow);
       f.op(OP.i32Mul, OP.i32Add).set(gr);
       f.i32(0).set(ci);
+      // Input channels two at a time, then the last one alone when `cin` is odd.
+      f.whileLess(ci, cin1, () => {
+        f.get(acc).get(ci).get(coutBytes).op(OP.i32Mul, OP.i32Add).set(row);
+        f.i32(0).set(k);
+        f.whileLess(k, c16, () => block(4, true));
+        f.whileLess(k, coutBytes, () => block(1, true));
+        f.inc(ci, 2);
+      });
       f.whileLess(ci, cin, () => {
         f.get(acc).get(ci).get(coutBytes).op(OP.i32Mul, OP.i32Add).set(row);
         f.i32(0).set(k);
-        f.whileLess(k, c16, () => block(4));
-        f.whileLess(k, coutBytes, () => block(1));
+        f.whileLess(k, c16, () => block(4, false));
+        f.whileLess(k, coutBytes, () => block(1, false));
         f.inc(ci, 1);
       });
       f.inc(r, 1);
