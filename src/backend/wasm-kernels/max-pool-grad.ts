@@ -4,7 +4,9 @@
  * reads the input once, finds each window's first maximum exactly as the cpu backend does
  * (strict `>`, so ties go to the first position in the window and NaN windows get nothing),
  * and adds the output gradient there: one linear pass over the data, read and written in place
- * on the wasm heap (copying out and back in used to cost more than the pass itself).
+ * on the wasm heap (copying out and back in used to cost more than the pass itself). With a
+ * channel count divisible by 4 the scan runs in tsfast's SIMD module (four channels per
+ * instruction: small CNN pool gradient ~37 -> 5.5 ms); otherwise in JavaScript.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
