@@ -53,8 +53,11 @@ export interface BatchNormTrainingOptions {
   kernels?: BatchNormKernels;
 }
 
-/** The default formulation for the active backend. */
-function defaultBatchNormKernels(): BatchNormKernels {
+/**
+ * The default formulation for the active backend.
+ * @internal
+ */
+export function defaultBatchNormKernels(): BatchNormKernels {
   return tf.getBackend() === 'wasm' ? 'pooling' : 'reduce';
 }
 
@@ -75,8 +78,9 @@ interface ChannelOps {
  * The 4-D view the pooling formulation works on, batch axis first (so allocations keep the
  * batch as their leading dimension): `[N, H, W, C]` as is, `[N, L, C]` as `[N, L, 1, C]`,
  * higher ranks with the trailing spatial axes merged, `[N, C]` as `[1, N, 1, C]`.
+ * @internal
  */
-function poolingView(shape: readonly number[]): [number, number, number, number] {
+export function poolingView(shape: readonly number[]): [number, number, number, number] {
   const c = shape[shape.length - 1] as number;
   if (shape.length === 2) return [1, shape[0] as number, 1, c];
   const inner = shape.slice(2, -1).reduce((p, d) => p * d, 1);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue, ValueError } from '../../core/errors.js';
+import { batchNormInference } from './batch-norm-inference.js';
 import { batchNormTraining } from './batch-norm-training.js';
 
 /** Options of {@link BatchNorm}; the same meaning and defaults as tfjs-layers' `batchNormalization`. */
@@ -71,8 +72,8 @@ const KEYS = [
  * Batch normalisation over every axis but the last, as tfjs-layers' `BatchNormalization`:
  * weights `gamma`, `beta` (trainable), `moving_mean`, `moving_variance` (not trainable), in that
  * order and under those names, so weight files, `kerasNaming`/`torchNaming`, freezing and
- * `trainBn` treat it the same; inference (`training` false or absent) is `tf.batchNorm` with
- * the moving statistics; training normalises with the batch statistics in one op with the
+ * `trainBn` treat it the same; inference (`training` false or absent) normalises with the
+ * moving statistics ({@link batchNormInference}); training normalises with the batch statistics in one op with the
  * closed-form backward ({@link batchNormTraining}) and updates the moving statistics as
  * tfjs-layers does (`moving -= (moving - batch) * (1 - momentum)`, biased batch variance).
  * Serialised as `BatchNorm` (registered as `tsfast>BatchNorm`).
@@ -176,13 +177,13 @@ export class BatchNorm extends tf.layers.Layer {
       const movingMean = this.movingMean as tf.LayerVariable;
       const movingVariance = this.movingVariance as tf.LayerVariable;
       if (kwargs.training !== true) {
-        return tf.batchNorm(
+        return batchNormInference(
           x,
-          movingMean.read(),
-          movingVariance.read(),
-          beta ?? undefined,
-          gamma ?? undefined,
-          this.epsilon,
+          movingMean.read() as tf.Tensor1D,
+          movingVariance.read() as tf.Tensor1D,
+          gamma,
+          beta,
+          { epsilon: this.epsilon },
         );
       }
       const { y, mean, variance } = batchNormTraining(x, gamma, beta, { epsilon: this.epsilon });

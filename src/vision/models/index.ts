@@ -22,6 +22,7 @@ export {
   type VisionArch,
 } from './archs.js';
 export { BatchNorm, type BatchNormArgs } from './batch-norm.js';
+export { type BatchNormInferenceOptions, batchNormInference } from './batch-norm-inference.js';
 export {
   type BatchNormKernels,
   type BatchNormTrainingOptions,
