@@ -9,23 +9,13 @@ import {
   type BatchNormKernels,
   batchNormTraining,
 } from '../../../src/vision/models/batch-norm-training.js';
+import { relativeError } from '../../backend/wasm-kernels/parity.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 const KERNELS: BatchNormKernels[] = ['pooling', 'reduce'];
 
-function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, 'length mismatch');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
-
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, tol = 1e-4) {
-  const err = relErr(actual, expected);
+  const err = relativeError(actual, expected);
   assert.ok(err <= tol, `${label}: relative error ${err.toExponential(2)} > ${tol}`);
 }
 

@@ -15,23 +15,13 @@ import { isBatchNorm } from '../../../src/learner/param-groups.js';
 import { expectKernelsSupported, expectNoLeaks } from '../../../src/testing/index.js';
 import { BatchNorm } from '../../../src/vision/models/batch-norm.js';
 import { ReLU6 } from '../../../src/vision/models/relu6.js';
+import { relativeError } from '../../backend/wasm-kernels/parity.js';
 import { blobsDls } from '../../learner/fixtures.js';
 import { skipUnlessTorch, torchFixtures } from './torch-fixtures.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 const BACKENDS = ['cpu', 'wasm'] as const;
-
-function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, 'length mismatch');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 function values(rng: RandomGenerator, n: number, mean = 0, std = 1): Float32Array {
   const out = new Float32Array(n);
@@ -44,7 +34,8 @@ const vars = (layer: tf.layers.Layer) =>
 
 /**
  * Two training steps (output, gradients of x/gamma/beta, moving statistics after each) and one
- * inference call of a layer whose weights are set to `init`; everything read back.
+ * inference call (output and gradients) of a layer whose weights are set to `init`; everything
+ * read back.
  */
 function trace(
   layer: tf.layers.Layer,
@@ -64,31 +55,26 @@ function trace(
       tf.Variable,
       tf.Variable,
     ];
-    for (const xv of xs) {
+    // Output and gradients of x, gamma and beta of one call, read back.
+    const step = (xv: Float32Array, training: boolean) => {
       const x = tf.variable(tf.tensor(xv, shape));
       const w = tf.tensor(dy, shape);
       const { value, grads } = tf.variableGrads(() => {
-        const y = layer.apply(x, { training: true }) as tf.Tensor;
+        const y = layer.apply(x, { training }) as tf.Tensor;
         read(y);
         return tf.sum(tf.mul(y, w)) as tf.Scalar;
       }, [x, gamma, beta]);
       for (const v of [x, gamma, beta]) read(grads[v.name] as tf.Tensor);
+      tf.dispose([value, ...Object.values(grads), x]);
+    };
+    for (const xv of xs) {
+      step(xv, true);
       read(mean);
       read(variance);
-      tf.dispose([value, ...Object.values(grads)]);
-      x.dispose();
     }
     // Inference mode, also differentiated: a frozen BatchNorm (BnFreeze, trainBn false) runs
     // it while the layers around it train.
-    const x = tf.variable(tf.tensor(xs[0] as Float32Array, shape));
-    const w = tf.tensor(dy, shape);
-    const { value, grads } = tf.variableGrads(() => {
-      const y = layer.apply(x, { training: false }) as tf.Tensor;
-      read(y);
-      return tf.sum(tf.mul(y, w)) as tf.Scalar;
-    }, [x, gamma, beta]);
-    for (const v of [x, gamma, beta]) read(grads[v.name] as tf.Tensor);
-    tf.dispose([value, ...Object.values(grads), x]);
+    step(xs[0] as Float32Array, false);
     return out;
   });
 }
@@ -126,7 +112,7 @@ describe('BatchNorm layer', () => {
           const ours = trace(new BatchNorm(args), shape, xs, dy, init);
           assert.equal(ours.length, theirs.length);
           ours.forEach((v, i) => {
-            const err = relErr(v, theirs[i] as Float32Array);
+            const err = relativeError(v, theirs[i] as Float32Array);
             const what =
               i >= ours.length - 4
                 ? `inference ${INFERENCE_LABELS[i - ours.length + 4]}`
@@ -174,7 +160,7 @@ describe('BatchNorm layer', () => {
         Array.from((l.apply(x, { training: true }) as tf.Tensor).dataSync()),
       ),
     );
-    assert.ok(relErr(a as number[], b as number[]) < 1e-6);
+    assert.ok(relativeError(a as number[], b as number[]) < 1e-6);
     x.dispose();
     disposeWeights(plain);
     disposeWeights(full);
@@ -334,7 +320,7 @@ describe('BatchNorm layer', () => {
           init.map((v) => Float32Array.from(v)),
         );
         const check = (got: Float32Array | undefined, want: number[], what: string) => {
-          const err = relErr(got as Float32Array, want);
+          const err = relativeError(got as Float32Array, want);
           assert.ok(err <= 1e-4, `${backend} ${what}: relative error ${err.toExponential(2)}`);
         };
         check(y, ref.y, 'y');
