@@ -105,6 +105,22 @@ export interface SimdKernels {
     runBytes: number,
     outRowBytes: number,
   ): void;
+  /**
+   * Adds one filter row's taps into one row of a depthwise input gradient (multiplier 1):
+   * for each tap `j < kw`, with `(q0, nq, iw0)` read as int32 from `table + 12*j`,
+   * `dx[(iw0 + t*s)*C + c] += dy[(q0 + t)*C + c] * w[j*C + c]` for `t < nq` and every channel
+   * (`cb` bytes, the first `cv` in SIMD). `sC` is `s*C*4`.
+   */
+  dwInputRow(
+    dx: number,
+    dy: number,
+    w: number,
+    table: number,
+    kw: number,
+    cv: number,
+    cb: number,
+    sC: number,
+  ): void;
   convFilterTap(
     x: number,
     g: number,
@@ -530,6 +546,62 @@ function depthToSpace(): FunctionBuilder {
   return f;
 }
 
+function dwInputRow(): FunctionBuilder {
+  const f = new FunctionBuilder(Array(8).fill(I32));
+  const [dx, dy, w, table, kw, cv, cb, sC] = [0, 1, 2, 3, 4, 5, 6, 7] as const;
+  const j = f.local(I32);
+  const t = f.local(I32);
+  const nq = f.local(I32);
+  const k = f.local(I32);
+  const dxp = f.local(I32);
+  const dyp = f.local(I32);
+  const wp = f.local(I32);
+  const entry = f.local(I32);
+  const addr = (base: number): void => {
+    f.get(base).get(k).op(OP.i32Add);
+  };
+  f.i32(0).set(j);
+  f.whileLess(j, kw, () => {
+    f.get(table).get(j).i32(12).op(OP.i32Mul, OP.i32Add).set(entry);
+    // dyp = dy + q0*cb; nq; dxp = dx + iw0*cb; wp = w + j*cb
+    f.get(dy).get(entry).op(OP.i32Load, 2, 0).get(cb).op(OP.i32Mul, OP.i32Add).set(dyp);
+    f.get(entry).op(OP.i32Load, 2, 4).set(nq);
+    f.get(dx).get(entry).op(OP.i32Load, 2, 8).get(cb).op(OP.i32Mul, OP.i32Add).set(dxp);
+    f.get(w).get(j).get(cb).op(OP.i32Mul, OP.i32Add).set(wp);
+    f.i32(0).set(t);
+    f.whileLess(t, nq, () => {
+      f.i32(0).set(k);
+      f.whileLess(k, cv, () => {
+        addr(dxp);
+        addr(dxp);
+        f.simd(SIMD.v128Load, ...MEMARG);
+        addr(dyp);
+        f.simd(SIMD.v128Load, ...MEMARG);
+        addr(wp);
+        f.simd(SIMD.v128Load, ...MEMARG);
+        f.simd(SIMD.f32x4Mul)
+          .simd(SIMD.f32x4Add)
+          .simd(SIMD.v128Store, ...MEMARG);
+        f.inc(k, 16);
+      });
+      f.whileLess(k, cb, () => {
+        addr(dxp);
+        addr(dxp);
+        f.op(...OP.f32Load);
+        addr(dyp);
+        f.op(...OP.f32Load);
+        addr(wp);
+        f.op(...OP.f32Load);
+        f.op(OP.f32Mul, OP.f32Add, ...OP.f32Store);
+        f.inc(k, 4);
+      });
+      f.inc(dxp, { local: sC }).inc(dyp, { local: cb }).inc(t, 1);
+    });
+    f.inc(j, 1);
+  });
+  return f;
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: object | null | undefined;
 const instances = new WeakMap<object, SimdKernels>();
@@ -544,6 +616,7 @@ export function simdModuleBytes(): Uint8Array {
     transpose4: transpose4(),
     convFilterTap: convFilterTap(),
     depthToSpace: depthToSpace(),
+    dwInputRow: dwInputRow(),
   });
   return moduleBytes;
 }

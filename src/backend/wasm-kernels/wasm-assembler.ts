@@ -153,6 +153,7 @@ export const OP = {
   i32GeS: 0x4e,
   i32LtS: 0x48,
   i32GtS: 0x4a,
+  i32Load: 0x28,
   f32Load: [0x2a, 2, 0],
   f32Store: [0x38, 2, 0],
   f32Add: 0x92,

@@ -275,7 +275,34 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
     assert.ok(cases > 400, `only ${cases} cases ran`);
   });
 
-  it('Depthwise filter gradient with many channels (the batch-as-channels path)', () => {
+  it('Depthwise input gradient, strided, many channels (the SIMD gather path)', () => {
+    for (const [s, pad] of [
+      [2, 'same'],
+      [2, 'valid'],
+      [3, PADS[3]!],
+    ] as const) {
+      const xShape = [2, 9, 8, 20];
+      const info = tf.backend_util.computeConv2DInfo(
+        xShape as never,
+        [3, 3, 20, 1] as never,
+        s,
+        1,
+        pad,
+        undefined,
+        true,
+      );
+      const dy = spec([2, info.outHeight, info.outWidth, 20]);
+      const filter = spec([3, 3, 20, 1]);
+      const attrs = { strides: s, dilations: 1, pad, inputShape: xShape };
+      assertClose(
+        runKernelOn('wasm', 'DepthwiseConv2dNativeBackpropInput', { dy, filter }, attrs),
+        runKernelOn('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy, filter }, attrs),
+        `DepthwiseConv2dNativeBackpropInput C=20 ${label({ s, pad })}`,
+      );
+    }
+  });
+
+  it('Depthwise filter gradient with many channels (SIMD for multiplier 1, batch-as-channels for 2)', () => {
     for (const [s, d, m, pad] of [
       [1, 1, 1, 'same'],
       [2, 1, 2, 'valid'],
