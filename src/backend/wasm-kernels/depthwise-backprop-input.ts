@@ -90,10 +90,11 @@ export function depthwiseBackpropInputHeap(
   const [kh, kw] = g.filter;
   const [sh, sw] = g.strides;
   const [dh, dw] = g.dilations;
-  const out = backend.makeOutput(inputShape, 'float32');
   // Per filter column j: first output column, count, and the input column it lands on.
   const table = backend.makeOutput([kw * 3], 'int32');
+  let out: tf.TensorInfo;
   try {
+    out = backend.makeOutput(inputShape, 'float32');
     const dxAddr = heapIndex(backend, out.dataId) * 4;
     const dyAddr = heapIndex(backend, dy.dataId) * 4;
     const wAddr = heapIndex(backend, filter.dataId) * 4;
