@@ -180,6 +180,7 @@ export function depthwiseBackpropFilterHeap(
         q1 - q0,
         cv,
         cb,
+        (c >> 4) * 64,
         h * w * cb,
         sh * w * cb,
         sw * cb,

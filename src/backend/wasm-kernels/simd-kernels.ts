@@ -24,7 +24,8 @@ export interface SimdKernels {
    * One tap of a depthwise filter gradient (channel multiplier 1):
    * `acc[c] += sum_{b < n, r < nh, q < nw} x[b*xBatch + r*xRow + q*xCol + c] * g[b*gBatch + r*gRow + q*gCol + c]`
    * for every channel `c` (`cb` bytes of channels; the first `cv` bytes, a multiple of 16, in
-   * SIMD, the rest one float at a time). Sums in order over `b`, `r`, `q` per channel.
+   * SIMD, 16 channels at a time up to `c16` bytes, the rest one float at a time). Per `(b, r)`
+   * the row's products are summed in registers, in order, then added to `acc`.
    */
   dwFilterTap(
     x: number,
@@ -35,6 +36,7 @@ export interface SimdKernels {
     nw: number,
     cv: number,
     cb: number,
+    c16: number,
     xBatch: number,
     xRow: number,
     xCol: number,
@@ -141,9 +143,9 @@ export interface SimdKernels {
 }
 
 function dwFilterTap(): FunctionBuilder {
-  const f = new FunctionBuilder(Array(14).fill(I32));
-  const [x, g, acc, n, nh, nw, cv, cb, xBatch, xRow, xCol, gBatch, gRow, gCol] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  const f = new FunctionBuilder(Array(15).fill(I32));
+  const [x, g, acc, n, nh, nw, cv, cb, c16, xBatch, xRow, xCol, gBatch, gRow, gCol] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
   ] as const;
   const b = f.local(I32);
   const r = f.local(I32);
@@ -153,8 +155,35 @@ function dwFilterTap(): FunctionBuilder {
   const gr = f.local(I32);
   const xp = f.local(I32);
   const gp = f.local(I32);
-  const addr = (base: number): void => {
+  const va = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const sa = f.local(F32);
+  const at = (base: number, m: number): void => {
     f.get(base).get(k).op(OP.i32Add);
+    if (m > 0) f.i32(m * 16).op(OP.i32Add);
+  };
+  /** `width` vectors of channels from byte `k`: the row's products summed in registers. */
+  const block = (width: number): void => {
+    for (let m = 0; m < width; m++) {
+      at(acc, m);
+      f.simd(SIMD.v128Load, ...MEMARG).set(va[m]!);
+    }
+    f.get(xr).set(xp).get(gr).set(gp).i32(0).set(q);
+    f.whileLess(q, nw, () => {
+      for (let m = 0; m < width; m++) {
+        f.get(va[m]!);
+        at(xp, m);
+        f.simd(SIMD.v128Load, ...MEMARG);
+        at(gp, m);
+        f.simd(SIMD.v128Load, ...MEMARG);
+        f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(va[m]!);
+      }
+      f.inc(xp, { local: xCol }).inc(gp, { local: gCol }).inc(q, 1);
+    });
+    for (let m = 0; m < width; m++) {
+      at(acc, m);
+      f.get(va[m]!).simd(SIMD.v128Store, ...MEMARG);
+    }
+    f.inc(k, width * 16);
   };
   f.i32(0).set(b);
   f.whileLess(b, n, () => {
@@ -162,34 +191,25 @@ function dwFilterTap(): FunctionBuilder {
     f.get(g).get(b).get(gBatch).op(OP.i32Mul, OP.i32Add).set(gr);
     f.i32(0).set(r);
     f.whileLess(r, nh, () => {
-      f.get(xr).set(xp).get(gr).set(gp).i32(0).set(q);
-      f.whileLess(q, nw, () => {
-        f.i32(0).set(k);
-        f.whileLess(k, cv, () => {
-          addr(acc);
-          addr(acc);
-          f.simd(SIMD.v128Load, ...MEMARG);
-          addr(xp);
-          f.simd(SIMD.v128Load, ...MEMARG);
-          addr(gp);
-          f.simd(SIMD.v128Load, ...MEMARG);
-          f.simd(SIMD.f32x4Mul)
-            .simd(SIMD.f32x4Add)
-            .simd(SIMD.v128Store, ...MEMARG);
-          f.inc(k, 16);
+      f.i32(0).set(k);
+      f.whileLess(k, c16, () => block(4));
+      f.whileLess(k, cv, () => block(1));
+      f.whileLess(k, cb, () => {
+        at(acc, 0);
+        f.op(...OP.f32Load).set(sa);
+        f.get(xr).set(xp).get(gr).set(gp).i32(0).set(q);
+        f.whileLess(q, nw, () => {
+          f.get(sa);
+          at(xp, 0);
+          f.op(...OP.f32Load);
+          at(gp, 0);
+          f.op(...OP.f32Load);
+          f.op(OP.f32Mul, OP.f32Add).set(sa);
+          f.inc(xp, { local: xCol }).inc(gp, { local: gCol }).inc(q, 1);
         });
-        f.whileLess(k, cb, () => {
-          addr(acc);
-          addr(acc);
-          f.op(...OP.f32Load);
-          addr(xp);
-          f.op(...OP.f32Load);
-          addr(gp);
-          f.op(...OP.f32Load);
-          f.op(OP.f32Mul, OP.f32Add, ...OP.f32Store);
-          f.inc(k, 4);
-        });
-        f.inc(xp, { local: xCol }).inc(gp, { local: gCol }).inc(q, 1);
+        at(acc, 0);
+        f.get(sa).op(...OP.f32Store);
+        f.inc(k, 4);
       });
       f.inc(xr, { local: xRow }).inc(gr, { local: gRow }).inc(r, 1);
     });

@@ -64,6 +64,7 @@ describe('tsfast SIMD module on the wasm heap', () => {
       2,
       16,
       c * 4,
+      0,
       3 * 4 * c * 4,
       2 * 4 * c * 4,
       2 * c * 4,
