@@ -3,7 +3,7 @@
  * layers trainable, Adam) for a small CNN and MobileNet v1 alpha 0.25, on tfjs wasm and cpu,
  * and the same models in PyTorch 1.13 (1 thread) measured in the same run.
  *
- *   npx tsx bench/train-step.ts [--steps 5] [--cpu-steps 1] [--cpu-batch 4] [--no-cpu]
+ *   npx tsx bench/train-step.ts [--steps 5] [--warmup 3] [--cpu-steps 1] [--cpu-batch 4] [--no-cpu]
  *
  * Times are process CPU time (user + system): the machine is shared, and CPU time of a
  * single-threaded process is far less disturbed by other load than wall time (PyTorch is
@@ -72,6 +72,9 @@ function timeRate(batch: number, steps: number, fn: () => void): Rate {
   };
 }
 
+/** Warm-up steps before timing, the same on both sides (`--warmup`). */
+const WARMUP_STEPS = arg('warmup', 3);
+
 function measure(spec: Spec, batch: number, steps: number, warmup: boolean): ModelRates {
   const model = spec.build();
   const x = tf.randomUniform([batch, spec.size, spec.size, 3], -1, 1, 'float32', 1);
@@ -86,7 +89,9 @@ function measure(spec: Spec, batch: number, steps: number, warmup: boolean): Mod
     eps: 1e-8,
     wd: 0,
   });
-  if (warmup) {
+  // Several warm-up steps: V8 compiles wasm code in tiers, and a MobileNet step settles only
+  // after about 3 (CPU ms per step measured 1189, 477, 363, 338, then 265-300).
+  for (let i = 0; i < (warmup ? WARMUP_STEPS : 0); i++) {
     forward(model, x);
     trainStep(model, optimizer, x, y);
   }
@@ -113,7 +118,15 @@ function runTorch(steps: number): TorchResult {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'torch', 'train_step.py');
   const run = spawnSync(
     '/usr/bin/python3',
-    [script, '--steps', String(steps), '--fwd-steps', String(steps)],
+    [
+      script,
+      '--steps',
+      String(steps),
+      '--fwd-steps',
+      String(steps),
+      '--warmup',
+      String(WARMUP_STEPS),
+    ],
     {
       encoding: 'utf8',
       env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },

@@ -46,7 +46,7 @@ def mobilenet_v1(alpha=0.25, classes=1000):
     return nn.Sequential(*layers)
 
 
-def measure(model, size, classes, batch, steps, fwd_steps):
+def measure(model, size, classes, batch, steps, fwd_steps, warmup):
     x = torch.randn(batch, 3, size, size)
     y = torch.randint(0, classes, (batch,))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -62,13 +62,15 @@ def measure(model, size, classes, batch, steps, fwd_steps):
             model(x)
 
     model.eval()
-    fwd()
+    for _ in range(warmup):
+        fwd()
     t0 = time.process_time()
     for _ in range(fwd_steps):
         fwd()
     fwd_s = (time.process_time() - t0) / fwd_steps
     model.train()
-    train()
+    for _ in range(warmup):
+        train()
     t0 = time.process_time()
     for _ in range(steps):
         train()
@@ -81,12 +83,13 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--fwd-steps", type=int, default=5)
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--warmup", type=int, default=3)
     a = p.parse_args()
     out = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "smallcnn": measure(small_cnn(), 64, 10, a.batch, a.steps, a.fwd_steps),
-        "mobilenet": measure(mobilenet_v1(), 128, 1000, a.batch, a.steps, a.fwd_steps),
+        "smallcnn": measure(small_cnn(), 64, 10, a.batch, a.steps, a.fwd_steps, a.warmup),
+        "mobilenet": measure(mobilenet_v1(), 128, 1000, a.batch, a.steps, a.fwd_steps, a.warmup),
     }
     print(json.dumps(out))
 
