@@ -321,12 +321,18 @@ function resampleClamped(
   }
 }
 
+/** Distance from the image edge, in the [-1, 1] coordinates, that the inside loops keep. */
+const INSIDE_MARGIN = 1e-6;
+
 /**
  * The columns `[from, to)` of a row whose sample points lie strictly inside the image. The
  * sample point is `X = (a0 u + bx) / Z`, `Y = (a3 u + by) / Z` with `Z = a6 u + bz` (`Z = 1`
- * for an affine matrix), and it is inside when `-1 <= X < 1` and `-1 <= Y < 1`: with `Z > 0`
+ * for an affine matrix), and it is inside when `-1 < X < 1` and `-1 < Y < 1`: with `Z > 0`
  * along the row these are four linear inequalities in the column, so the columns form one
- * interval. One column of margin on each side keeps rounding from reaching a missing neighbour.
+ * interval. Both bounds keep a margin (`INSIDE_MARGIN` in X and Y, one column at each end):
+ * the sampling loops compute the point by another sequence of roundings, and a point computed
+ * exactly on the last row or column would read a neighbour past the image (a row at `Y` just
+ * below 1 once did, through `(Y + 1) * sy` rounding to `h - 1`).
  */
 function insideColumns(geo: RowGeometry, outW: number): [number, number] {
   const { a0, a3, a6, bx, by, bz, u0, du } = geo;
@@ -335,12 +341,14 @@ function insideColumns(geo: RowGeometry, outW: number): [number, number] {
   if (!(zFirst > 0 && zLast > 0)) return [0, 0];
   let lo = 0;
   let hi = outW - 1;
-  // Each constraint is `k * u + c > 0` with u = u0 + j * du.
+  // Each constraint is `k * u + c > 0` with u = u0 + j * du: X > -1 + m, X < 1 - m, and the
+  // same for Y, each multiplied by Z > 0.
+  const z = 1 - INSIDE_MARGIN;
   const constraints: [number, number][] = [
-    [a0 + a6, bx + bz],
-    [a6 - a0, bz - bx],
-    [a3 + a6, by + bz],
-    [a6 - a3, bz - by],
+    [a0 + a6 * z, bx + bz * z],
+    [a6 * z - a0, bz * z - bx],
+    [a3 + a6 * z, by + bz * z],
+    [a6 * z - a3, bz * z - by],
   ];
   for (const [k, c] of constraints) {
     const slope = k * du;

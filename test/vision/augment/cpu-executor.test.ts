@@ -82,6 +82,28 @@ describe('cpuAugmentBatch', () => {
     });
   }
 
+  it('writes every output value (the heap is not zeroed): rows on the image edge included', () => {
+    // The batch is allocated on the wasm heap without clearing: a value the pass skipped would
+    // hold whatever was there before. Filled with NaN first, freed, then reused by the batch.
+    // Seed 512 draws a zoom whose last output row samples at Y just below 1 (fastai's pets
+    // recipe at 224 px from 460 px), a row that once read past the image and left NaN.
+    const images = Array.from({ length: 8 }, (_, k) => noise(460, 460, k));
+    const tfms = [
+      ...augTransforms({ size: 224, minScale: 0.75 }),
+      Normalize.fromStats(imagenetStats),
+    ];
+    for (let seed = 505; seed < 520; seed++) {
+      const junk = tf.fill([8, 224, 224, 3], Number.NaN);
+      junk.dataSync();
+      junk.dispose();
+      const x = cpuAugmentBatch(images, tfms, { training: true, rng: new RandomGenerator(seed) })!;
+      const values = x.dataSync();
+      x.dispose();
+      const bad = values.filter((v) => !(Math.abs(v) < 3)).length;
+      assert.equal(bad, 0, `seed ${seed}: ${bad} values not written or out of range`);
+    }
+  });
+
   it('writes the same values on wasm (straight into the heap) as on cpu, and leaks nothing', async () => {
     const images = Array.from({ length: 6 }, (_, k) => noise(24, 24, k + 20));
     const tfms = [
