@@ -6,10 +6,11 @@
  *
  * Usage (from the repository root):
  *   npx tsx examples/pets.ts --data ../shared/data/pets/images --arch mobilenet_v1_0.75 \
- *     --weights ../shared/models/mobilenet_v1_0.75_224 --size 224 --epochs 4 --bs 8
+ *     --weights ../shared/models/mobilenet_v1_0.75_224 --size 224 --epochs 7 --bn freeze --bs 8
  *
- * On the wasm engine, `--bn freeze --epochs 5` reached 10.1 % validation error in 19.8 minutes
- * (docs/benchmarks.md, "Pets fine-tuning"): frozen epochs then skip the body's backward pass.
+ * On the wasm engine that command reached 11.7 % validation error in 15.8 minutes
+ * (docs/benchmarks.md, "Pets fine-tuning"); `--bn freeze` makes frozen epochs skip the body's
+ * backward pass. Batches larger than ~15 do not fit the wasm heap at 224 px once unfrozen.
  *
  * Other flags: --resize (item Resize, default 460), --freeze-epochs (1), --lr (fineTune's base
  * rate, 2e-3), --bn freeze|train (see below), --seed (42). `minutes` is the whole run's wall
