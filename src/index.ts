@@ -311,6 +311,7 @@ export {
   aspectCorrect,
   augTransforms,
   cpuAugmentBatch,
+  cpuExecutorAccepts,
   cropMat,
   flipMat,
   type GridPadMode,
@@ -331,8 +332,12 @@ export {
 export {
   applyItemTransforms,
   type CropBox,
+  type CropGeometry,
+  type CroppedImage,
   type DecodeOptions,
   decodeError,
+  decodeFast,
+  decodeForFusedCrop,
   decodeImage,
   decodeSettings,
   drawResizedCrop,
@@ -343,6 +348,8 @@ export {
   type ItemTransform,
   type ItemTransformContext,
   imageSize,
+  isCroppedImage,
+  MAX_SAMPLER_SHRINK,
   openImage,
   type PadMode,
   type PlannedStep,
@@ -352,9 +359,11 @@ export {
   type ResizeMethod,
   type ResizeOptions,
   type RGBImage,
+  readBytes,
   readRaw,
   toHeightWidth,
   toTensor,
+  turboJpegStatus,
 } from './vision/image/index.js';
 export { cnnLearner, type VisionLearnerOptions, visionLearner } from './vision/learner.js';
 export {

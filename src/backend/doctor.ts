@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { turboJpegStatus } from '../vision/image/turbojpeg.js';
 import { NODE_GPU_REQUIREMENTS } from './engines.js';
 import { type BackendChoice, ready } from './ready.js';
 
@@ -48,6 +49,13 @@ export interface DoctorReport {
     sharp: string;
     /** libvips version. */
     vips: string;
+  };
+  /** Whether JPEGs decode through TurboJPEG (see `DecodeOptions.decoder`). */
+  jpeg: {
+    /** True when the TurboJPEG fast path is in use. */
+    turbo: boolean;
+    /** The library loaded, or why none was. */
+    library: string;
   };
   /** Logical cores and memory in GiB. */
   machine: {
@@ -98,6 +106,7 @@ export async function doctorReport(): Promise<DoctorReport> {
     },
     wasm: await wasmFeatures(),
     sharp: { sharp: sharp.versions.sharp ?? 'unknown', vips: sharp.versions.vips },
+    jpeg: (({ available, library }) => ({ turbo: available, library }))(turboJpegStatus()),
     machine: {
       cores: os.availableParallelism(),
       totalMemGiB: round1(os.totalmem() / 2 ** 30),
@@ -145,6 +154,9 @@ export function formatDoctorReport(report: DoctorReport): string {
       ? `  wasm            SIMD ${report.wasm.simd ? 'yes' : 'no'}, threads ${report.wasm.threads ? 'yes' : 'no'}`
       : '  wasm            package not installed',
     `  sharp           ${report.sharp.sharp} (libvips ${report.sharp.vips})`,
+    report.jpeg.turbo
+      ? `  JPEG decoding   TurboJPEG (${report.jpeg.library})`
+      : `  JPEG decoding   sharp (${report.jpeg.library}; install libturbojpeg for ~4x cheaper JPEG decoding)`,
     `  machine         ${report.machine.cores} cores, ${report.machine.totalMemGiB} GiB memory (${report.machine.freeMemGiB} GiB free)`,
   );
   return lines.join('\n');

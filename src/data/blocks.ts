@@ -24,6 +24,12 @@ export interface EncodeContext {
   readonly rng: RandomGenerator;
   /** The DataBlock's item transforms. */
   readonly itemTfms: readonly Transform[];
+  /**
+   * The batch will be collated by this block's `collateTransformed` (see
+   * `FittedBlock.canDeferGeometry`): an image block may return the decoded image with the item
+   * transform's crop still to sample, instead of resampling it itself.
+   */
+  readonly deferGeometry?: boolean;
 }
 
 /** Options of a fitted block's `show` hook. */
@@ -97,6 +103,14 @@ export interface FittedBlock {
     ctx: BatchTransformContext,
     executor: AugExecutorChoice,
   ): tf.Tensor | undefined;
+  /**
+   * Whether `collateTransformed` will take every batch these transforms make, so that `encode`
+   * may leave the item transform's geometry to it (`EncodeContext.deferGeometry`).
+   * @param tfms - Batch transforms, sorted by order.
+   * @param executor - The executor requested.
+   * @returns True to defer.
+   */
+  canDeferGeometry?(tfms: readonly BatchTransform[], executor: AugExecutorChoice): boolean;
   /** Declarative description (with the vocab), for export. */
   toConfig(): JsonObject;
 }

@@ -122,11 +122,14 @@ export class DataLoader implements BatchStream {
       batches.push(b);
     }
     const limiter = new Limiter(this.settings.concurrency);
+    const sortedTfms = [...this.tfms()].sort((a, b) => a.order - b.order);
+    const defer =
+      this.dsets.blocks[0]?.canDeferGeometry?.(sortedTfms, this.settings.executor) ?? false;
     const queue: Promise<Settled>[] = [];
     let next = 0;
     const fill = () => {
       while (queue.length <= prefetch && next < batches.length) {
-        queue.push(this.schedule(batches[next++]!, limiter));
+        queue.push(this.schedule(batches[next++]!, limiter, defer));
       }
     };
     fill();
@@ -139,12 +142,12 @@ export class DataLoader implements BatchStream {
     }
   }
 
-  private schedule(indices: number[], limiter: Limiter): Promise<Settled> {
+  private schedule(indices: number[], limiter: Limiter, defer: boolean): Promise<Settled> {
     const training = this.settings.augment;
     const seeds = indices.map(() => this.rng.tensorSeed());
     const batchSeed = this.rng.tensorSeed();
     const loads = indices.map((idx, k) =>
-      limiter.run(() => this.loadOne(idx, training, new RandomGenerator(seeds[k]!))),
+      limiter.run(() => this.loadOne(idx, training, new RandomGenerator(seeds[k]!), defer)),
     );
     return Promise.all(loads).then(
       (samples): Settled => ({ ok: true, value: { indices, samples, batchSeed } }),
@@ -156,10 +159,11 @@ export class DataLoader implements BatchStream {
     idx: number,
     training: boolean,
     rng: RandomGenerator,
+    defer: boolean,
   ): Promise<unknown[] | undefined> {
     if (this.skippedSet.has(idx)) return undefined;
     try {
-      return await this.dsets.load(idx, training, rng);
+      return await this.dsets.load(idx, training, rng, defer);
     } catch (err) {
       if (!(this.settings.skipBadItems && err instanceof DataError)) throw err;
       this.skippedSet.add(idx);

@@ -356,7 +356,10 @@ export class DataLoaders implements DataLoadersLike {
     const input = this.dsets.blocks[0]!;
     const getter = this.dsets.getters[0]!;
     const rng = new RandomGenerator(0);
-    const ctx = { training: false, rng, itemTfms: this.dsets.itemTfms };
+    const sorted = [...this.batchTfmList].sort((a, b) => a.order - b.order);
+    // The same decoding as the validation loader's, so predictions see what validation saw.
+    const deferGeometry = input.canDeferGeometry?.(sorted, this.base.executor) ?? false;
+    const ctx = { training: false, rng, itemTfms: this.dsets.itemTfms, deferGeometry };
     const samples = await Promise.all(
       items.map(async (item) => [await input.encode(getter(item), item, ctx)]),
     );

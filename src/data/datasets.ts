@@ -104,6 +104,8 @@ export class Datasets {
    * @param index - Index into `items`.
    * @param training - Training mode for item transforms.
    * @param rng - The item's generator.
+   * @param deferGeometry - Let blocks leave the item transform's geometry to the batch
+   *   executor (see `EncodeContext.deferGeometry`); only a loader that collates with it may.
    * @returns One encoded sample per block.
    * @throws {@link DataError} naming the item when a getter or decoding fails.
    * @example
@@ -111,9 +113,14 @@ export class Datasets {
    * const [image, label] = await dsets.load(dsets.train.indices[0], false, rng);
    * ```
    */
-  async load(index: number, training: boolean, rng: RandomGenerator): Promise<unknown[]> {
+  async load(
+    index: number,
+    training: boolean,
+    rng: RandomGenerator,
+    deferGeometry = false,
+  ): Promise<unknown[]> {
     const item = this.items[index];
-    const ctx: EncodeContext = { training, rng, itemTfms: this.itemTfms };
+    const ctx: EncodeContext = { training, rng, itemTfms: this.itemTfms, deferGeometry };
     return Promise.all(
       this.blocks.map(async (b, k) => {
         const pre = this.eager[k];

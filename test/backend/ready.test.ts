@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { DoctorReport } from '../../src/backend/doctor.js';
+import { skipUnlessTurboJpeg } from '../support/turbojpeg.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -61,6 +62,14 @@ describe('backend choice', () => {
       /package not installed.*npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/,
     );
     assert.equal(r.wasm?.simd, true);
+  });
+
+  it('reports the JPEG decoder, and why TurboJPEG is not used when its library is missing', () => {
+    const missing = report(doctor({ TSFAST_LIBTURBOJPEG: '/nonexistent/libturbojpeg.so' }));
+    assert.equal(missing.jpeg.turbo, false);
+    assert.match(missing.jpeg.library, /libturbojpeg was not found \(tried \/nonexistent/);
+    const found = report(doctor({}));
+    assert.equal(found.jpeg.turbo, skipUnlessTurboJpeg() === false, found.jpeg.library);
   });
 
   it('TSFAST_BACKEND=cpu forces cpu', () => {

@@ -12,9 +12,10 @@ import type { AugExecutorChoice } from '../../data/blocks.js';
 import { Normalize } from '../../data/normalize.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
 import type { RGBImage } from '../image/decode.js';
+import { type CroppedImage, isCroppedImage } from '../image/fused-crop.js';
 import { AffineAugment, LightingAugment, type LightingPlan } from './aug-transforms.js';
 import { LOGIT_EPS, logit } from './lighting.js';
-import type { Mat3 } from './matrices.js';
+import { IDENTITY, type Mat3, matMul3 } from './matrices.js';
 
 /**
  * Whether `executor` means the fused CPU pass on the active backend (`'auto'`: on wasm and cpu).
@@ -34,9 +35,38 @@ export function useCpuExecutor(executor: AugExecutorChoice): boolean {
 }
 
 /**
+ * Whether the fused pass runs these batch transforms: only `AffineAugment`, `LightingAugment`
+ * and `Normalize`, in that order, each at most once.
+ *
+ * @param tfms - The batch transforms, sorted by `order`.
+ * @returns True when {@link cpuAugmentBatch} takes them.
+ * @example
+ * ```ts
+ * tsf.cpuExecutorAccepts(tsf.augTransforms()); // true
+ * ```
+ */
+export function cpuExecutorAccepts(tfms: readonly BatchTransform[]): boolean {
+  const kinds = [AffineAugment, LightingAugment, Normalize];
+  let last = -1;
+  for (const t of tfms) {
+    const k = kinds.findIndex((K) => t instanceof K);
+    if (k <= last) return false;
+    last = k;
+  }
+  return true;
+}
+
+/** The size an image has in the batch: its crop's output size when it still carries one. */
+function batchSize(image: RGBImage): { width: number; height: number } {
+  return isCroppedImage(image) ? image.crop : image;
+}
+
+/**
  * Collates 8-bit images and applies the batch transforms in one pass per image, when every
- * transform is one this executor knows (`AffineAugment`, `LightingAugment`, `Normalize`, in
- * that order, each at most once) and all images have one size.
+ * transform is one this executor knows (see {@link cpuExecutorAccepts}) and all images have one
+ * size. Images that still carry their item transform's crop ({@link CroppedImage}) are sampled
+ * straight from the decoded photo: the crop is folded into the image's matrix, so padding
+ * (reflection, border, zeros) starts at the photo's edges rather than the crop's.
  *
  * @param images - Decoded images of one batch.
  * @param tfms - The batch transforms, sorted by `order`.
@@ -53,16 +83,10 @@ export function cpuAugmentBatch(
   tfms: readonly BatchTransform[],
   ctx: BatchTransformContext,
 ): tf.Tensor4D | undefined {
-  if (images.length === 0) return undefined;
-  const { width, height } = images[0]!;
-  if (images.some((im) => im.width !== width || im.height !== height)) return undefined;
-  const kinds = [AffineAugment, LightingAugment, Normalize];
-  let last = -1;
-  for (const t of tfms) {
-    const k = kinds.findIndex((K) => t instanceof K);
-    if (k <= last) return undefined;
-    last = k;
-  }
+  if (images.length === 0 || !cpuExecutorAccepts(tfms)) return undefined;
+  const { width, height } = batchSize(images[0]!);
+  const sizes = images.map(batchSize);
+  if (sizes.some((s) => s.width !== width || s.height !== height)) return undefined;
   const affine = tfms.find((t): t is AffineAugment => t instanceof AffineAugment);
   const light = tfms.find((t): t is LightingAugment => t instanceof LightingAugment);
   const norm = tfms.find((t): t is Normalize => t instanceof Normalize);
@@ -81,13 +105,17 @@ export function cpuAugmentBatch(
       const dst = out.subarray(b * per, (b + 1) * per);
       const img = images[b]!;
       const tone = toneCurve(lplan, b, mean, std);
-      if (!aplan) {
+      if (!aplan && !isCroppedImage(img)) {
         convertBytes(img.data, tone, dst);
-      } else if (padMode === 'zeros') {
-        resampleZeros(img, aplan.matrices[b]!, outH, outW, dst);
+        continue;
+      }
+      const augment = aplan?.matrices[b] ?? IDENTITY;
+      const m = isCroppedImage(img) ? matMul3(cropMatrix(img), augment) : augment;
+      if (padMode === 'zeros') {
+        resampleZeros(img, m, outH, outW, dst);
         toneInPlace(tone, dst);
-      } else if (!copyIfAxisAligned(img, aplan.matrices[b]!, outH, outW, tone, dst)) {
-        resampleClamped(img, aplan.matrices[b]!, outH, outW, padMode === 'reflection', tone, dst);
+      } else if (!copyIfAxisAligned(img, m, outH, outW, tone, dst)) {
+        resampleClamped(img, m, outH, outW, padMode === 'reflection', tone, dst);
       }
     }
   } catch (err) {
@@ -95,6 +123,21 @@ export function cpuAugmentBatch(
     throw err;
   }
   return tensor;
+}
+
+/**
+ * The map from the crop's output coordinates to the decoded image's, both in the [-1, 1]
+ * corner-aligned coordinates the samplers use: output pixel `x` shows source point
+ * `left + (x + 0.5) * boxWidth / outWidth - 0.5`, the pixel-centre mapping of libvips' resize.
+ */
+function cropMatrix(img: CroppedImage): Mat3 {
+  const { box, width: tw, height: th } = img.crop;
+  const { width: w, height: h } = img;
+  const ax = ((tw - 1) * box.width) / (tw * (w - 1));
+  const ay = ((th - 1) * box.height) / (th * (h - 1));
+  const bx = ((box.left + box.width / 2 - 0.5) * 2) / (w - 1) - 1;
+  const by = ((box.top + box.height / 2 - 0.5) * 2) / (h - 1) - 1;
+  return [ax, 0, bx, 0, ay, by, 0, 0, 1];
 }
 
 /**

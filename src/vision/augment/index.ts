@@ -7,7 +7,7 @@ export {
   LightingAugment,
   type LightingPlan,
 } from './aug-transforms.js';
-export { cpuAugmentBatch, useCpuExecutor } from './cpu-executor.js';
+export { cpuAugmentBatch, cpuExecutorAccepts, useCpuExecutor } from './cpu-executor.js';
 export { type GridPadMode, gridSample } from './grid-sample.js';
 export { LOGIT_EPS, lighting, logit } from './lighting.js';
 export {

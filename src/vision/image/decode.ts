@@ -2,8 +2,10 @@
  * Image decoding with sharp (libvips): by content rather than by extension, EXIF-oriented,
  * converted to 3-channel sRGB.
  */
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { checkOptionKeys, DataError, invalidValue } from '../../core/errors.js';
+import { decodeJpegFast } from './turbojpeg.js';
 
 /** An 8-bit RGB image, row-major, channels last (`[height, width, 3]`). */
 export interface RGBImage {
@@ -30,9 +32,18 @@ export interface DecodeOptions {
    * @defaultValue `'ignore'`
    */
   iccProfile?: 'ignore' | 'convert';
+  /**
+   * Which library decodes JPEGs. `'auto'` uses libjpeg-turbo's TurboJPEG directly when it is
+   * installed (`apt-get install libturbojpeg0`, `brew install jpeg-turbo`) and the optional
+   * package koffi loaded; it gives the same pixels as sharp for ~1/4 of the CPU time on photos.
+   * Files it cannot decode exactly as sharp would (EXIF-rotated, CMYK, damaged) and every
+   * other format go to sharp, as does everything with `'sharp'` or `iccProfile: 'convert'`.
+   * @defaultValue `'auto'`
+   */
+  decoder?: 'auto' | 'sharp';
 }
 
-const DECODE_KEYS = ['iccProfile'] as const;
+const DECODE_KEYS = ['iccProfile', 'decoder'] as const;
 
 /**
  * Checks decoding options and fills in the defaults.
@@ -41,7 +52,7 @@ const DECODE_KEYS = ['iccProfile'] as const;
  * @throws {@link ValueError} on an unknown key or a bad value.
  * @example
  * ```ts
- * tsf.decodeSettings({}); // { iccProfile: 'ignore' }
+ * tsf.decodeSettings({}); // { iccProfile: 'ignore', decoder: 'auto' }
  * ```
  */
 export function decodeSettings(options: DecodeOptions = {}): Required<DecodeOptions> {
@@ -50,7 +61,11 @@ export function decodeSettings(options: DecodeOptions = {}): Required<DecodeOpti
   if (iccProfile !== 'ignore' && iccProfile !== 'convert') {
     throw invalidValue('iccProfile', "'ignore' or 'convert'", iccProfile);
   }
-  return { iccProfile };
+  const decoder = options.decoder ?? 'auto';
+  if (decoder !== 'auto' && decoder !== 'sharp') {
+    throw invalidValue('decoder', "'auto' or 'sharp'", decoder);
+  }
+  return { iccProfile, decoder };
 }
 
 /**
@@ -128,7 +143,53 @@ export async function decodeImage(
   source: ImageSource,
   options: DecodeOptions = {},
 ): Promise<RGBImage> {
-  return readRaw(source, openImage(source, options));
+  const settings = decodeSettings(options);
+  const bytes = await readBytes(source);
+  return (await decodeFast(bytes, settings)) ?? readRaw(source, openImage(bytes, settings));
+}
+
+/**
+ * Decodes with TurboJPEG when the options allow it and the file is a JPEG it decodes exactly as
+ * sharp would (see {@link DecodeOptions.decoder}).
+ *
+ * @param bytes - Encoded bytes.
+ * @param options - Checked options (from {@link decodeSettings}).
+ * @param reduction - Given the full size, the largest factor the image may be shrunk by while
+ *   decoding (see `ItemTransform.sourceReduction`); full size when omitted.
+ * @returns The pixels (possibly at reduced size), or `undefined` when the file is for sharp.
+ * @example
+ * ```ts
+ * const fast = await tsf.decodeFast(bytes, tsf.decodeSettings({}));
+ * ```
+ */
+export async function decodeFast(
+  bytes: Uint8Array,
+  options: Required<DecodeOptions>,
+  reduction?: (width: number, height: number) => number,
+): Promise<RGBImage | undefined> {
+  if (options.decoder === 'sharp' || options.iccProfile === 'convert') return undefined;
+  return decodeJpegFast(bytes, reduction);
+}
+
+/**
+ * The encoded bytes of `source`. sharp opening a small file itself was measured ~0.6 ms slower
+ * per image (of ~3 ms) than Node reading it and sharp decoding from memory.
+ *
+ * @param source - File path or encoded bytes.
+ * @returns The bytes.
+ * @throws {@link DataError} naming the file when it cannot be read.
+ * @example
+ * ```ts
+ * const bytes = await tsf.readBytes('cat.jpg');
+ * ```
+ */
+export async function readBytes(source: ImageSource): Promise<Uint8Array> {
+  if (typeof source !== 'string') return source;
+  try {
+    return await readFile(source);
+  } catch (err) {
+    throw decodeError(source, err);
+  }
 }
 
 /**

@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, invalidValue } from '../../core/errors.js';
+import { RandomGenerator } from '../../core/random.js';
 import type { JsonObject } from '../../data/batch.js';
 import type { Block, EncodeContext, FittedBlock } from '../../data/blocks.js';
 import { registerBlock } from '../../data/registry.js';
-import { cpuAugmentBatch, useCpuExecutor } from '../augment/cpu-executor.js';
+import { cpuAugmentBatch, cpuExecutorAccepts, useCpuExecutor } from '../augment/cpu-executor.js';
 import { showImages } from '../show-batch.js';
 import {
   type DecodeOptions,
@@ -13,7 +14,9 @@ import {
   type ImageSource,
   imageSize,
   type RGBImage,
+  readBytes,
 } from './decode.js';
+import { decodeForFusedCrop, isCroppedImage } from './fused-crop.js';
 import {
   applyItemTransforms,
   type ItemTransform,
@@ -33,7 +36,7 @@ export type ImageBlockOptions = DecodeOptions;
  * passed through the item transforms in the same libvips pipeline, and stacked into float32
  * NHWC batches in [0, 1].
  *
- * @param options - Decoding options (`iccProfile`).
+ * @param options - Decoding options (`iccProfile`, `decoder`).
  * @returns The block.
  * @throws {@link ValueError} on a bad option.
  * @example
@@ -65,10 +68,17 @@ type SizeCache = Map<string, { mtimeMs: number; bytes: number; width: number; he
 async function encodeImage(
   value: ImageSource,
   tfms: readonly ItemTransform[],
-  ctx: ItemTransformContext,
+  ctx: ItemTransformContext & { deferGeometry: boolean },
   decode: Required<DecodeOptions>,
   sizes: SizeCache,
 ): Promise<RGBImage> {
+  if (ctx.deferGeometry && tfms.length === 1) {
+    const bytes = await readBytes(value);
+    const cropped = await decodeForFusedCrop(bytes, tfms[0]!, ctx, decode);
+    if (cropped) return cropped;
+    // Not for the fused crop (not a plain JPEG, padding, a large shrink): the sharp path
+    // below, which reads the file again (from the page cache) so that errors name it.
+  }
   if (typeof value !== 'string' || tfms.length === 0) {
     return applyItemTransforms(value, tfms, ctx, undefined, decode);
   }
@@ -108,11 +118,23 @@ function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
         }
         return t;
       });
-      return encodeImage(value, tfms, { training: ctx.training, rng: ctx.rng }, decode, sizes);
+      const deferGeometry = ctx.deferGeometry ?? false;
+      return encodeImage(
+        value,
+        tfms,
+        { training: ctx.training, rng: ctx.rng, deferGeometry },
+        decode,
+        sizes,
+      );
     },
     collate(samples: readonly unknown[], items: readonly unknown[]): tf.Tensor {
       const images = samples as RGBImage[];
       checkSameSize(images, items);
+      if (images.some(isCroppedImage)) {
+        // Decoded for the fused executor: it samples the crops (no transform, no draws).
+        const xs = cpuAugmentBatch(images, [], { training: false, rng: new RandomGenerator(0) });
+        if (xs) return xs;
+      }
       const { width, height } = images[0]!;
       const per = width * height * 3;
       const out = new Float32Array(images.length * per);
@@ -121,6 +143,9 @@ function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
         for (let i = 0; i < per; i++) out[off + i] = im.data[i]! / 255;
       });
       return tf.tensor4d(out, [images.length, height, width, 3]);
+    },
+    canDeferGeometry(tfms, executor) {
+      return useCpuExecutor(executor) && cpuExecutorAccepts(tfms);
     },
     collateTransformed(samples, items, tfms, ctx, executor) {
       if (!useCpuExecutor(executor)) return undefined;
@@ -137,20 +162,24 @@ function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
       return showImages(xs, titles, options);
     },
     toConfig(): JsonObject {
-      return { name: 'ImageBlock', iccProfile: decode.iccProfile };
+      return { name: 'ImageBlock', iccProfile: decode.iccProfile, decoder: decode.decoder };
     },
   };
 }
 
 function checkSameSize(images: readonly RGBImage[], items: readonly unknown[]): void {
-  const first = images[0];
+  // A fused-crop image is its crop's output size in the batch.
+  const size = (im: RGBImage) => (isCroppedImage(im) ? im.crop : im);
+  const first = images[0] && size(images[0]);
   if (!first) return;
-  const k = images.findIndex((im) => im.width !== first.width || im.height !== first.height);
+  const k = images.findIndex(
+    (im) => size(im).width !== first.width || size(im).height !== first.height,
+  );
   if (k >= 0) {
     throw new DataError(
       `Cannot collate images of different sizes: ${itemLabel(items[0])} is ` +
         `${first.width}x${first.height} but ${itemLabel(items[k])} is ` +
-        `${images[k]!.width}x${images[k]!.height}. Add an item transform such as Resize(224).`,
+        `${size(images[k]!).width}x${size(images[k]!).height}. Add an item transform such as Resize(224).`,
     );
   }
 }
@@ -160,6 +189,7 @@ registerBlock('ImageBlock', (cfg) =>
   imageFitted(
     decodeSettings({
       iccProfile: (cfg.iccProfile as 'ignore' | 'convert' | undefined) ?? 'convert',
+      decoder: (cfg.decoder as 'auto' | 'sharp' | undefined) ?? 'auto',
     }),
   ),
 );

@@ -1,17 +1,26 @@
 export {
   type DecodeOptions,
   decodeError,
+  decodeFast,
   decodeImage,
   decodeSettings,
   type ImageSource,
   imageSize,
   openImage,
   type RGBImage,
+  readBytes,
   readRaw,
 } from './decode.js';
+export {
+  type CroppedImage,
+  decodeForFusedCrop,
+  isCroppedImage,
+  MAX_SAMPLER_SHRINK,
+} from './fused-crop.js';
 export { ImageBlock, type ImageBlockOptions } from './image-block.js';
 export {
   applyItemTransforms,
+  type CropGeometry,
   type ItemTransform,
   type ItemTransformContext,
   type PlannedStep,
@@ -31,3 +40,4 @@ export {
   type ResizeOptions,
   toHeightWidth,
 } from './resize.js';
+export { turboJpegStatus } from './turbojpeg.js';

@@ -2,7 +2,6 @@
  * Item transforms: per-image geometry applied in sharp (libvips, off the JS thread) while the
  * image is decoded, so a batch only ever holds images at their final size.
  */
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { RandomGenerator } from '../../core/random.js';
@@ -10,11 +9,15 @@ import type { JsonObject } from '../../data/batch.js';
 import {
   type DecodeOptions,
   decodeError,
+  decodeFast,
+  decodeSettings,
   type ImageSource,
   openImage,
   type RGBImage,
+  readBytes,
   readRaw,
 } from './decode.js';
+import type { CropBox } from './random-resized-crop.js';
 
 /** What an item transform knows when it runs. */
 export interface ItemTransformContext {
@@ -28,6 +31,19 @@ export interface ItemTransformContext {
 export interface PlannedStep {
   /** The pipeline with this transform's operations added. */
   readonly pipeline: sharp.Sharp;
+  /** Output width. */
+  readonly width: number;
+  /** Output height. */
+  readonly height: number;
+}
+
+/**
+ * An item transform's geometry as one crop-and-resize: the source region (in pixels, fractions
+ * allowed) that is stretched onto the output size, pixel centres mapped as libvips maps them.
+ */
+export interface CropGeometry {
+  /** Source region in pixels of the image given (fractions allowed). */
+  readonly box: CropBox;
   /** Output width. */
   readonly width: number;
   /** Output height. */
@@ -55,20 +71,42 @@ export interface ItemTransform {
     height: number,
     ctx: ItemTransformContext,
   ): PlannedStep;
+  /**
+   * The largest factor by which an image of this size may be shrunk before `plan` without the
+   * output losing detail: a JPEG is then decoded at reduced resolution in the DCT (libjpeg's
+   * scaled decoding, as sharp's shrink-on-load and PIL's `draft` do), which costs a fraction of
+   * a full decode. Omitted means 1 (decode at full size).
+   * @param width - Image width.
+   * @param height - Image height.
+   * @param training - Whether the item is a training one (random crops can be smaller).
+   * @returns A factor >= 1.
+   */
+  sourceReduction?(width: number, height: number, training: boolean): number;
+  /**
+   * The same geometry as `plan` (drawing the same random numbers) as one crop-and-resize, for
+   * an executor that samples the crop straight from the decoded image while it augments the
+   * batch (one resampling instead of two). Omitted or `undefined`: not expressible so (padding).
+   * @param width - Image width.
+   * @param height - Image height.
+   * @param ctx - Training flag and this item's generator.
+   * @returns The crop and output size.
+   */
+  cropBox?(width: number, height: number, ctx: ItemTransformContext): CropGeometry | undefined;
   /** Declarative description (`{ name, ...options }`), for export. */
   toConfig(): JsonObject;
 }
 
 /**
- * Decodes `source` and applies `tfms` in order. One transform (the usual case) runs in the same
- * libvips pipeline as the decoding; with several, each later one starts from the raw pixels of
+ * Decodes `source` and applies `tfms` in order. One transform (the usual case) runs in one
+ * libvips pipeline, fed by the decoding (sharp's own or TurboJPEG's pixels, see
+ * {@link DecodeOptions.decoder}); with several, each later one starts from the raw pixels of
  * the one before (sharp resizes once per pipeline).
  *
  * @param source - File path or encoded bytes.
  * @param tfms - Item transforms, in order.
  * @param ctx - Training flag and this item's generator.
  * @param size - The image size after orientation, when already known (saves a header read).
- * @param decode - Colour profile handling (see {@link DecodeOptions}).
+ * @param decode - Decoding options (see {@link DecodeOptions}).
  * @returns The transformed pixels.
  * @throws {@link DataError} naming the file if it cannot be decoded.
  * @example
@@ -84,10 +122,19 @@ export async function applyItemTransforms(
   size?: { width: number; height: number },
   decode: DecodeOptions = {},
 ): Promise<RGBImage> {
+  const settings = decodeSettings(decode);
   const bytes = await readBytes(source);
-  if (tfms.length === 0) return readRaw(source, openImage(bytes, decode));
-  const pipeline = openImage(bytes, decode);
-  let dims = size;
+  const first = tfms[0];
+  const reduction = first?.sourceReduction
+    ? (w: number, h: number) => first.sourceReduction?.(w, h, ctx.training) ?? 1
+    : undefined;
+  const fast = await decodeFast(bytes, settings, reduction);
+  if (!first) return fast ?? readRaw(source, openImage(bytes, settings));
+  // A JPEG TurboJPEG decoded continues in sharp from its raw pixels (already oriented, RGB).
+  const pipeline = fast
+    ? sharp(fast.data, { raw: { width: fast.width, height: fast.height, channels: 3 } })
+    : openImage(bytes, settings);
+  let dims = fast ? { width: fast.width, height: fast.height } : size;
   if (!dims) {
     try {
       const meta = await pipeline.metadata();
@@ -100,8 +147,8 @@ export async function applyItemTransforms(
       throw decodeError(source, err);
     }
   }
-  const first = tfms[0]!.plan(pipeline, dims.width, dims.height, ctx);
-  let image = await readRaw(source, first.pipeline);
+  const planned = first.plan(pipeline, dims.width, dims.height, ctx);
+  let image = await readRaw(source, planned.pipeline);
   for (const tfm of tfms.slice(1)) {
     const input = sharp(image.data, {
       raw: { width: image.width, height: image.height, channels: 3 },
@@ -109,19 +156,6 @@ export async function applyItemTransforms(
     image = await readRaw(source, tfm.plan(input, image.width, image.height, ctx).pipeline);
   }
   return image;
-}
-
-/**
- * The encoded bytes of `source`. sharp opening a small file itself was measured ~0.6 ms slower
- * per image (of ~3 ms) than Node reading it and sharp decoding from memory.
- */
-async function readBytes(source: ImageSource): Promise<Uint8Array> {
-  if (typeof source !== 'string') return source;
-  try {
-    return await readFile(source);
-  } catch (err) {
-    throw decodeError(source, err);
-  }
 }
 
 /**

@@ -2,7 +2,12 @@ import type sharp from 'sharp';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import type { JsonObject } from '../../data/batch.js';
 import { registerTransform } from '../../data/registry.js';
-import type { ItemTransform, ItemTransformContext, PlannedStep } from './item-transform.js';
+import type {
+  CropGeometry,
+  ItemTransform,
+  ItemTransformContext,
+  PlannedStep,
+} from './item-transform.js';
 import { type ImageSize, toHeightWidth } from './resize.js';
 
 /** Options of {@link RandomResizedCrop}. */
@@ -115,11 +120,39 @@ export function RandomResizedCrop(
     throw invalidValue('ratio', '[low, high] with 0 < low <= high', ratio);
   }
   if (!(valXtra >= 0)) throw invalidValue('valXtra', 'a number >= 0', valXtra);
+  // Validation resizes to the size plus this many pixels, then centre-crops.
+  const xtra = Math.ceil((Math.max(th, tw) * valXtra) / 8) * 8;
   return {
     name: 'RandomResizedCrop',
+    sourceReduction(w: number, h: number, training: boolean): number {
+      if (!training) {
+        return Math.min(w / (tw + xtra), h / (th + xtra));
+      }
+      // The smallest crop drawn: minScale of the area at the extreme aspect ratios.
+      const area = minScale * w * h;
+      return Math.min(Math.sqrt(area * ratio[0]) / tw, Math.sqrt(area / ratio[1]) / th);
+    },
+    cropBox(w: number, h: number, ctx: ItemTransformContext): CropGeometry {
+      if (!ctx.training) {
+        // Squish to the size plus xtra, then the centre: that region of the original.
+        const sx = w / (tw + xtra);
+        const sy = h / (th + xtra);
+        const box = {
+          left: Math.floor(xtra / 2) * sx,
+          top: Math.floor(xtra / 2) * sy,
+          width: tw * sx,
+          height: th * sy,
+        };
+        return { box, width: tw, height: th };
+      }
+      return {
+        box: drawResizedCrop(w, h, { minScale, maxScale, ratio }, ctx.rng),
+        width: tw,
+        height: th,
+      };
+    },
     plan(pipeline: sharp.Sharp, w: number, h: number, ctx: ItemTransformContext): PlannedStep {
       if (!ctx.training) {
-        const xtra = Math.ceil((Math.max(th, tw) * valXtra) / 8) * 8;
         const p = pipeline.resize(tw + xtra, th + xtra, { fit: 'fill', kernel: 'linear' }).extract({
           left: Math.floor(xtra / 2),
           top: Math.floor(xtra / 2),

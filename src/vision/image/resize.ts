@@ -2,7 +2,12 @@ import type sharp from 'sharp';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import type { JsonObject } from '../../data/batch.js';
 import { registerTransform } from '../../data/registry.js';
-import type { ItemTransform, ItemTransformContext, PlannedStep } from './item-transform.js';
+import type {
+  CropGeometry,
+  ItemTransform,
+  ItemTransformContext,
+  PlannedStep,
+} from './item-transform.js';
 
 /** How {@link Resize} makes an image the target shape. */
 export type ResizeMethod = 'crop' | 'pad' | 'squish';
@@ -75,8 +80,35 @@ export function Resize(size: ImageSize, options: ResizeOptions = {}): ItemTransf
   if (!['reflection', 'zeros', 'border'].includes(padMode)) {
     throw invalidValue('padMode', "one of 'reflection', 'zeros', 'border'", padMode);
   }
+  // The region of the image the output shows: inside it for crop, around it for pad (which
+  // scales the image and extends the edges). A random position in training, centred otherwise.
+  const cropRegion = (w: number, h: number, ctx: ItemTransformContext) => {
+    const [px, py] = ctx.training ? [ctx.rng.random(), ctx.rng.random()] : [0.5, 0.5];
+    const useWidth = method === 'crop' ? w / tw < h / th : w / tw > h / th;
+    const m = useWidth ? w / tw : h / th;
+    const cw = Math.max(1, Math.trunc(m * tw));
+    const ch = Math.max(1, Math.trunc(m * th));
+    return {
+      left: Math.trunc(px * (w - cw)),
+      top: Math.trunc(py * (h - ch)),
+      width: cw,
+      height: ch,
+    };
+  };
   return {
     name: 'Resize',
+    sourceReduction(w: number, h: number): number {
+      // crop and squish sample every output pixel at the smaller ratio; pad shrinks the whole
+      // image by the larger one.
+      return method === 'pad' ? Math.max(w / tw, h / th) : Math.min(w / tw, h / th);
+    },
+    cropBox(w: number, h: number, ctx: ItemTransformContext): CropGeometry | undefined {
+      if (method === 'squish') {
+        return { box: { left: 0, top: 0, width: w, height: h }, width: tw, height: th };
+      }
+      if (method === 'pad') return undefined;
+      return { box: cropRegion(w, h, ctx), width: tw, height: th };
+    },
     plan(pipeline: sharp.Sharp, w: number, h: number, ctx: ItemTransformContext): PlannedStep {
       if (method === 'squish') {
         return {
@@ -85,16 +117,10 @@ export function Resize(size: ImageSize, options: ResizeOptions = {}): ItemTransf
           height: th,
         };
       }
-      const [px, py] = ctx.training ? [ctx.rng.random(), ctx.rng.random()] : [0.5, 0.5];
-      const useWidth = method === 'crop' ? w / tw < h / th : w / tw > h / th;
-      const m = useWidth ? w / tw : h / th;
-      const cw = Math.trunc(m * tw);
-      const ch = Math.trunc(m * th);
-      const left = Math.trunc(px * (w - cw));
-      const top = Math.trunc(py * (h - ch));
+      const { left, top, width: cw, height: ch } = cropRegion(w, h, ctx);
       if (method === 'crop') {
         const p = pipeline
-          .extract({ left, top, width: Math.max(1, cw), height: Math.max(1, ch) })
+          .extract({ left, top, width: cw, height: ch })
           .resize(tw, th, { fit: 'fill', kernel: 'linear' });
         return { pipeline: p, width: tw, height: th };
       }

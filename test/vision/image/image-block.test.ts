@@ -46,7 +46,11 @@ describe('ImageBlock', () => {
     assert.deepEqual(ImageBlock().setup([]).toConfig(), {
       name: 'ImageBlock',
       iccProfile: 'ignore',
+      decoder: 'auto',
     });
+    const viaSharp = ImageBlock({ decoder: 'sharp' }).setup([]);
+    assert.deepEqual(blockFromConfig(viaSharp.toConfig()).toConfig(), viaSharp.toConfig());
+    assert.throws(() => ImageBlock({ decoder: 'libjpeg' as 'sharp' }), ValueError);
     const convert = ImageBlock({ iccProfile: 'convert' }).setup([]);
     assert.deepEqual(blockFromConfig(convert.toConfig()).toConfig(), convert.toConfig());
     // Exports from before the option decoded through the profile.
