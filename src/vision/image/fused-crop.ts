@@ -8,6 +8,7 @@
  */
 import type { DecodeOptions, RGBImage } from './decode.js';
 import type { CropGeometry, ItemTransform, ItemTransformContext } from './item-transform.js';
+import { releasePixels, takePixels } from './pixel-pool.js';
 import { decodeJpegScaled, jpegHeaderFast, scaleInEighths } from './turbojpeg.js';
 
 /** A decoded image and the crop still to be sampled from it (box in this image's pixels). */
@@ -28,6 +29,21 @@ export interface CroppedImage extends RGBImage {
  */
 export function isCroppedImage(image: RGBImage): image is CroppedImage {
   return (image as Partial<CroppedImage>).crop !== undefined;
+}
+
+/**
+ * Hands the pixel buffers of a collated batch's fused-crop images back for reuse. Call it only
+ * when nothing will read those images again.
+ *
+ * @param images - The batch's images (the plain ones are left alone).
+ * @example
+ * ```ts
+ * const xs = tsf.cpuAugmentBatch(images, tfms, ctx);
+ * releaseCroppedImages(images);
+ * ```
+ */
+export function releaseCroppedImages(images: readonly RGBImage[]): void {
+  for (const image of images) if (isCroppedImage(image)) releasePixels(image.data);
 }
 
 /**
@@ -73,7 +89,7 @@ export async function decodeForFusedCrop(
   // libjpeg's scaled pixel i covers full pixels [i, i + 1) * 8 / k: edges scale by exactly k/8.
   const s = eighths / 8;
   if (Math.max(fx, fy) * s > MAX_SAMPLER_SHRINK) return undefined;
-  const image = await decodeJpegScaled(bytes, header, eighths);
+  const image = await decodeJpegScaled(bytes, header, eighths, takePixels);
   if (!image) return undefined;
   return {
     ...image,

@@ -16,7 +16,7 @@ import {
   type RGBImage,
   readBytes,
 } from './decode.js';
-import { decodeForFusedCrop, isCroppedImage } from './fused-crop.js';
+import { decodeForFusedCrop, isCroppedImage, releaseCroppedImages } from './fused-crop.js';
 import {
   applyItemTransforms,
   type ItemTransform,
@@ -133,7 +133,10 @@ function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
       if (images.some(isCroppedImage)) {
         // Decoded for the fused executor: it samples the crops (no transform, no draws).
         const xs = cpuAugmentBatch(images, [], { training: false, rng: new RandomGenerator(0) });
-        if (xs) return xs;
+        if (xs) {
+          releaseCroppedImages(images);
+          return xs;
+        }
       }
       const { width, height } = images[0]!;
       const per = width * height * 3;
@@ -149,8 +152,12 @@ function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
     },
     collateTransformed(samples, items, tfms, ctx, executor) {
       if (!useCpuExecutor(executor)) return undefined;
-      checkSameSize(samples as RGBImage[], items);
-      return cpuAugmentBatch(samples as RGBImage[], tfms, ctx);
+      const images = samples as RGBImage[];
+      checkSameSize(images, items);
+      const xs = cpuAugmentBatch(images, tfms, ctx);
+      // The loader drops a batch's samples once collated: their pixel buffers can be reused.
+      if (xs) releaseCroppedImages(images);
+      return xs;
     },
     describe(batch: tf.Tensor): string[] {
       return Array.from(

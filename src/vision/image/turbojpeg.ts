@@ -196,6 +196,7 @@ export function scaleInEighths(reduction: number): number {
  * @param bytes - Encoded bytes.
  * @param header - Its header.
  * @param eighths - Scale in eighths (8: full size).
+ * @param allocate - Gives the output array (fresh by default; the fused crop reuses buffers).
  * @returns The pixels, or `undefined` when decoding met a warning or an error (the file is then
  *   left to sharp, which decides whether it is an error).
  * @example
@@ -207,6 +208,7 @@ export async function decodeJpegScaled(
   bytes: Uint8Array,
   header: JpegHeader,
   eighths: number,
+  allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
 ): Promise<RGBImage | undefined> {
   const tj = load();
   const handle = tj && (idleHandles.pop() ?? tj.init());
@@ -215,7 +217,7 @@ export async function decodeJpegScaled(
     // TurboJPEG picks the scale from the requested size, rounded up as libjpeg rounds it.
     const w = Math.ceil((header.width * eighths) / 8);
     const h = Math.ceil((header.height * eighths) / 8);
-    const data = new Uint8Array(w * h * 3);
+    const data = allocate(w * h * 3);
     const flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
     const status = await call(
       tj.decompress,
