@@ -8,7 +8,7 @@
  *   npx tsx examples/pets.ts --data ../shared/data/pets/images --arch mobilenet_v1_0.75 \
  *     --weights ../shared/models/mobilenet_v1_0.75_224 --size 224 --epochs 7 --bn freeze --bs 8
  *
- * On the wasm engine that command reached 11.7 % validation error in 15.8 minutes
+ * On the wasm engine that command reached 9.6 % validation error in 13.5 minutes
  * (docs/benchmarks.md, "Pets fine-tuning"); `--bn freeze` makes frozen epochs skip the body's
  * backward pass. Batches larger than ~15 do not fit the wasm heap at 224 px once unfrozen.
  *
