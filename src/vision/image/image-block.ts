@@ -31,10 +31,12 @@ function isItemTransform(t: unknown): t is ItemTransform {
 export type ImageBlockOptions = DecodeOptions;
 
 /**
- * fastai's `ImageBlock`: values are image paths (or encoded bytes), decoded by content with
- * sharp (EXIF-oriented, 3 channels; see {@link DecodeOptions} for embedded colour profiles),
- * passed through the item transforms in the same libvips pipeline, and stacked into float32
- * NHWC batches in [0, 1].
+ * fastai's `ImageBlock`: values are image paths (or encoded bytes), decoded by content
+ * (EXIF-oriented, 3 channels; TurboJPEG for plain JPEGs when installed, sharp otherwise; see
+ * {@link DecodeOptions}), passed through the item transforms in libvips, and stacked into
+ * float32 NHWC batches in [0, 1]. When the loader's batch goes through the fused CPU executor
+ * (wasm and cpu engines), a JPEG's crop or squish is instead left to that pass, which samples it
+ * from the decoded photo together with the augmentation ({@link CroppedImage}).
  *
  * @param options - Decoding options (`iccProfile`, `decoder`).
  * @returns The block.

@@ -1,6 +1,8 @@
 /**
- * Item transforms: per-image geometry applied in sharp (libvips, off the JS thread) while the
- * image is decoded, so a batch only ever holds images at their final size.
+ * Item transforms: per-image geometry applied in sharp (libvips, off the JS thread) after the
+ * image is decoded, so a batch only ever holds images at their final size. Crops and squishes
+ * also describe themselves as a {@link CropGeometry}, which the fused CPU executor samples
+ * straight from the decoded photo instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
