@@ -87,7 +87,8 @@ function memoryError(state: GuardState, request: number, shape: number[]): Backe
   const advice =
     batch !== undefined && fits !== undefined && fits < batch
       ? ` If the batch size is ${batch}, use a batch size of at most ~${Math.max(1, fits)}` +
-        ' (or a smaller image size).'
+        ` (with the GradientAccumulation callback, \`{ nAcc: ${batch} }\`, to keep stepping ` +
+        `once per ${batch} samples) or a smaller image size.`
       : ' Reduce the batch size or the image size.';
   return new BackendError(
     `wasm memory limit reached: the step needs more than ${mb(state.limit)} of tensors ` +

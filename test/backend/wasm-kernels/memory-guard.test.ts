@@ -35,7 +35,9 @@ describe('wasm memory guard', () => {
       (err: unknown) =>
         err instanceof BackendError &&
         /wasm memory limit reached/.test(err.message) &&
-        /If the batch size is 16, use a batch size of at most ~\d+/.test(err.message),
+        /If the batch size is 16, use a batch size of at most ~\d+ \(with the GradientAccumulation callback, `\{ nAcc: 16 \}`/.test(
+          err.message,
+        ),
     );
     assert.equal(tf.memory().numTensors, tensorsBefore, 'the failed step leaked tensors');
     installWasmMemoryGuard(DEFAULT_WASM_TENSOR_LIMIT);
