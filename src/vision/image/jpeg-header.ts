@@ -19,7 +19,8 @@ export function isJpeg(bytes: Uint8Array): boolean {
 
 /**
  * The EXIF orientation (1-8) of a JPEG, read from its APP1 segment. `1` when the file has no
- * EXIF block or no orientation tag; `undefined` when the header cannot be walked (the caller
+ * EXIF block, no orientation tag or an out-of-range one; `undefined` when the header cannot be
+ * walked (the caller
  * then leaves the file to a full decoder, which reports the problem).
  *
  * @param bytes - JPEG bytes.
@@ -31,7 +32,7 @@ export function isJpeg(bytes: Uint8Array): boolean {
  */
 export function jpegOrientation(bytes: Uint8Array): number | undefined {
   let pos = 2;
-  while (pos + 4 <= bytes.length) {
+  while (pos + 2 <= bytes.length) {
     if (bytes[pos] !== 0xff) return undefined;
     const marker = bytes[pos + 1]!;
     // Fill bytes may precede a marker.
@@ -41,6 +42,7 @@ export function jpegOrientation(bytes: Uint8Array): number | undefined {
     }
     // Start of scan (or end of image): EXIF only ever comes before it.
     if (marker === 0xda || marker === 0xd9) return 1;
+    if (pos + 4 > bytes.length) return undefined;
     const length = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
     if (length < 2 || pos + 2 + length > bytes.length) return undefined;
     if (marker === 0xe1) {
@@ -70,7 +72,8 @@ function exifOrientation(app1: Uint8Array): number | undefined {
     if (entry + 12 > tiff.byteLength) return undefined;
     if (tiff.getUint16(entry, little) === ORIENTATION_TAG) {
       const value = tiff.getUint16(entry + 8, little);
-      return value >= 1 && value <= 8 ? value : undefined;
+      // Out-of-range values (0 is common in camera files) mean no rotation, as in libvips.
+      return value >= 1 && value <= 8 ? value : 1;
     }
   }
   return 1;

@@ -120,10 +120,26 @@ export function turboJpegStatus(): {
   return tj ? { available: true, library: tj.path } : { available: false, library: whyNot };
 }
 
-function call(fn: NativeFunction, ...args: unknown[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fn.async(...args, (err: unknown, result: number) => (err ? reject(err) : resolve(result)));
-  });
+/**
+ * koffi queues at most 256 asynchronous calls per process and throws beyond that (loaders,
+ * `encodeInputs` on a long list and other koffi users can go past it): at most this many
+ * decodes are handed to it at once, the others wait here.
+ */
+const MAX_IN_FLIGHT = 64;
+let inFlight = 0;
+const waiting: (() => void)[] = [];
+
+async function call(fn: NativeFunction, ...args: unknown[]): Promise<number> {
+  if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
+  inFlight++;
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      fn.async(...args, (err: unknown, result: number) => (err ? reject(err) : resolve(result)));
+    });
+  } finally {
+    inFlight--;
+    waiting.shift()?.();
+  }
 }
 
 /** A JPEG TurboJPEG can decode exactly as sharp would, with its full size. */
