@@ -6,6 +6,9 @@
  * load drifts), each after one warm-up epoch; CPU time per image is reported too (less
  * sensitive to the load than wall time).
  *
+ * JPEGs decode with TurboJPEG when libturbojpeg is installed (the header line and the JSON's
+ * `jpeg` say which decoder ran); `.ci/run` installs it.
+ *
  * Run: npx tsx bench/data.ts [--rounds 3] [--bs 64]
  * Last line: {"tsfast_img_s": x, "torch_img_s": y, "data_vs_torch": x / y, ...}
  */
@@ -27,6 +30,7 @@ import { ImageBlock } from '../src/vision/image/image-block.js';
 import type { ItemTransform } from '../src/vision/image/item-transform.js';
 import { RandomResizedCrop } from '../src/vision/image/random-resized-crop.js';
 import { Resize } from '../src/vision/image/resize.js';
+import { turboJpegStatus } from '../src/vision/image/turbojpeg.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -124,8 +128,11 @@ const fmt = (f: EpochFigures) =>
   `${(f.images / f.seconds).toFixed(1)} img/s, ${((1000 * f.cpuSeconds) / f.images).toFixed(2)} CPU ms/img`;
 
 const { backend } = await ready();
+const turbo = turboJpegStatus();
+const jpeg = turbo.available ? 'turbojpeg' : 'sharp';
 console.log(
-  `backend ${backend}, bs ${bs}, ${rounds} alternating rounds after one warm-up epoch each, 940 pet photos`,
+  `backend ${backend}, JPEG decoding ${turbo.available ? `TurboJPEG (${turbo.library})` : `sharp (${turbo.library})`}, ` +
+    `bs ${bs}, ${rounds} alternating rounds after one warm-up epoch each, 940 pet photos`,
 );
 const torch = startTorch();
 // Same augmentation list as the torch script: random resized crop, flip, rotation (10 deg),
@@ -167,5 +174,6 @@ console.log(
     tsfast_fastai_defaults_img_s: round(d.images / d.seconds),
     tsfast_pets_recipe_img_s: round(rc.images / rc.seconds),
     backend,
+    jpeg,
   }),
 );
