@@ -44,10 +44,11 @@ export interface DataLoadersOptions {
    */
   seed?: number;
   /**
-   * Images handed to sharp at once. sharp decodes them on libuv's thread pool (4 threads unless
-   * `UV_THREADPOOL_SIZE` says otherwise); the ones waiting are queued there, so decoding goes on
-   * while the JavaScript thread augments a batch (with 4, the pool sat idle during that pass:
-   * 23% fewer images/s on the pets benchmark). A queued image holds no pixels yet.
+   * Images handed to the decoders at once (sharp on libuv's thread pool, 4 threads unless
+   * `UV_THREADPOOL_SIZE` says otherwise; TurboJPEG on koffi's worker threads). The ones waiting
+   * are queued there, so decoding goes on while the JavaScript thread augments a batch (with 4,
+   * the pool sat idle during that pass: 23% fewer images/s on the pets benchmark). A queued
+   * image holds no pixels yet.
    * @defaultValue `max(64, availableParallelism())`
    */
   concurrency?: number;
