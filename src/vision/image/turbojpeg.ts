@@ -129,17 +129,22 @@ const MAX_IN_FLIGHT = 64;
 let inFlight = 0;
 const waiting: (() => void)[] = [];
 
-async function call(fn: NativeFunction, ...args: unknown[]): Promise<number> {
+/** Runs `task` once fewer than {@link MAX_IN_FLIGHT} others are running. */
+async function inTurn<T>(task: () => Promise<T>): Promise<T> {
   if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
   inFlight++;
   try {
-    return await new Promise<number>((resolve, reject) => {
-      fn.async(...args, (err: unknown, result: number) => (err ? reject(err) : resolve(result)));
-    });
+    return await task();
   } finally {
     inFlight--;
     waiting.shift()?.();
   }
+}
+
+function call(fn: NativeFunction, ...args: unknown[]): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    fn.async(...args, (err: unknown, result: number) => (err ? reject(err) : resolve(result)));
+  });
 }
 
 /** A JPEG TurboJPEG can decode exactly as sharp would, with its full size. */
@@ -227,30 +232,27 @@ export async function decodeJpegScaled(
   allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
 ): Promise<RGBImage | undefined> {
   const tj = load();
-  const handle = tj && (idleHandles.pop() ?? tj.init());
-  if (!tj || !handle) return undefined;
-  try {
-    // TurboJPEG picks the scale from the requested size, rounded up as libjpeg rounds it.
-    const w = Math.ceil((header.width * eighths) / 8);
-    const h = Math.ceil((header.height * eighths) / 8);
-    const data = allocate(w * h * 3);
-    const flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
-    const status = await call(
-      tj.decompress,
-      handle,
-      bytes,
-      bytes.length,
-      data,
-      w,
-      0,
-      h,
-      TJPF_RGB,
-      flags,
-    );
-    return status === 0 ? { data, width: w, height: h } : undefined;
-  } finally {
-    idleHandles.push(handle);
-  }
+  if (!tj) return undefined;
+  // The handle and the pixels are taken only once the decode's turn comes: a queued image
+  // holds neither.
+  return inTurn(async () => {
+    const handle = idleHandles.pop() ?? tj.init();
+    if (!handle) return undefined;
+    try {
+      // TurboJPEG picks the scale from the requested size, rounded up as libjpeg rounds it.
+      const w = Math.ceil((header.width * eighths) / 8);
+      const h = Math.ceil((header.height * eighths) / 8);
+      const data = allocate(w * h * 3);
+      const flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
+      const args = [handle, bytes, bytes.length, data, w, 0, h, TJPF_RGB, flags];
+      // A failure of the call itself (koffi's queue full because of another user of koffi)
+      // leaves the file to sharp, like a failed decode.
+      const status = await call(tj.decompress, ...args).catch(() => -1);
+      return status === 0 ? { data, width: w, height: h } : undefined;
+    } finally {
+      idleHandles.push(handle);
+    }
+  });
 }
 
 /**

@@ -131,6 +131,14 @@ describe('TurboJPEG decoding', { skip: needTurbo }, () => {
     );
   });
 
+  it('decodes 600 images started at once (koffi itself queues at most 256 calls)', async () => {
+    const bytes = await source().jpeg().toBuffer();
+    const ref = await viaSharp(bytes);
+    const all = await Promise.all(Array.from({ length: 600 }, () => decodeJpegFast(bytes)));
+    assert.equal(all.filter((img) => img === undefined).length, 0);
+    assert.ok(all.every((img) => Buffer.from(img!.data).equals(Buffer.from(ref.data))));
+  });
+
   it('leaves a truncated JPEG to sharp, whose error names the file', async () => {
     const whole = await source().jpeg().toBuffer();
     const file = join(dir, 'truncated.jpg');
