@@ -372,6 +372,7 @@ export {
   type AssignWeightsOptions,
   archNames,
   assignNamedWeights,
+  type BaseLayerArgs,
   BatchNorm,
   type BatchNormArgs,
   type BatchNormInferenceOptions,

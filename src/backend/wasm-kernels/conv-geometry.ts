@@ -4,6 +4,7 @@
  * the padding tfjs resolves for a convolution.
  */
 import * as tf from '@tensorflow/tfjs';
+import { pairAttr } from './tensor-kernel.js';
 
 /** Resolved convolution geometry: what tfjs computes from `pad`, strides and dilations. */
 export interface ConvGeometry {
@@ -19,33 +20,45 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
+/** The attributes of a convolution kernel that fix its geometry. */
+export interface ConvAttrs {
+  /** Stride (one number or `[h, w]`), 1 when absent. */
+  strides?: unknown;
+  /** Dilation (one number or `[h, w]`), 1 when absent. */
+  dilations?: unknown;
+  /** `'same'`, `'valid'` or explicit padding, NHWC. */
+  pad?: unknown;
+  /** Rounding of the output size with numeric padding. */
+  dimRoundingMode?: unknown;
+}
+
 /**
- * Resolves the padding of a convolution exactly as tfjs-core does (`same`, `valid`, explicit
- * lists and `dimRoundingMode`).
+ * Resolves the geometry of a convolution from its kernel attributes exactly as tfjs-core does
+ * (`same`, `valid`, explicit lists and `dimRoundingMode`).
  *
  * @param xShape - Input shape, NHWC.
  * @param filterShape - Filter shape `[kh, kw, in, out]` (depthwise: `[kh, kw, in, mult]`).
- * @param attrs - The kernel attributes (`strides`, `pad`, `dilations`, `dimRoundingMode`).
+ * @param attrs - The kernel attributes (`strides`, `pad`, `dilations`, `dimRoundingMode`;
+ *   `pad` already in NHWC order).
  * @param depthwise - Whether the filter is depthwise.
  * @returns The geometry.
  * @internal
  */
 export function convGeometry(
-  xShape: number[],
-  filterShape: number[],
-  strides: [number, number],
-  dilations: [number, number],
-  pad: unknown,
-  dimRoundingMode: unknown,
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: ConvAttrs,
   depthwise: boolean,
 ): ConvGeometry {
+  const strides = pairAttr(attrs.strides, 1);
+  const dilations = pairAttr(attrs.dilations, 1);
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
     strides,
     dilations,
-    pad as 'same' | 'valid' | tf.backend_util.ExplicitPadding,
-    dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    attrs.pad as 'same' | 'valid' | tf.backend_util.ExplicitPadding,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
     depthwise,
     'channelsLast',
   );

@@ -23,7 +23,7 @@ import {
 } from './conv-geometry.js';
 import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
 import { type SimdKernels, simdKernels } from './simd-kernels.js';
-import { type KernelArgs, pairAttr, tensorKernel } from './tensor-kernel.js';
+import { type KernelArgs, tensorKernel } from './tensor-kernel.js';
 
 /**
  * Largest `Cin * Cout` for which the SIMD filter gradient is used. Measured (CPU ms, batch 32,
@@ -59,17 +59,13 @@ export function conv2dBackpropFilterOps(
   const filterShape = attrs.filterShape as number[];
   const xs = toNhwc(x, dataFormat);
   const dys = toNhwc(dy, dataFormat);
-  const strides = pairAttr(attrs.strides, 1);
-  const dilations = pairAttr(attrs.dilations, 1);
   const g = convGeometry(
     shapeToNhwc(x.shape, dataFormat),
     filterShape,
-    strides,
-    dilations,
-    padToNhwc(attrs.pad, dataFormat),
-    attrs.dimRoundingMode,
+    { ...attrs, pad: padToNhwc(attrs.pad, dataFormat) },
     false,
   );
+  const { strides, dilations } = g;
   const [kh, kw] = g.filter;
   const [n, outH, outW, cout] = dys.shape;
   const [, inH, inW, cin] = xs.shape;
@@ -221,15 +217,7 @@ export const conv2dBackpropFilterConfig: tf.KernelConfig = {
     ) {
       const simd = simdKernels(backend);
       if (simd !== undefined) {
-        const g = convGeometry(
-          x.shape,
-          filterShape,
-          pairAttr(attrs.strides, 1),
-          pairAttr(attrs.dilations, 1),
-          attrs.pad,
-          attrs.dimRoundingMode,
-          false,
-        );
+        const g = convGeometry(x.shape, filterShape, attrs, false);
         return conv2dBackpropFilterHeap(backend, simd, x, dy, g);
       }
     }

@@ -15,7 +15,7 @@ import {
   shapeToNhwc,
   toNhwc,
 } from './conv-geometry.js';
-import { pairAttr, tensorKernel } from './tensor-kernel.js';
+import { tensorKernel } from './tensor-kernel.js';
 
 /**
  * Input gradient of a 2D convolution from tf ops that run fast on wasm.
@@ -35,17 +35,13 @@ export function conv2dBackpropInputOps(
   const { dataFormat } = attrs;
   const inputShape = shapeToNhwc(attrs.inputShape as number[], dataFormat);
   const dys = toNhwc(dy, dataFormat);
-  const strides = pairAttr(attrs.strides, 1);
-  const dilations = pairAttr(attrs.dilations, 1);
   const g = convGeometry(
     inputShape,
     filter.shape,
-    strides,
-    dilations,
-    padToNhwc(attrs.pad, dataFormat),
-    attrs.dimRoundingMode,
+    { ...attrs, pad: padToNhwc(attrs.pad, dataFormat) },
     false,
   );
+  const { strides, dilations } = g;
   const [kh, kw] = g.filter;
   const [n, outH, outW, cout] = dys.shape;
   const [, inH, inW, cin] = inputShape as [number, number, number, number];

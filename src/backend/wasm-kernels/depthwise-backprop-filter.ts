@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type ConvGeometry, convGeometry, paddedWindow, validRange } from './conv-geometry.js';
 import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
 import { type SimdKernels, simdKernels } from './simd-kernels.js';
-import { type KernelArgs, pairAttr, tensorKernel } from './tensor-kernel.js';
+import { type KernelArgs, tensorKernel } from './tensor-kernel.js';
 
 /**
  * Largest `C*M` for which the dense-convolution formulation is used (it does `C` times the
@@ -42,17 +42,7 @@ export function depthwiseBackpropFilterOps(
   attrs: tf.NamedAttrMap,
 ): tf.Tensor4D {
   const filterShape = attrs.filterShape as number[];
-  const strides = pairAttr(attrs.strides, 1);
-  const dilations = pairAttr(attrs.dilations, 1);
-  const g = convGeometry(
-    x.shape,
-    filterShape,
-    strides,
-    dilations,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-  );
+  const g = convGeometry(x.shape, filterShape, attrs, true);
   const channels = x.shape[3] * filterShape[3]!;
   if (channels <= DEPTHWISE_DENSE_MAX_CHANNELS) {
     return byDenseConvolution(x, dy, g, filterShape[3]!);
@@ -219,15 +209,7 @@ export const depthwiseBackpropFilterConfig: tf.KernelConfig = {
     ) {
       const simd = simdKernels(backend);
       if (simd !== undefined) {
-        const g = convGeometry(
-          x.shape,
-          filterShape,
-          pairAttr(attrs.strides, 1),
-          pairAttr(attrs.dilations, 1),
-          attrs.pad,
-          attrs.dimRoundingMode,
-          true,
-        );
+        const g = convGeometry(x.shape, filterShape, attrs, true);
         return depthwiseBackpropFilterHeap(backend, simd, x, dy, g);
       }
     }

@@ -34,17 +34,8 @@ export function depthwiseBackpropInputOps(
   attrs: tf.NamedAttrMap,
 ): tf.Tensor4D {
   const inputShape = attrs.inputShape as number[];
-  const strides = pairAttr(attrs.strides, 1);
-  const dilations = pairAttr(attrs.dilations, 1);
-  const g = convGeometry(
-    inputShape,
-    filter.shape,
-    strides,
-    dilations,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-  );
+  const g = convGeometry(inputShape, filter.shape, attrs, true);
+  const { strides, dilations } = g;
   const [kh, kw, c, m] = filter.shape;
   const [n, h, w] = inputShape as [number, number, number];
   const reachH = (kh - 1) * dilations[0];
@@ -168,15 +159,7 @@ export const depthwiseBackpropInputConfig: tf.KernelConfig = {
     ) {
       const simd = simdKernels(backend);
       if (simd !== undefined) {
-        const g = convGeometry(
-          inputShape,
-          filter.shape,
-          strides,
-          pairAttr(attrs.dilations, 1),
-          attrs.pad,
-          attrs.dimRoundingMode,
-          true,
-        );
+        const g = convGeometry(inputShape, filter.shape, attrs, true);
         return depthwiseBackpropInputHeap(backend, simd, dy, filter, inputShape, g);
       }
     }

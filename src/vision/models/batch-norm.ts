@@ -8,9 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue, ValueError } from '../../core/errors.js';
 import { batchNormInference } from './batch-norm-inference.js';
 import { batchNormTraining } from './batch-norm-training.js';
+import type { BaseLayerArgs } from './layer-args.js';
 
 /** Options of {@link BatchNorm}; the same meaning and defaults as tfjs-layers' `batchNormalization`. */
-export interface BatchNormArgs {
+export interface BatchNormArgs extends BaseLayerArgs {
   /**
    * The channel axis; only the last axis is supported (channels-last tensors).
    * @defaultValue -1
@@ -37,21 +38,11 @@ export interface BatchNormArgs {
    * @defaultValue true
    */
   scale?: boolean;
-  /** Layer name. Defaults to a unique name from tfjs. */
-  name?: string;
   /**
    * Whether `gamma` and `beta` train.
    * @defaultValue true
    */
   trainable?: boolean;
-  /** Input shape without the batch axis, for a first layer. @defaultValue undefined */
-  inputShape?: (number | null)[];
-  /** Input shape with the batch axis, for a first layer. @defaultValue undefined */
-  batchInputShape?: (number | null)[];
-  /** Batch size of `inputShape`. @defaultValue undefined */
-  batchSize?: number;
-  /** Data type. @defaultValue 'float32' */
-  dtype?: tf.DataType;
 }
 
 const KEYS = [

@@ -30,6 +30,7 @@ export {
   batchNormTraining,
 } from './batch-norm-training.js';
 export { createHead, type Head, type HeadOptions } from './head.js';
+export type { BaseLayerArgs } from './layer-args.js';
 export {
   type LoadPretrainedWeightsOptions,
   loadPretrainedWeights,

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys } from '../../core/errors.js';
+import type { BaseLayerArgs } from './layer-args.js';
 
 /**
  * ReLU6 with a cheap gradient: `clipByValue(x, 0, 6)` forward; backward `dy` where
@@ -45,20 +46,7 @@ function relu6Impl(x: tf.Tensor): tf.Tensor {
 const relu6Op = tf.op({ relu6: relu6Impl });
 
 /** Options of {@link ReLU6}: the base layer's (`name`, `trainable`, `inputShape`, ...). */
-export interface ReLU6Args {
-  /** Layer name. Defaults to a unique name from tfjs. */
-  name?: string;
-  /** Whether the layer's weights train (it has none). @defaultValue true */
-  trainable?: boolean;
-  /** Input shape without the batch axis, for a first layer. @defaultValue undefined */
-  inputShape?: (number | null)[];
-  /** Input shape with the batch axis, for a first layer. @defaultValue undefined */
-  batchInputShape?: (number | null)[];
-  /** Batch size of `inputShape`. @defaultValue undefined */
-  batchSize?: number;
-  /** Data type. @defaultValue 'float32' */
-  dtype?: tf.DataType;
-}
+export type ReLU6Args = BaseLayerArgs;
 
 const RELU6_KEYS = ['name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype'];
 
