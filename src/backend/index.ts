@@ -1,4 +1,3 @@
-export { type DoctorReport, doctorReport, formatDoctorReport } from './doctor.js';
 export {
   type BackendName,
   ENGINE_ORDER,

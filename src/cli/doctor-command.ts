@@ -1,4 +1,4 @@
-import { doctorReport, formatDoctorReport } from '../backend/doctor.js';
+import { doctorReport, formatDoctorReport } from './doctor.js';
 
 /**
  * `tsfast doctor [--json]`: prints what tsfast found on this machine.

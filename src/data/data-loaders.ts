@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, DataError, invalidValue, ValueError } from '../core/errors.js';
 import { RandomGenerator, randomFor } from '../core/random.js';
-import { ExportedDataLoaders, registerPipelineLoader } from '../learner/learner-io.js';
 import type { Batch, DataLoadersLike, JsonObject, NormalizeStats } from './batch.js';
 import type { AugExecutorChoice } from './blocks.js';
 import {
@@ -12,6 +11,7 @@ import {
   type SkippedItem,
 } from './data-loader.js';
 import { type DatasetSplit, Datasets } from './datasets.js';
+import { ExportedDataLoaders, registerPipelineLoader } from './exported-data-loaders.js';
 import { Normalize } from './normalize.js';
 import { blockFromConfig, transformFromConfig } from './registry.js';
 import { type BatchTransform, isBatchTransform } from './transforms.js';

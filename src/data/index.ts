@@ -34,6 +34,12 @@ export {
 export { DataLoaders, type DataLoadersOptions, type ShowBatchOptions } from './data-loaders.js';
 export { type DatasetSplit, Datasets, type Getter } from './datasets.js';
 export {
+  ExportedDataLoaders,
+  type PipelineLoader,
+  rebuildDataLoaders,
+  registerPipelineLoader,
+} from './exported-data-loaders.js';
+export {
   type GetFilesOptions,
   type GetImageFilesOptions,
   getFiles,

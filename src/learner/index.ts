@@ -38,7 +38,6 @@ export {
 export { Lamb, type LambOptions } from './lamb.js';
 export { Learner } from './learner.js';
 export {
-  ExportedDataLoaders,
   type ExportOptions,
   exportLearner,
   folderHandler,
@@ -46,8 +45,6 @@ export {
   type LoadOptions,
   loadLearner,
   loadWeights,
-  type PipelineLoader,
-  registerPipelineLoader,
   type SaveOptions,
   saveWeights,
 } from './learner-io.js';

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend/ready.js';
 import { checkOptionKeys, DataError, ValueError } from '../core/errors.js';
-import type { BatchStream, DataLoadersLike, JsonObject } from '../data/batch.js';
+import type { DataLoadersLike, JsonObject } from '../data/batch.js';
+import { ExportedDataLoaders, rebuildDataLoaders } from '../data/exported-data-loaders.js';
 import { Learner } from './learner.js';
 import { isRegisteredLoss, lossFromConfig } from './losses.js';
 
@@ -296,69 +297,6 @@ export async function exportLearner(
 }
 
 /**
- * Rebuilds data loaders from an exported pipeline description.
- * @example
- * ```ts
- * const loader: tsf.PipelineLoader = (config) => tsf.DataLoaders.fromConfig(config);
- * tsf.registerPipelineLoader(loader);
- * ```
- */
-export type PipelineLoader = (config: JsonObject) => DataLoadersLike | Promise<DataLoadersLike>;
-
-let pipelineLoader: PipelineLoader | undefined;
-
-/**
- * Registers how `loadLearner` rebuilds the data pipeline from its exported JSON (the data
- * module registers its `DataLoaders.fromConfig` here).
- * @param loader - The function.
- * @example
- * ```ts
- * tsf.registerPipelineLoader((cfg) => DataLoaders.fromConfig(cfg));
- * ```
- */
-export function registerPipelineLoader(loader: PipelineLoader): void {
-  pipelineLoader = loader;
-}
-
-const EMPTY: BatchStream = {
-  numBatches: 0,
-  numItems: 0,
-  async *[Symbol.asyncIterator]() {},
-};
-
-/**
- * The data of a loaded learner when no pipeline loader is registered: vocab, `c` and the
- * exported configuration, with empty training and validation streams.
- * @example
- * ```ts
- * const inf = await tsf.loadLearner('export');
- * inf.dls.vocab; // ['cat', 'dog']
- * ```
- */
-export class ExportedDataLoaders implements DataLoadersLike {
-  /** Empty. */
-  readonly train = EMPTY;
-  /** Empty. */
-  readonly valid = EMPTY;
-
-  /**
-   * @param vocab - Class names.
-   * @param c - Number of outputs.
-   * @param config - The exported pipeline description.
-   */
-  constructor(
-    readonly vocab: readonly string[] | undefined,
-    readonly c: number,
-    private readonly config: JsonObject | null,
-  ) {}
-
-  /** @returns The exported pipeline description (empty object if none). */
-  toConfig(): JsonObject {
-    return this.config ?? {};
-  }
-}
-
-/**
  * Options of {@link loadLearner}.
  * @example
  * ```ts
@@ -400,9 +338,7 @@ export async function loadLearner(dir: string, options: LoadLearnerOptions = {})
   }
   const model = await tf.loadLayersModel(folderHandler(dir));
   let dls = options.dls;
-  if (dls === undefined && desc.data !== null && pipelineLoader !== undefined) {
-    dls = await pipelineLoader(desc.data);
-  }
+  if (dls === undefined && desc.data !== null) dls = await rebuildDataLoaders(desc.data);
   dls ??= new ExportedDataLoaders(desc.vocab ?? undefined, desc.c, desc.data);
   return new Learner(dls, model, {
     lossFunc: lossFromConfig(desc.loss.name, desc.loss.config),

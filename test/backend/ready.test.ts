@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { DoctorReport } from '../../src/backend/doctor.js';
+import type { DoctorReport } from '../../src/cli/doctor.js';
 import { skipUnlessTurboJpeg } from '../support/turbojpeg.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { findUpwardImports, LAYERS } from '../support/import-layers.js';
+
+const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'tsfast-layers-'));
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    writeFileSync(join(root, file), text);
+  }
+  return root;
+}
+
+describe('the layering of design.md', () => {
+  it('src/ imports only from its own layer or the layers above it', () => {
+    const upward = findUpwardImports(SRC);
+    assert.deepEqual(
+      upward.map((u) => `${u.file} imports ${u.target} (${u.from} may not import from ${u.to})`),
+      [],
+      `Layers, top first: ${LAYERS.map((l) => l.join('+')).join(' > ')}`,
+    );
+  });
+
+  it('finds an upward import, static or dynamic, and names it', () => {
+    const root = tree({
+      'core/errors.ts': "import { Learner } from '../learner/learner.js';\n",
+      'data/blocks.ts':
+        "export { thing } from '../core/errors.js';\nconst m = await import('../vision/learner.js');\n",
+      'learner/learner.ts':
+        "import type { Batch } from '../data/batch.js';\nimport { x } from '../callbacks/x.js';\n",
+      'index.ts': "export * from './vision/learner.js';\n",
+    });
+    try {
+      assert.deepEqual(findUpwardImports(root), [
+        { file: 'core/errors.ts', target: 'learner/learner.js', from: 'core', to: 'learner' },
+        { file: 'data/blocks.ts', target: 'vision/learner.js', from: 'data', to: 'vision' },
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a folder that no layer names', () => {
+    const root = tree({ 'gadgets/a.ts': "import { b } from '../core/b.js';\n" });
+    try {
+      assert.equal(findUpwardImports(root)[0]?.from, 'gadgets');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
