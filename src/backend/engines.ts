@@ -4,7 +4,7 @@
  * not, in words a user can act on.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import { checkWasmPackageVersion, registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 /** A tfjs backend name as `tf.getBackend()` reports it. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -76,8 +76,9 @@ async function loadNativeEngine(engine: 'tfjs-node-gpu' | 'tfjs-node'): Promise<
 }
 
 async function loadWasmEngine(): Promise<EngineAttempt> {
+  let packageVersion: string;
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
+    packageVersion = (await import('@tensorflow/tfjs-backend-wasm')).version_wasm;
   } catch (err) {
     return {
       engine: 'wasm',
@@ -85,6 +86,11 @@ async function loadWasmEngine(): Promise<EngineAttempt> {
       ok: false,
       reason: `@tensorflow/tfjs-backend-wasm failed to load: ${messageOf(err)}`,
     };
+  }
+  try {
+    checkWasmPackageVersion(packageVersion);
+  } catch (err) {
+    return { engine: 'wasm', backend: 'wasm', ok: false, reason: messageOf(err) };
   }
   const attempt = await activate('wasm', 'wasm', 'WebAssembly kernels');
   if (!attempt.ok) return attempt;

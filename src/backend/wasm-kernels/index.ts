@@ -4,4 +4,9 @@ export {
   installWasmMemoryGuard,
   wasmTensorBytes,
 } from './memory-guard.js';
-export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './register.js';
+export {
+  checkWasmPackageVersion,
+  registerWasmTrainingKernels,
+  WASM_PACKAGE_VERSION,
+  WASM_TRAINING_KERNELS,
+} from './register.js';

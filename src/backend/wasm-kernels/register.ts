@@ -4,6 +4,7 @@
  * engine is chosen.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BackendError } from '../../core/errors.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthToSpaceKernel } from './depth-to-space.js';
@@ -34,6 +35,32 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.DepthToSpace,
   tf.Transpose,
 ];
+
+/**
+ * The `@tensorflow/tfjs-backend-wasm` release these kernels were written against: they reach
+ * into its private internals (the module's heap, its tensor map, how it allocates outputs),
+ * which any other release may change without notice.
+ */
+export const WASM_PACKAGE_VERSION = '4.22.0';
+
+/**
+ * Refuses a `@tensorflow/tfjs-backend-wasm` other than {@link WASM_PACKAGE_VERSION}: the wasm
+ * kernels would read its private internals at the wrong places and crash or compute garbage.
+ * @param found - The installed package's version (its `version_wasm` export).
+ * @throws BackendError naming both versions and the fix.
+ * @example
+ * ```ts
+ * checkWasmPackageVersion('4.22.0'); // passes
+ * checkWasmPackageVersion('4.23.0'); // throws BackendError
+ * ```
+ */
+export function checkWasmPackageVersion(found: string): void {
+  if (found === WASM_PACKAGE_VERSION) return;
+  throw new BackendError(
+    `tsfast's wasm training kernels were written for @tensorflow/tfjs-backend-wasm ${WASM_PACKAGE_VERSION} and read its private internals, but ${found} is installed. ` +
+      `Install exactly ${WASM_PACKAGE_VERSION} (every @tensorflow/* package at that version: npm install @tensorflow/tfjs@${WASM_PACKAGE_VERSION} @tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION}), or choose another engine with TSFAST_BACKEND=cpu.`,
+  );
+}
 
 const WRAPPED = Symbol.for('tsfast.wasmKernel');
 
