@@ -36,6 +36,7 @@ export {
   tta,
 } from './inference.js';
 export { Lamb, type LambOptions } from './lamb.js';
+export { Larc, type LarcOptions } from './larc.js';
 export { Learner } from './learner.js';
 export {
   type ExportOptions,
@@ -49,6 +50,7 @@ export {
   saveWeights,
 } from './learner-io.js';
 export type { LearnerOptions, LossFunction } from './learner-options.js';
+export { Lookahead, type LookaheadOptions, type RangerOptions, ranger } from './lookahead.js';
 export {
   BCEWithLogitsLossFlat,
   type BCEWithLogitsLossFlatOptions,
@@ -90,7 +92,6 @@ export {
   topKAccuracy,
 } from './metrics.js';
 export {
-  debias,
   type Hypers,
   Optimizer,
   type OptimizerFactory,
@@ -99,6 +100,24 @@ export {
   type ParamGroup,
   type ParamState,
 } from './optimizer.js';
+export {
+  adamStep,
+  averageGrad,
+  averageSqrGrad,
+  debias,
+  decayStep,
+  l2Reg,
+  lambStep,
+  larcStep,
+  momentumStep,
+  type OptimizerStep,
+  qhadamStep,
+  radamStep,
+  rmsPropStep,
+  type StepContext,
+  sgdStep,
+  weightDecay,
+} from './optimizer-steps.js';
 export {
   flattenLayers,
   forceInferenceMode,
@@ -110,6 +129,8 @@ export {
   type Splitter,
   trainableParams,
 } from './param-groups.js';
+export { QHAdam, type QHAdamOptions } from './qhadam.js';
+export { RAdam, type RAdamOptions } from './radam.js';
 export { RMSProp, type RMSPropOptions } from './rmsprop.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export type { FitOptions } from './training-loop.js';

@@ -1,9 +1,10 @@
 /**
  * LAMB (layer-wise adaptive Adam), fastai's form.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys } from '../core/errors.js';
-import { debias, type Hypers, Optimizer, type ParamState } from './optimizer.js';
+import { Optimizer } from './optimizer.js';
+import { averageGrad, averageSqrGrad, decayStep, lambStep } from './optimizer-steps.js';
 
 /**
  * Options of {@link Lamb}.
@@ -34,13 +35,18 @@ export interface LambOptions {
    */
   eps?: number;
   /**
-   * Decoupled weight decay.
+   * Weight decay.
    * @defaultValue 0
    */
   wd?: number;
+  /**
+   * Decoupled weight decay (`p *= 1 - lr*wd`) rather than L2 (`g += wd*p`).
+   * @defaultValue true
+   */
+  decoupleWd?: boolean;
 }
 
-const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd'];
+const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd', 'decoupleWd'];
 
 /**
  * LAMB as fastai has it: the Adam step `s = (gradAvg/d1) / (sqrt(sqrAvg/d2) + eps)` scaled
@@ -71,44 +77,7 @@ export class Lamb extends Optimizer {
         eps: options.eps ?? 1e-5,
         wd: options.wd ?? 0,
       },
-      ['gradAvg', 'sqrAvg'],
+      [decayStep(options.decoupleWd ?? true), averageGrad(true), averageSqrGrad(true), lambStep],
     );
-  }
-
-  /**
-   * One LAMB update.
-   * @param p - Parameter.
-   * @param g - Gradient.
-   * @param h - Group hypers.
-   * @param state - Parameter state.
-   * @param doWd - Whether weight decay applies.
-   * @returns The new value.
-   */
-  override update(
-    p: tf.Variable,
-    g: tf.Tensor,
-    h: Hypers,
-    state: ParamState,
-    doWd: boolean,
-  ): tf.Tensor {
-    const { lr, mom, sqrMom, eps, wd } = h as Record<
-      'lr' | 'mom' | 'sqrMom' | 'eps' | 'wd',
-      number
-    >;
-    let w: tf.Tensor = p;
-    if (doWd && wd !== 0) w = w.mul(1 - lr * wd);
-    const { gradAvg, sqrAvg } = state.buffers as { gradAvg: tf.Variable; sqrAvg: tf.Variable };
-    const m = gradAvg.mul(mom).add(g.mul(1 - mom));
-    const v = sqrAvg.mul(sqrMom).add(g.square().mul(1 - sqrMom));
-    gradAvg.assign(m);
-    sqrAvg.assign(v);
-    const d1 = debias(mom, 1 - mom, state.step);
-    const d2 = debias(sqrMom, 1 - sqrMom, state.step);
-    const s = m.div(d1).div(v.div(d2).sqrt().add(eps));
-    const r1 = w.square().mean().sqrt();
-    const r2 = s.square().mean().sqrt();
-    const zero = tf.logicalOr(r1.equal(0), r2.equal(0));
-    const q = tf.where(zero, tf.onesLike(r1), tf.minimum(r1.div(r2), 10));
-    return w.sub(s.mul(q).mul(lr));
   }
 }

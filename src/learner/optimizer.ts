@@ -1,11 +1,14 @@
 /**
- * The optimizer base: parameter groups with public per-group hyper-parameters that schedulers
- * change every batch, per-parameter state (allocated lazily, on a parameter's first step with
- * a gradient, so a frozen body costs no optimizer memory), and state save/restore.
+ * The optimizer: parameter groups with public per-group hyper-parameters that schedulers
+ * change every batch, a list of step functions that make each parameter's update (fastai's
+ * design: Adam, SGD, RAdam... differ only in their lists), per-parameter state (allocated
+ * lazily, on a parameter's first step with a gradient, so a frozen body costs no optimizer
+ * memory), and state save/restore.
  */
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue, ValueError } from '../core/errors.js';
 import { expandHyper, type HyperValue } from './lr-range.js';
+import type { OptimizerStep, StepContext } from './optimizer-steps.js';
 
 /**
  * Hyper-parameters of one group, by name (`lr`, `mom`, `wd`, ...).
@@ -99,19 +102,22 @@ export type OptimizerFactory = (
 ) => Optimizer;
 
 /**
- * Base class: subclasses declare their hyper-parameters and buffers and implement
- * {@link Optimizer.update} for one parameter; the base handles groups, flags, state and
- * serialisation.
+ * An optimizer composed of step functions (fastai's `Optimizer(params, cbs, **defaults)`): for
+ * each parameter with a gradient, the steps run in order over its new value and gradient. The
+ * built-in optimizers ({@link Adam}, {@link SGD}, {@link RMSProp}, {@link Lamb}, {@link RAdam},
+ * {@link QHAdam}, {@link Larc}) are subclasses that only choose their defaults and steps.
  *
  * @example
  * ```ts
- * class PlainSGD extends tsf.Optimizer {
- *   constructor(groups: tf.Variable[][], lr: number) { super(groups, { lr, wd: 0, mom: 0 }, []); }
- *   update(p: tf.Variable, g: tf.Tensor, h: tsf.Hypers): tf.Tensor { return p.sub(g.mul(h.lr!)); }
- * }
+ * // SGD with decoupled weight decay and momentum, written out
+ * const opt = new tsf.Optimizer([params], { lr: 0.1, mom: 0.9, wd: 1e-4 }, [
+ *   tsf.weightDecay,
+ *   tsf.averageGrad(false),
+ *   tsf.momentumStep,
+ * ]);
  * ```
  */
-export abstract class Optimizer {
+export class Optimizer {
   /** Parameter groups, each with its own public hyper-parameters. */
   readonly paramGroups: ParamGroup[];
   /**
@@ -123,26 +129,39 @@ export abstract class Optimizer {
   readonly state = new Map<tf.Variable, ParamState>();
   /** Per-parameter flags (weight decay, force-train). */
   readonly flags = new Map<tf.Variable, ParamFlags>();
-  /** Names of the buffers each parameter keeps. */
+  /** The step functions each parameter's update runs, in order. */
+  readonly steps: readonly OptimizerStep[];
+  /** Names of the buffers each parameter keeps (those its steps declare). */
   readonly bufferNames: readonly string[];
   private readonly scalars = new Map<number, tf.Scalar>();
   private disposed = false;
 
   /**
    * @param groups - Variables per group.
-   * @param defaults - Hyper-parameters every group starts with.
-   * @param bufferNames - Buffers each parameter keeps, allocated (zeros) on its first step.
+   * @param defaults - Hyper-parameters every group starts with: every name a step reads.
+   * @param steps - The update, in order.
+   * @throws {@link ValueError} for no group, a non-finite default, or a step that reads a
+   *   hyper-parameter missing from `defaults`.
    */
   constructor(
     groups: readonly (readonly tf.Variable[])[],
     defaults: Hypers,
-    bufferNames: readonly string[],
+    steps: readonly OptimizerStep[],
   ) {
     if (groups.length === 0) throw invalidValue('groups', 'at least one parameter group', groups);
     for (const [name, v] of Object.entries(defaults)) {
       if (!Number.isFinite(v)) throw invalidValue(name, 'a finite number', v);
     }
-    this.bufferNames = bufferNames;
+    for (const step of steps) {
+      const missing = step.hypers.filter((name) => !(name in defaults));
+      if (missing.length > 0) {
+        throw new ValueError(
+          `${this.constructor.name}: step \`${step.name}\` reads ${missing.map((m) => `\`${m}\``).join(', ')}, missing from the defaults (${Object.keys(defaults).join(', ')}). Add ${missing.length > 1 ? 'them' : 'it'} to the defaults.`,
+        );
+      }
+    }
+    this.steps = [...steps];
+    this.bufferNames = [...new Set(steps.flatMap((step) => step.buffers))];
     this.paramGroups = groups.map((params) => ({ params: [...params], hypers: { ...defaults } }));
     for (const group of this.paramGroups) {
       for (const p of group.params) this.flags.set(p, { doWd: true, forceTrain: false });
@@ -225,7 +244,6 @@ export abstract class Optimizer {
           params.push(p);
           groupGrads.push(g);
         }
-        if (params.length === 0 || this.updateGroup(params, groupGrads, group.hypers)) continue;
         params.forEach((p, i) => {
           const state = this.state.get(p) as ParamState;
           const flags = this.flags.get(p) as ParamFlags;
@@ -239,7 +257,7 @@ export abstract class Optimizer {
   /**
    * A scalar tensor for `value`, shared by every parameter within one `step` (one upload per
    * distinct value and step instead of one per parameter and op); freed when the step ends.
-   * Only valid inside {@link Optimizer.update}.
+   * Only valid inside {@link Optimizer.update} (steps reach it as `ctx.scalar`).
    * @param value - The number.
    * @returns A scalar tensor.
    */
@@ -253,39 +271,39 @@ export abstract class Optimizer {
   }
 
   /**
-   * One parameter's new value (runs inside `tf.tidy`; assign buffers in place).
+   * One parameter's new value: runs the steps in order (inside `tf.tidy`; the steps assign
+   * buffers in place). Subclasses may override it for an update that steps cannot express.
    * @param p - Current value.
    * @param g - Gradient.
    * @param hypers - The group's hyper-parameters.
    * @param state - The parameter's state (`step` already incremented).
    * @param doWd - Whether weight decay applies to this parameter.
    * @returns The new value.
+   * @throws {@link ValueError} when the optimizer has no steps.
    */
-  abstract update(
+  update(
     p: tf.Variable,
     g: tf.Tensor,
     hypers: Hypers,
     state: ParamState,
     doWd: boolean,
-  ): tf.Tensor;
-
-  /**
-   * Updates a whole group at once, when a fused implementation applies (Adam and SGD on the
-   * wasm backend, opt-in with `TSFAST_FUSED_OPTIMIZER=1`: one JavaScript loop per parameter
-   * over the wasm heap instead of ~10 kernels per parameter). Runs inside `tf.tidy`, with each parameter's `step` already incremented.
-   * The base class has none: it returns `false`, and {@link Optimizer.update} runs per
-   * parameter.
-   * @param _params - The group's parameters that have a gradient this step.
-   * @param _grads - Their gradients, in the same order.
-   * @param _hypers - The group's hyper-parameters.
-   * @returns Whether the group was updated (`false`: nothing changed, use `update`).
-   */
-  protected updateGroup(
-    _params: readonly tf.Variable[],
-    _grads: readonly tf.Tensor[],
-    _hypers: Hypers,
-  ): boolean {
-    return false;
+  ): tf.Tensor {
+    if (this.steps.length === 0) {
+      throw new ValueError(
+        `${this.constructor.name} has no steps: pass them to the Optimizer constructor (e.g. [tsf.weightDecay, tsf.sgdStep]) or override update().`,
+      );
+    }
+    const ctx: StepContext = {
+      param: p,
+      w: p,
+      g,
+      hypers,
+      state,
+      doWd,
+      scalar: (value) => this.scalar(value),
+    };
+    for (const step of this.steps) step.apply(ctx);
+    return ctx.w;
   }
 
   /**
@@ -409,19 +427,4 @@ export abstract class Optimizer {
     for (const buf of Object.values(state.buffers)) buf.dispose();
     this.state.delete(p);
   }
-}
-
-/**
- * fastai's `debias`: `damp * (1 - mom^step) / (1 - mom)`.
- * @param mom - Momentum.
- * @param damp - Dampening.
- * @param step - Step count.
- * @returns The debiasing factor.
- * @example
- * ```ts
- * tsf.debias(0.9, 0.1, 1); // 0.1
- * ```
- */
-export function debias(mom: number, damp: number, step: number): number {
-  return (damp * (1 - mom ** step)) / (1 - mom);
 }

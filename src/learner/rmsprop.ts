@@ -3,7 +3,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys } from '../core/errors.js';
-import { type Hypers, Optimizer, type ParamState } from './optimizer.js';
+import { Optimizer } from './optimizer.js';
+import { averageGrad, averageSqrGrad, decayStep, rmsPropStep } from './optimizer-steps.js';
 
 /**
  * Options of {@link RMSProp}.
@@ -60,7 +61,6 @@ const KEYS = ['lr', 'sqrMom', 'mom', 'eps', 'wd', 'decoupleWd'];
 export class RMSProp extends Optimizer {
   /** Registry name. */
   static readonly className = 'RMSProp';
-  private readonly decoupleWd: boolean;
 
   /**
    * @param groups - Variables per parameter group.
@@ -78,45 +78,12 @@ export class RMSProp extends Optimizer {
         eps: options.eps ?? 1e-8,
         wd: options.wd ?? 0,
       },
-      ['gradAvg', 'sqrAvg'],
+      [
+        decayStep(options.decoupleWd ?? true),
+        averageGrad(false),
+        averageSqrGrad(true),
+        rmsPropStep,
+      ],
     );
-    this.decoupleWd = options.decoupleWd ?? true;
-  }
-
-  /**
-   * One RMSProp update.
-   * @param p - Parameter.
-   * @param grad - Gradient.
-   * @param h - Group hypers.
-   * @param state - Parameter state.
-   * @param doWd - Whether weight decay applies.
-   * @returns The new value.
-   */
-  override update(
-    p: tf.Variable,
-    grad: tf.Tensor,
-    h: Hypers,
-    state: ParamState,
-    doWd: boolean,
-  ): tf.Tensor {
-    const { lr, sqrMom, mom, eps, wd } = h as Record<
-      'lr' | 'sqrMom' | 'mom' | 'eps' | 'wd',
-      number
-    >;
-    let w: tf.Tensor = p;
-    let g = grad;
-    if (doWd && wd !== 0) {
-      if (this.decoupleWd) w = w.mul(1 - lr * wd);
-      else g = g.add(p.mul(wd));
-    }
-    const { gradAvg, sqrAvg } = state.buffers as { gradAvg: tf.Variable; sqrAvg: tf.Variable };
-    let num = g;
-    if (mom !== 0) {
-      num = gradAvg.mul(mom).add(g);
-      gradAvg.assign(num);
-    }
-    const v = sqrAvg.mul(sqrMom).add(g.square().mul(1 - sqrMom));
-    sqrAvg.assign(v);
-    return w.sub(num.div(v.sqrt().add(eps)).mul(lr));
   }
 }

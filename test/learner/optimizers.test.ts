@@ -1,66 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../src/backend/ready.js';
-import { RandomGenerator } from '../../src/core/random.js';
 import { Adam } from '../../src/learner/adam.js';
 import { Lamb } from '../../src/learner/lamb.js';
 import { lrRange } from '../../src/learner/lr-range.js';
-import type { Optimizer, ParamState } from '../../src/learner/optimizer.js';
+import type { ParamState } from '../../src/learner/optimizer.js';
 import { RMSProp } from '../../src/learner/rmsprop.js';
 import { SGD } from '../../src/learner/sgd.js';
 import { expectNoLeaks } from '../../src/testing/leak-check.js';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const PY = '/usr/bin/python3';
-const torchCheck = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' });
-const noTorch =
-  torchCheck.status === 0
-    ? false
-    : `PyTorch is not importable by ${PY} (apt install python3-torch)`;
-
-/** Two parameters and three steps of gradients, drawn from a seeded generator. */
-function problem(seed: number) {
-  const rng = new RandomGenerator(seed);
-  const vec = (n: number) => Array.from({ length: n }, () => rng.normal(0, 1));
-  const params = [vec(6), vec(3)];
-  const grads = [0, 1, 2].map(() => [vec(6), vec(3)]);
-  return { params, grads };
-}
-
-/** Runs our optimizer over the problem; returns parameters after each step. */
-function runOurs(make: (groups: tf.Variable[][]) => Optimizer, seed: number): number[][][] {
-  const { params, grads } = problem(seed);
-  const vars = params.map((p) => tf.variable(tf.tensor1d(p)));
-  const opt = make([vars]);
-  const out: number[][][] = [];
-  for (const step of grads) {
-    const gs = step.map((g) => tf.tensor1d(g));
-    opt.step(new Map(vars.map((v, i) => [v, gs[i] as tf.Tensor])));
-    tf.dispose(gs);
-    out.push(vars.map((v) => Array.from(v.dataSync())));
-  }
-  opt.dispose();
-  tf.dispose(vars);
-  return out;
-}
-
-function assertClose(actual: number[][][], expected: number[][][], tol: number, what: string) {
-  actual.forEach((step, s) => {
-    step.forEach((p, i) => {
-      p.forEach((v, j) => {
-        const e = expected[s]?.[i]?.[j] as number;
-        assert.ok(
-          Math.abs(v - e) <= tol * Math.max(1, Math.abs(e)),
-          `${what}: step ${s} param ${i}[${j}] = ${v}, expected ${e}`,
-        );
-      });
-    });
-  });
-}
+import { assertClose, noTorch, problem, runOurs, torchRun } from './fixtures/optimizer-problem.js';
 
 /** fastai's Adam written out in float64, step by step. */
 function handAdam(
@@ -113,15 +62,6 @@ function handSgd(seed: number, h: { lr: number; mom: number; wd: number }) {
     out.push(p.map((x) => [...x]));
   }
   return out;
-}
-
-function torchRun(job: object): number[][][] {
-  const r = spawnSync(PY, [join(HERE, 'fixtures', 'torch_optim.py')], {
-    input: JSON.stringify(job),
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { steps: number[][][] }).steps;
 }
 
 describe('optimizers', () => {
