@@ -219,6 +219,7 @@ export {
   type FitOptions,
   FocalLossFlat,
   type FocalLossFlatOptions,
+  flattenCheck,
   flattenLayers,
   folderHandler,
   forceInferenceMode,

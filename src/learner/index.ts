@@ -85,6 +85,7 @@ export {
   accuracyMulti,
   errorRate,
   F1Score,
+  flattenCheck,
   type Metric,
   type MetricFunc,
   Precision,

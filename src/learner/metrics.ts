@@ -3,7 +3,7 @@
  * metrics (F1, precision, recall) computed over the whole validation set.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkOptionKeys } from '../core/errors.js';
+import { checkOptionKeys, ValueError } from '../core/errors.js';
 
 /**
  * A metric function: the mean over the batch of a per-sample value.
@@ -94,9 +94,11 @@ export class AvgMetric implements Metric {
 }
 
 /**
- * Accuracy for single-label classification: `argmax(pred) == targ`, averaged.
- * @param pred - Logits or probabilities `[N, C]`.
- * @param targ - Class indices `[N]`.
+ * Accuracy for single-label classification: `argmax(pred) == targ`, averaged. As fastai's
+ * `accuracy`, both sides are flattened first, so predictions `[N, ..., C]` with targets
+ * `[N, ...]` (e.g. per pixel) work.
+ * @param pred - Logits or probabilities `[N, ..., C]`.
+ * @param targ - Class indices `[N, ...]`.
  * @returns A scalar the caller disposes.
  * @example
  * ```ts
@@ -104,14 +106,37 @@ export class AvgMetric implements Metric {
  * ```
  */
 export function accuracy(pred: tf.Tensor, targ: tf.Tensor): tf.Scalar {
-  return tf.tidy(
-    () =>
-      pred
-        .argMax(-1)
-        .equal(targ.reshape([-1]).toInt())
-        .toFloat()
-        .mean() as tf.Scalar,
-  );
+  return tf.tidy(() => {
+    const [p, t] = flattenCheck(pred.argMax(-1), targ, 'accuracy');
+    return p.equal(t.toInt()).toFloat().mean() as tf.Scalar;
+  });
+}
+
+/**
+ * fastai's `flatten_check`: both tensors flattened to one dimension, which must then have the
+ * same length (so `[N, H, W]` predictions meet `[N, H, W]` targets element by element).
+ * @param inp - Predictions.
+ * @param targ - Targets.
+ * @param caller - Name used in the error.
+ * @returns Both flattened (the caller disposes them).
+ * @throws {@link ValueError} naming both shapes when the element counts differ.
+ * @example
+ * ```ts
+ * const [p, t] = tsf.flattenCheck(preds.argMax(-1), targs);
+ * ```
+ */
+export function flattenCheck(
+  inp: tf.Tensor,
+  targ: tf.Tensor,
+  caller = 'flattenCheck',
+): [tf.Tensor1D, tf.Tensor1D] {
+  if (inp.size !== targ.size) {
+    throw new ValueError(
+      `${caller}: predictions of shape [${inp.shape}] (${inp.size} values) do not match ` +
+        `targets of shape [${targ.shape}] (${targ.size} values) once flattened.`,
+    );
+  }
+  return [inp.reshape([-1]) as tf.Tensor1D, targ.reshape([-1]) as tf.Tensor1D];
 }
 
 /**

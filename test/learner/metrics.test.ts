@@ -40,6 +40,27 @@ describe('metrics', () => {
     assert.ok(Math.abs(value(topKAccuracy(1)) - 4 / 6) < 1e-6);
   });
 
+  it('accuracy flattens predictions with more than two dims, as fastai flatten_check', () => {
+    // fastai: x of shape (4, 2, 5) with y = x.argmax(-1) gives accuracy 1; 2 of 8 wrong -> 0.75.
+    const logits = Array.from({ length: 4 }, (_, a) =>
+      Array.from({ length: 2 }, (_, b) =>
+        Array.from({ length: 5 }, (_, c) => ((a * 7 + b * 3 + c * 5) % 11) / 11),
+      ),
+    );
+    const best = logits.map((r) => r.map((v) => v.indexOf(Math.max(...v))));
+    const score = (targ: number[][]) =>
+      tf.tidy(() => accuracy(tf.tensor3d(logits), tf.tensor2d(targ, [4, 2], 'int32')).arraySync());
+    assert.equal(score(best), 1);
+    const wrong = best.map((r) => [...r]);
+    wrong[0]![1] = (wrong[0]![1]! + 1) % 5;
+    wrong[3]![0] = (wrong[3]![0]! + 2) % 5;
+    assert.equal(score(wrong), 0.75);
+    assert.throws(
+      () => tf.tidy(() => accuracy(tf.tensor3d(logits), tf.tensor1d([0, 1, 2], 'int32'))),
+      /accuracy: predictions of shape \[4,2\] \(8 values\) do not match targets of shape \[3\]/,
+    );
+  });
+
   it('AvgMetric averages over samples, not batches', async () => {
     const m = new AvgMetric(accuracy);
     assert.equal(m.name, 'accuracy');
