@@ -83,6 +83,7 @@ export {
   AvgMetric,
   accuracy,
   accuracyMulti,
+  type ClassScoreOptions,
   errorRate,
   F1Score,
   flattenCheck,
@@ -90,9 +91,17 @@ export {
   type MetricFunc,
   Precision,
   Recall,
+  type ScoreAverage,
   toMetric,
   topKAccuracy,
 } from './metrics.js';
+export {
+  F1ScoreMulti,
+  type MultiScoreAverage,
+  type MultiScoreOptions,
+  PrecisionMulti,
+  RecallMulti,
+} from './multi-label-scores.js';
 export {
   debias,
   type Hypers,
