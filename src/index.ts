@@ -228,6 +228,7 @@ export {
   type FitOptions,
   FocalLossFlat,
   type FocalLossFlatOptions,
+  type FocalReduction,
   flattenCheck,
   flattenLayers,
   folderHandler,

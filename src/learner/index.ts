@@ -59,6 +59,7 @@ export {
   type CrossEntropyLossFlatOptions,
   FocalLossFlat,
   type FocalLossFlatOptions,
+  type FocalReduction,
   isRegisteredLoss,
   LabelSmoothingCrossEntropy,
   type LabelSmoothingCrossEntropyOptions,
