@@ -68,6 +68,7 @@ export {
   schedExp,
   schedLin,
   schedNo,
+  schedPoly,
   slide,
   steep,
   TerminateOnNaN,
