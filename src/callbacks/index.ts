@@ -27,6 +27,7 @@ export { formatTime, Progress } from './progress.js';
 export { type PlotLossOptions, type PlotSchedOptions, Recorder, SmoothLoss } from './recorder.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
 export { SaveModel, type SaveModelOptions } from './save-model.js';
+export { schedPoly } from './sched-poly.js';
 export {
   combinedCos,
   combineScheds,

@@ -53,6 +53,7 @@ export {
   parentLabel,
   pathAttr,
   RegexLabeller,
+  type RegexLabellerOptions,
   usingAttr,
 } from './labellers.js';
 export { Normalize } from './normalize.js';
@@ -64,6 +65,7 @@ export {
 } from './registry.js';
 export {
   ColSplitter,
+  type ColSplitterOptions,
   type DataSplitter,
   FileSplitter,
   FuncSplitter,
@@ -76,6 +78,13 @@ export {
   TrainTestSplitter,
   type TrainTestSplitterOptions,
 } from './splitters.js';
+export {
+  EndSplitter,
+  type EndSplitterOptions,
+  MaskSplitter,
+  RandomSubsetSplitter,
+  type RandomSubsetSplitterOptions,
+} from './subset-splitters.js';
 export {
   type BatchTransform,
   type BatchTransformContext,

@@ -8,32 +8,54 @@ import { checkOptionKeys, DataError, invalidValue } from '../core/errors.js';
 /** Path attributes {@link usingAttr} can read, as on fastai's `Path` items. */
 export type PathAttr = 'name' | 'stem' | 'suffix' | 'parent';
 
+/** Options of {@link RegexLabeller}. */
+export interface RegexLabellerOptions {
+  /**
+   * Match at the start of the item only (Python's `re.match`) instead of searching anywhere
+   * in it (`re.search`).
+   * @defaultValue `false`
+   */
+  match?: boolean;
+}
+
 /**
- * fastai's `RegexLabeller`: the first capture group of a search of `pattern` in the item.
- * No match is an error naming the item and the pattern.
+ * fastai's `RegexLabeller`: the first capture group of a search of `pattern` in the item
+ * (with `match`, of a match at its start). No match is an error naming the item and the pattern.
  *
  * @param pattern - A RegExp (or its source) with at least one capture group.
+ * @param options - Search or match.
  * @returns A labeller `(item: string) => string`.
- * @throws {@link ValueError} if the pattern has no capture group.
+ * @throws {@link ValueError} if the pattern has no capture group or on an unknown option.
  * @example
  * ```ts
  * const getY = tsf.usingAttr(tsf.RegexLabeller(/(.+)_\d+.jpg$/), 'name');
  * getY('/data/pets/great_pyrenees_12.jpg'); // 'great_pyrenees'
+ * tsf.RegexLabeller(/\/(\d)\//, { match: true })('/a/3/b.png'); // throws: no match at the start
  * ```
  */
-export function RegexLabeller(pattern: RegExp | string): (item: unknown) => string {
-  const re = typeof pattern === 'string' ? new RegExp(pattern) : pattern;
-  if (new RegExp(`${re.source}|`).exec('')!.length < 2) {
-    throw invalidValue('pattern', 'a regular expression with a capture group', String(re));
+export function RegexLabeller(
+  pattern: RegExp | string,
+  options: RegexLabellerOptions = {},
+): (item: unknown) => string {
+  checkOptionKeys('RegexLabeller', options, ['match']);
+  const match = options.match ?? false;
+  const given = typeof pattern === 'string' ? new RegExp(pattern) : pattern;
+  if (new RegExp(`${given.source}|`).exec('')!.length < 2) {
+    throw invalidValue('pattern', 'a regular expression with a capture group', String(given));
   }
+  // A sticky copy from lastIndex 0 matches only at the start, as Python's re.match.
+  const re = match
+    ? new RegExp(given.source, `${given.flags.replace(/[gy]/g, '')}y`)
+    : new RegExp(given.source, given.flags);
   const labeller = (item: unknown): string => {
     const text = String(item);
+    re.lastIndex = 0;
     const m = re.exec(text);
-    if (re.global || re.sticky) re.lastIndex = 0;
+    re.lastIndex = 0;
     if (!m || m[1] === undefined) {
       throw new DataError(
-        `RegexLabeller: pattern ${String(re)} matched nothing in "${text}"; check the pattern ` +
-          'or pass another getY.',
+        `RegexLabeller: pattern ${String(given)} matched nothing ${match ? 'at the start of' : 'in'} ` +
+          `"${text}"; check the pattern or pass another getY.`,
       );
     }
     return m[1];

@@ -96,40 +96,39 @@ export function IndexSplitter(validIdx: readonly number[]): DataSplitter {
 /** Options of {@link GrandparentSplitter}. */
 export interface GrandparentSplitterOptions {
   /**
-   * Grandparent folder name of training files.
+   * Grandparent folder name(s) of training files.
    * @defaultValue `'train'`
    */
-  trainName?: string;
+  trainName?: string | readonly string[];
   /**
-   * Grandparent folder name of validation files.
+   * Grandparent folder name(s) of validation files.
    * @defaultValue `'valid'`
    */
-  validName?: string;
+  validName?: string | readonly string[];
 }
 
 /**
  * fastai's `GrandparentSplitter`: splits on the name of the folder two levels up
- * (`train/ants/1.jpg`); files under neither name are left out.
+ * (`train/ants/1.jpg`); files under none of the names are left out. With several names, the
+ * indices come name by name, as fastai lists them.
  * @param options - Folder names.
  * @returns The splitter.
  * @example
  * ```ts
  * const splitter = tsf.GrandparentSplitter({ validName: 'val' });   // hymenoptera
+ * tsf.GrandparentSplitter({ trainName: ['train', 'valid'], validName: 'test' });
  * ```
  */
 export function GrandparentSplitter(options: GrandparentSplitterOptions = {}): DataSplitter {
   checkOptionKeys('GrandparentSplitter', options, ['trainName', 'validName']);
-  const trainName = options.trainName ?? 'train';
-  const validName = options.validName ?? 'valid';
+  const names = (v: string | readonly string[]): string[] => (typeof v === 'string' ? [v] : [...v]);
+  const trainNames = names(options.trainName ?? 'train');
+  const validNames = names(options.validName ?? 'valid');
   return (items) => {
-    const train: number[] = [];
-    const valid: number[] = [];
-    items.forEach((item, i) => {
-      const gp = basename(dirname(dirname(String(item))));
-      if (gp === trainName) train.push(i);
-      else if (gp === validName) valid.push(i);
-    });
-    return [train, valid];
+    const gps = items.map((item) => basename(dirname(dirname(String(item)))));
+    const under = (ns: readonly string[]) =>
+      ns.flatMap((n) => gps.flatMap((gp, i) => (gp === n ? [i] : [])));
+    return [under(trainNames), under(validNames)];
   };
 }
 
@@ -165,23 +164,48 @@ export function FileSplitter(fname: string): DataSplitter {
   };
 }
 
+/** Options of {@link ColSplitter}. */
+export interface ColSplitterOptions {
+  /**
+   * Validation rows are those whose column equals this value (or one of these values);
+   * when absent, those whose column is true (`true`, `'True'`, `'true'`, `1`, `'1'`). A number
+   * also matches its text, as CSV cells are text.
+   * @defaultValue `undefined`
+   */
+  on?: string | number | boolean | readonly (string | number | boolean)[];
+}
+
 /**
- * fastai's `ColSplitter`: rows whose column `col` is true (`true`, `'True'`, `'true'`, `1`,
- * `'1'`) are validation.
- * @param col - Column name (or index).
+ * fastai's `ColSplitter`: rows whose column `col` is true are validation; with `on`, rows
+ * whose column holds that value (or one of those values). A number `col` is a position: in
+ * array rows, or among an object row's columns (fastai's `iloc`).
+ * @param col - Column name (or position).
+ * @param options - The value(s) to split on.
  * @returns The splitter.
  * @throws {@link DataError} at split time if a row lacks the column.
  * @example
  * ```ts
  * const splitter = tsf.ColSplitter('is_valid');
+ * tsf.ColSplitter('fold', { on: ['3', '4'] });
  * ```
  */
-export function ColSplitter(col: string | number = 'is_valid'): DataSplitter {
+export function ColSplitter(
+  col: string | number = 'is_valid',
+  options: ColSplitterOptions = {},
+): DataSplitter {
+  checkOptionKeys('ColSplitter', options, ['on']);
+  const on = options.on;
+  const targets = on === undefined ? undefined : (Array.isArray(on) ? on : [on]).map(String);
   return FuncSplitter((row) => {
-    if (typeof row !== 'object' || row === null || !(col in row)) {
+    const key =
+      typeof col === 'number' && typeof row === 'object' && row !== null && !Array.isArray(row)
+        ? Object.keys(row)[col]
+        : col;
+    if (typeof row !== 'object' || row === null || key === undefined || !(key in row)) {
       throw new DataError(`ColSplitter: row ${JSON.stringify(row)} has no column "${col}".`);
     }
-    const v = (row as Record<string | number, unknown>)[col];
+    const v = (row as Record<string | number, unknown>)[key];
+    if (targets) return targets.includes(String(v));
     return (
       v === true || v === 1 || (typeof v === 'string' && ['true', '1'].includes(v.toLowerCase()))
     );

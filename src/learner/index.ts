@@ -58,6 +58,7 @@ export {
   type CrossEntropyLossFlatOptions,
   FocalLossFlat,
   type FocalLossFlatOptions,
+  type FocalReduction,
   isRegisteredLoss,
   LabelSmoothingCrossEntropy,
   type LabelSmoothingCrossEntropyOptions,
@@ -82,15 +83,25 @@ export {
   AvgMetric,
   accuracy,
   accuracyMulti,
+  type ClassScoreOptions,
   errorRate,
   F1Score,
+  flattenCheck,
   type Metric,
   type MetricFunc,
   Precision,
   Recall,
+  type ScoreAverage,
   toMetric,
   topKAccuracy,
 } from './metrics.js';
+export {
+  F1ScoreMulti,
+  type MultiScoreAverage,
+  type MultiScoreOptions,
+  PrecisionMulti,
+  RecallMulti,
+} from './multi-label-scores.js';
 export {
   type Hypers,
   Optimizer,

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
-import type { JsonObject } from '../data/batch.js';
+import type { JsonObject, JsonValue } from '../data/batch.js';
 
 /**
  * How a loss reduces per-item values.
@@ -217,6 +217,12 @@ export interface BCEWithLogitsLossFlatOptions {
    * @defaultValue 0.5
    */
   thresh?: number;
+  /**
+   * PyTorch's `pos_weight`: the weight of the positive term, one number for every label or
+   * one per label (the last axis), e.g. `negatives / positives` for rare labels.
+   * @defaultValue `undefined` (1)
+   */
+  posWeight?: number | readonly number[];
 }
 
 /**
@@ -235,14 +241,27 @@ export class BCEWithLogitsLossFlat implements Loss {
   readonly name = 'BCEWithLogitsLossFlat';
   /** Decoding threshold. */
   readonly thresh: number;
+  /** Weight of the positive term (one, or one per label); undefined for 1. */
+  readonly posWeight: number | readonly number[] | undefined;
 
   /**
-   * @param options - Threshold.
-   * @throws {@link ValueError} for unknown options.
+   * @param options - Threshold and positive weight.
+   * @throws {@link ValueError} for unknown options or a non-positive `posWeight`.
    */
   constructor(options: BCEWithLogitsLossFlatOptions = {}) {
-    checkOptionKeys('BCEWithLogitsLossFlat', options, ['thresh']);
+    checkOptionKeys('BCEWithLogitsLossFlat', options, ['thresh', 'posWeight']);
     this.thresh = options.thresh ?? 0.5;
+    const pw = options.posWeight;
+    const values = pw === undefined ? [] : typeof pw === 'number' ? [pw] : pw;
+    if (typeof pw === 'object' && values.length === 0) {
+      throw invalidValue('posWeight', 'a number or one number per label', pw);
+    }
+    for (const v of values) {
+      if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) {
+        throw invalidValue('posWeight', 'finite numbers >= 0', pw);
+      }
+    }
+    this.posWeight = pw === undefined ? undefined : typeof pw === 'number' ? pw : [...pw];
   }
 
   /**
@@ -258,11 +277,27 @@ export class BCEWithLogitsLossFlat implements Loss {
         `BCEWithLogitsLossFlat: predictions have ${pred.size} values (shape ${JSON.stringify(pred.shape)}) but targets have ${targ.size} (${JSON.stringify(targ.shape)}); pass one-hot float targets.`,
       );
     }
+    const pw = this.posWeight;
+    const c = pred.shape[pred.rank - 1] ?? 1;
+    if (Array.isArray(pw) && pw.length !== c) {
+      throw new ValueError(
+        `BCEWithLogitsLossFlat: posWeight has ${pw.length} values but predictions have ${c} ` +
+          `labels on their last axis (shape ${JSON.stringify(pred.shape)}).`,
+      );
+    }
     return tf.tidy(() => {
       const x = pred.reshape([-1]);
       const y = targ.reshape([-1]).toFloat();
-      const v = x.relu().sub(x.mul(y)).add(x.abs().neg().exp().log1p());
-      return reduce(v, reduction);
+      if (pw === undefined) {
+        return reduce(x.relu().sub(x.mul(y)).add(x.abs().neg().exp().log1p()), reduction);
+      }
+      // softplus(-x) = log(1 + exp(-|x|)) + max(-x, 0), stable for large |x|.
+      const softplusNeg = x.abs().neg().exp().log1p().add(x.neg().relu());
+      // PyTorch: (1 - y) x + (1 + (pw - 1) y) softplus(-x).
+      const w =
+        typeof pw === 'number' ? tf.scalar(pw) : tf.tile(tf.tensor1d(pw as number[]), [x.size / c]);
+      const scale = tf.scalar(1).add(w.sub(1).mul(y));
+      return reduce(tf.scalar(1).sub(y).mul(x).add(scale.mul(softplusNeg)), reduction);
     });
   }
 
@@ -286,7 +321,9 @@ export class BCEWithLogitsLossFlat implements Loss {
 
   /** @returns The options. */
   getConfig(): JsonObject {
-    return { thresh: this.thresh };
+    const pw = this.posWeight;
+    if (pw === undefined) return { thresh: this.thresh };
+    return { thresh: this.thresh, posWeight: typeof pw === 'number' ? pw : [...pw] };
   }
 }
 
@@ -303,7 +340,28 @@ export interface FocalLossFlatOptions {
    * @defaultValue 2
    */
   gamma?: number;
+  /**
+   * PyTorch's `weight`: one weight per class, multiplying each item's cross-entropy by the
+   * weight of its target class (before the focal term, as fastai's `FocalLoss`).
+   * @defaultValue `undefined` (every class 1)
+   */
+  weight?: readonly number[];
+  /**
+   * How `compute` reduces the per-item losses when the caller does not say.
+   * @defaultValue `'mean'`
+   */
+  reduction?: FocalReduction;
 }
+
+/**
+ * Reductions of {@link FocalLossFlat} (fastai's `FocalLoss`): the mean, the sum, or one value
+ * per item.
+ * @example
+ * ```ts
+ * const r: tsf.FocalReduction = 'sum';
+ * ```
+ */
+export type FocalReduction = Reduction | 'sum';
 
 /**
  * Focal loss (Lin et al.): `(1 - p_t)^gamma * CE`, with fastai's softmax activation and
@@ -321,35 +379,67 @@ export class FocalLossFlat extends CrossEntropyLossFlat {
   override readonly name = 'FocalLossFlat';
   /** Focusing parameter. */
   readonly gamma: number;
+  /** Per-class weights, or undefined. */
+  readonly weight: readonly number[] | undefined;
+  /** Default reduction of `compute`. */
+  readonly reduction: FocalReduction;
 
   /**
-   * @param options - Gamma.
-   * @throws {@link ValueError} for unknown options.
+   * @param options - Gamma, class weights and reduction.
+   * @throws {@link ValueError} for unknown options, negative weights or an unknown reduction.
    */
   constructor(options: FocalLossFlatOptions = {}) {
-    checkOptionKeys('FocalLossFlat', options, ['gamma']);
+    checkOptionKeys('FocalLossFlat', options, ['gamma', 'weight', 'reduction']);
     super();
     this.gamma = options.gamma ?? 2;
+    this.reduction = options.reduction ?? 'mean';
+    if (!['mean', 'sum', 'none'].includes(this.reduction)) {
+      throw invalidValue('reduction', "'mean', 'sum' or 'none'", this.reduction);
+    }
+    const w = options.weight;
+    if (w !== undefined && (w.length === 0 || w.some((v) => !(v >= 0 && Number.isFinite(v))))) {
+      throw invalidValue('weight', 'one finite weight >= 0 per class', w);
+    }
+    this.weight = w === undefined ? undefined : [...w];
   }
 
   /**
-   * The focal loss.
+   * The focal loss: `(1 - exp(-ce))^gamma * ce` per item, where `ce` is the (class-weighted)
+   * cross-entropy, then reduced.
    * @param pred - Logits `[..., C]`.
    * @param targ - Class indices.
-   * @param reduction - `mean` or `none`.
+   * @param reduction - `mean`, `sum` or `none`. Defaults to the `reduction` option.
    * @returns The loss; the caller disposes it.
+   * @throws {@link ValueError} when `weight` does not have one value per class.
    */
-  override compute(pred: tf.Tensor, targ: tf.Tensor, reduction: Reduction = 'mean'): tf.Tensor {
+  override compute(
+    pred: tf.Tensor,
+    targ: tf.Tensor,
+    reduction: FocalReduction = this.reduction,
+  ): tf.Tensor {
+    const c = pred.shape[pred.rank - 1];
+    if (this.weight && this.weight.length !== c) {
+      throw new ValueError(
+        `FocalLossFlat: weight has ${this.weight.length} values but predictions have ${c} classes.`,
+      );
+    }
     return tf.tidy(() => {
-      const ce = super.compute(pred, targ, 'none');
+      let ce = super.compute(pred, targ, 'none');
+      if (this.weight) {
+        ce = ce.mul(tf.gather(tf.tensor1d(this.weight as number[]), targ.reshape([-1]).toInt()));
+      }
       const pt = ce.neg().exp();
-      return reduce(tf.scalar(1).sub(pt).pow(this.gamma).mul(ce), reduction);
+      const v = tf.scalar(1).sub(pt).pow(this.gamma).mul(ce);
+      return reduction === 'sum' ? v.sum() : reduce(v, reduction);
     });
   }
 
   /** @returns The options. */
   override getConfig(): JsonObject {
-    return { gamma: this.gamma };
+    const cfg: { [k: string]: JsonValue } = { gamma: this.gamma };
+    if (this.weight) cfg.weight = [...this.weight];
+    if (this.reduction !== 'mean') cfg.reduction = this.reduction;
+    return cfg;
   }
 }
 

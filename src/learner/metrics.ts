@@ -3,7 +3,7 @@
  * metrics (F1, precision, recall) computed over the whole validation set.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkOptionKeys } from '../core/errors.js';
+import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
 
 /**
  * A metric function: the mean over the batch of a per-sample value.
@@ -94,9 +94,11 @@ export class AvgMetric implements Metric {
 }
 
 /**
- * Accuracy for single-label classification: `argmax(pred) == targ`, averaged.
- * @param pred - Logits or probabilities `[N, C]`.
- * @param targ - Class indices `[N]`.
+ * Accuracy for single-label classification: `argmax(pred) == targ`, averaged. As fastai's
+ * `accuracy`, both sides are flattened first, so predictions `[N, ..., C]` with targets
+ * `[N, ...]` (e.g. per pixel) work.
+ * @param pred - Logits or probabilities `[N, ..., C]`.
+ * @param targ - Class indices `[N, ...]`.
  * @returns A scalar the caller disposes.
  * @example
  * ```ts
@@ -104,14 +106,37 @@ export class AvgMetric implements Metric {
  * ```
  */
 export function accuracy(pred: tf.Tensor, targ: tf.Tensor): tf.Scalar {
-  return tf.tidy(
-    () =>
-      pred
-        .argMax(-1)
-        .equal(targ.reshape([-1]).toInt())
-        .toFloat()
-        .mean() as tf.Scalar,
-  );
+  return tf.tidy(() => {
+    const [p, t] = flattenCheck(pred.argMax(-1), targ, 'accuracy');
+    return p.equal(t.toInt()).toFloat().mean() as tf.Scalar;
+  });
+}
+
+/**
+ * fastai's `flatten_check`: both tensors flattened to one dimension, which must then have the
+ * same length (so `[N, H, W]` predictions meet `[N, H, W]` targets element by element).
+ * @param inp - Predictions.
+ * @param targ - Targets.
+ * @param caller - Name used in the error.
+ * @returns Both flattened (the caller disposes them).
+ * @throws {@link ValueError} naming both shapes when the element counts differ.
+ * @example
+ * ```ts
+ * const [p, t] = tsf.flattenCheck(preds.argMax(-1), targs);
+ * ```
+ */
+export function flattenCheck(
+  inp: tf.Tensor,
+  targ: tf.Tensor,
+  caller = 'flattenCheck',
+): [tf.Tensor1D, tf.Tensor1D] {
+  if (inp.size !== targ.size) {
+    throw new ValueError(
+      `${caller}: predictions of shape [${inp.shape}] (${inp.size} values) do not match ` +
+        `targets of shape [${targ.shape}] (${targ.size} values) once flattened.`,
+    );
+  }
+  return [inp.reshape([-1]) as tf.Tensor1D, targ.reshape([-1]) as tf.Tensor1D];
 }
 
 /**
@@ -193,19 +218,75 @@ export function accuracyMulti(options: AccuracyMultiOptions = {}): MetricFunc {
 }
 
 /** Which per-class score a {@link ClassScore} computes. */
-type ScoreKind = 'precision' | 'recall' | 'f1';
+export type ScoreKind = 'precision' | 'recall' | 'f1';
 
 /**
- * Macro-averaged precision, recall or F1 over the whole set (like scikit-learn with
- * `average='macro'`: over every class present in targets or predictions, 0 when undefined).
+ * How per-class scores are averaged (scikit-learn's `average`, which fastai passes through):
+ * `'binary'` scores only `posLabel` (two classes), `'macro'` is the plain mean over the classes
+ * present in targets or predictions, `'micro'` pools the counts of every class, `'weighted'`
+ * weights each class by its number of targets.
+ */
+export type ScoreAverage = 'binary' | 'macro' | 'micro' | 'weighted';
+
+/** Options of {@link F1Score}, {@link Precision} and {@link Recall}. */
+export interface ClassScoreOptions {
+  /**
+   * Averaging over classes.
+   * @defaultValue `'binary'` (fastai's and scikit-learn's default)
+   */
+  average?: ScoreAverage;
+  /**
+   * The positive class index of `'binary'`.
+   * @defaultValue `1`
+   */
+  posLabel?: number;
+}
+
+/**
+ * Precision, recall or F1 of counts, 0 where undefined (scikit-learn's `zero_division`).
+ * @param kind - Which score.
+ * @param tp - True positives.
+ * @param fp - False positives.
+ * @param fn - False negatives.
+ * @returns The score.
+ * @example
+ * ```ts
+ * scoreOf('f1', 2, 0, 1); // 0.8
+ * ```
+ */
+export function scoreOf(kind: ScoreKind, tp: number, fp: number, fn: number): number {
+  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
+  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
+  if (kind === 'precision') return precision;
+  if (kind === 'recall') return recall;
+  return precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+}
+
+const SCORE_AVERAGES: readonly ScoreAverage[] = ['binary', 'macro', 'micro', 'weighted'];
+
+/**
+ * Precision, recall or F1 over the whole set of single-label predictions (argmax), averaged
+ * as scikit-learn does.
  */
 class ClassScore implements Metric {
   readonly name: string;
   private preds: number[] = [];
   private targs: number[] = [];
+  private readonly average: ScoreAverage;
+  private readonly posLabel: number;
 
-  constructor(private readonly kind: ScoreKind) {
+  constructor(
+    private readonly kind: ScoreKind,
+    caller: string,
+    options: ClassScoreOptions,
+  ) {
+    checkOptionKeys(caller, options, ['average', 'posLabel']);
     this.name = kind === 'f1' ? 'f1_score' : `${kind}_score`;
+    this.average = options.average ?? 'binary';
+    this.posLabel = options.posLabel ?? 1;
+    if (!SCORE_AVERAGES.includes(this.average)) {
+      throw invalidValue('average', `one of ${SCORE_AVERAGES.join(', ')}`, this.average);
+    }
   }
 
   reset(): void {
@@ -214,6 +295,13 @@ class ClassScore implements Metric {
   }
 
   async accumulate(pred: tf.Tensor, targ: tf.Tensor): Promise<void> {
+    const classes = pred.shape[pred.rank - 1]!;
+    if (this.average === 'binary' && classes > 2) {
+      throw new ValueError(
+        `${this.name}: average 'binary' needs two classes but predictions have ${classes} ` +
+          "(as scikit-learn); pass { average: 'macro' } (or 'micro', 'weighted').",
+      );
+    }
     const p = tf.tidy(() => pred.argMax(-1));
     const t = tf.tidy(() => targ.reshape([-1]).toInt());
     const [pv, tv] = await Promise.all([p.data(), t.data()]);
@@ -223,65 +311,84 @@ class ClassScore implements Metric {
     for (const v of tv) this.targs.push(v);
   }
 
-  get value(): number {
-    const labels = [...new Set([...this.preds, ...this.targs])];
-    if (labels.length === 0) return Number.NaN;
-    let sum = 0;
-    for (const c of labels) {
-      let tp = 0;
-      let fp = 0;
-      let fn = 0;
-      for (let i = 0; i < this.preds.length; i++) {
-        const p = this.preds[i] === c;
-        const t = this.targs[i] === c;
-        if (p && t) tp++;
-        else if (p) fp++;
-        else if (t) fn++;
-      }
-      const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-      const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
-      if (this.kind === 'precision') sum += precision;
-      else if (this.kind === 'recall') sum += recall;
-      else sum += precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  private counts(c: number): { tp: number; fp: number; fn: number; support: number } {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (let i = 0; i < this.preds.length; i++) {
+      const p = this.preds[i] === c;
+      const t = this.targs[i] === c;
+      if (p && t) tp++;
+      else if (p) fp++;
+      else if (t) fn++;
     }
-    return sum / labels.length;
+    return { tp, fp, fn, support: tp + fn };
+  }
+
+  get value(): number {
+    if (this.preds.length === 0) return Number.NaN;
+    if (this.average === 'binary') {
+      const { tp, fp, fn } = this.counts(this.posLabel);
+      return scoreOf(this.kind, tp, fp, fn);
+    }
+    const labels = [...new Set([...this.preds, ...this.targs])];
+    const all = labels.map((c) => this.counts(c));
+    if (this.average === 'micro') {
+      const sum = (k: 'tp' | 'fp' | 'fn') => all.reduce((a, x) => a + x[k], 0);
+      return scoreOf(this.kind, sum('tp'), sum('fp'), sum('fn'));
+    }
+    const scores = all.map((x) => scoreOf(this.kind, x.tp, x.fp, x.fn));
+    if (this.average === 'weighted') {
+      const total = all.reduce((a, x) => a + x.support, 0);
+      return total === 0 ? 0 : scores.reduce((a, v, i) => a + v * all[i]!.support, 0) / total;
+    }
+    return scores.reduce((a, v) => a + v, 0) / labels.length;
   }
 }
 
 /**
- * Macro F1 score over the validation set (fastai's `F1Score(average='macro')`).
+ * fastai's `F1Score` over the validation set: binary (class 1 positive) by default, as fastai
+ * and scikit-learn; pass `average` for more than two classes.
+ * @param options - Averaging and positive class.
  * @returns A fresh metric (metrics hold state: one per learner).
+ * @throws {@link ValueError} on an unknown option, and when fed more than two classes with
+ *   `average: 'binary'`.
  * @example
  * ```ts
- * const learn = new tsf.Learner(dls, model, { metrics: [tsf.F1Score()] });
+ * const learn = new tsf.Learner(dls, model, { metrics: [tsf.F1Score()] });        // 2 classes
+ * const pets = [tsf.F1Score({ average: 'macro' })];                               // 37 classes
  * ```
  */
-export function F1Score(): Metric {
-  return new ClassScore('f1');
+export function F1Score(options: ClassScoreOptions = {}): Metric {
+  return new ClassScore('f1', 'F1Score', options);
 }
 
 /**
- * Macro precision over the validation set.
+ * fastai's `Precision` over the validation set (binary by default, as {@link F1Score}).
+ * @param options - Averaging and positive class.
  * @returns A fresh metric.
+ * @throws {@link ValueError} as {@link F1Score}.
  * @example
  * ```ts
- * const metrics = [tsf.Precision()];
+ * const metrics = [tsf.Precision({ average: 'macro' })];
  * ```
  */
-export function Precision(): Metric {
-  return new ClassScore('precision');
+export function Precision(options: ClassScoreOptions = {}): Metric {
+  return new ClassScore('precision', 'Precision', options);
 }
 
 /**
- * Macro recall over the validation set.
+ * fastai's `Recall` over the validation set (binary by default, as {@link F1Score}).
+ * @param options - Averaging and positive class.
  * @returns A fresh metric.
+ * @throws {@link ValueError} as {@link F1Score}.
  * @example
  * ```ts
- * const metrics = [tsf.Recall()];
+ * const metrics = [tsf.Recall({ average: 'macro' })];
  * ```
  */
-export function Recall(): Metric {
-  return new ClassScore('recall');
+export function Recall(options: ClassScoreOptions = {}): Metric {
+  return new ClassScore('recall', 'Recall', options);
 }
 
 /**

@@ -40,6 +40,22 @@ describe('labellers', () => {
     assert.throws(() => RegexLabeller(/abc/), ValueError);
   });
 
+  it("RegexLabeller's match option anchors at the start, as fastai's re.match", () => {
+    // fastai: RegexLabeller(r'/(\d)/') finds '3' in '/a/3/b.png' (re.search); with
+    // match=True the same pattern fails there and a pattern from the start succeeds.
+    assert.equal(RegexLabeller(/\/(\d)\//)('/a/3/b.png'), '3');
+    assert.throws(
+      () => RegexLabeller(/\/(\d)\//, { match: true })('/a/3/b.png'),
+      (e: unknown) => e instanceof DataError && /matched nothing at the start of/.test(e.message),
+    );
+    const anchored = RegexLabeller('.*?/(\\d)/', { match: true });
+    assert.equal(anchored('/a/3/b.png'), '3');
+    assert.equal(anchored('/a/7/b.png'), '7', 'the sticky pattern is reset between items');
+    assert.equal(RegexLabeller(/(\d+)/g, { match: true })('42_cat'), '42');
+    assert.throws(() => RegexLabeller(/(\d+)/g, { match: true })('cat_42'), DataError);
+    assert.throws(() => RegexLabeller(/(a)/, { matches: true } as never), ValueError);
+  });
+
   it('usingAttr reads name, stem, suffix and parent like fastai Path', () => {
     const f = '/data/pets/images/Bengal_12.jpg';
     assert.equal(usingAttr((s) => s, 'name')(f), 'Bengal_12.jpg');

@@ -14,6 +14,11 @@ import {
   RandomSplitter,
   TrainTestSplitter,
 } from '../../src/data/splitters.js';
+import {
+  EndSplitter,
+  MaskSplitter,
+  RandomSubsetSplitter,
+} from '../../src/data/subset-splitters.js';
 
 const items = Array.from({ length: 940 }, (_, i) => `/data/img_${i}.jpg`);
 
@@ -73,6 +78,105 @@ describe('other splitters', () => {
       '/d/x/a/4.jpg',
     ];
     assert.deepEqual(GrandparentSplitter({ validName: 'val' })(files), [[0, 2], [1]]);
+  });
+
+  it('GrandparentSplitter takes several names, listing indices name by name as fastai', () => {
+    // fastai's test: train/3, valid/7, valid/7, train/3, then test/3, test/7, valid/7.
+    const fnames = [
+      '/m/train/3/9932.png',
+      '/m/valid/7/7463.png',
+      '/m/valid/7/21102.png',
+      '/m/train/3/8003.png',
+    ];
+    assert.deepEqual(GrandparentSplitter()(fnames), [
+      [0, 3],
+      [1, 2],
+    ]);
+    const fnames2 = [...fnames, '/m/test/3/4256.png', '/m/test/7/2345.png', '/m/valid/7/6467.png'];
+    assert.deepEqual(
+      GrandparentSplitter({ trainName: ['train', 'valid'], validName: 'test' })(fnames2),
+      [
+        [0, 3, 1, 2, 6],
+        [4, 5],
+      ],
+    );
+  });
+
+  it("ColSplitter's on and column positions, as fastai's tests", () => {
+    const df = [0, 1, 2, 3, 4].map((a, i) => ({ a, b: [true, false, true, true, false][i] }));
+    assert.deepEqual(ColSplitter('b')(df), [
+      [1, 4],
+      [0, 2, 3],
+    ]);
+    assert.deepEqual(ColSplitter(1)(df), [
+      [1, 4],
+      [0, 2, 3],
+    ]);
+    const ints = [1, 0, 1, 1, 0].map((v, a) => ({ a, is_valid: v }));
+    assert.deepEqual(ColSplitter('is_valid')(ints), [
+      [1, 4],
+      [0, 2, 3],
+    ]);
+    const folds = [1, 2, 3, 1, 2, 3].map((b, a) => ({ a, b }));
+    assert.deepEqual(ColSplitter('b', { on: 3 })(folds), [
+      [0, 1, 3, 4],
+      [2, 5],
+    ]);
+    assert.deepEqual(ColSplitter('b', { on: [2, 3] })(folds), [
+      [0, 3],
+      [1, 2, 4, 5],
+    ]);
+    // CSV cells are text: on 3 matches '3'.
+    const csv = folds.map((r) => ({ a: String(r.a), b: String(r.b) }));
+    assert.deepEqual(ColSplitter('b', { on: 3 })(csv), [
+      [0, 1, 3, 4],
+      [2, 5],
+    ]);
+    assert.throws(() => ColSplitter('b', { in: 3 } as never), ValueError);
+    assert.throws(() => ColSplitter(5)(df), /no column "5"/);
+  });
+
+  it('RandomSubsetSplitter takes int(n * sz) of a seeded permutation, as fastai', () => {
+    const hundred = Array.from({ length: 100 }, (_, i) => i);
+    const [train, valid] = RandomSubsetSplitter(0.3, 0.1, { seed: 1 })(hundred);
+    assert.equal(train.length, 30);
+    assert.equal(valid.length, 10);
+    assert.equal(new Set([...train, ...valid]).size, 40);
+    assert.deepEqual(RandomSubsetSplitter(0.3, 0.1, { seed: 1 })(hundred), [train, valid]);
+    assert.notDeepEqual(RandomSubsetSplitter(0.3, 0.1, { seed: 2 })(hundred)[0], train);
+    setSeed(5);
+    const a = RandomSubsetSplitter(0.3, 0.1)(hundred);
+    setSeed(5);
+    assert.deepEqual(RandomSubsetSplitter(0.3, 0.1)(hundred), a);
+    assert.throws(() => RandomSubsetSplitter(0.8, 0.3), /validSz/);
+    assert.throws(() => RandomSubsetSplitter(1, 0.1), /trainSz/);
+  });
+
+  it('EndSplitter keeps the order: the last (or first) 20% are validation', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => i);
+    assert.deepEqual(EndSplitter()(ten), [
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      [8, 9],
+    ]);
+    assert.deepEqual(EndSplitter({ validLast: false })(ten), [
+      [2, 3, 4, 5, 6, 7, 8, 9],
+      [0, 1],
+    ]);
+    assert.deepEqual(EndSplitter({ validPct: 0.35 })(ten), [
+      [0, 1, 2, 3, 4, 5, 6],
+      [7, 8, 9],
+    ]);
+    assert.deepEqual(EndSplitter({ validPct: 0.05 })(ten), [ten, []]);
+    assert.throws(() => EndSplitter({ validPct: 1 }), ValueError);
+  });
+
+  it('MaskSplitter puts the true items in validation', () => {
+    const six = Array.from({ length: 6 }, (_, i) => i);
+    assert.deepEqual(MaskSplitter([true, false, false, true, false, true])(six), [
+      [1, 2, 4],
+      [0, 3, 5],
+    ]);
+    assert.throws(() => MaskSplitter([true])(six), /1 values for 6 items/);
   });
 
   it('ColSplitter reads is_valid as fastai does', () => {

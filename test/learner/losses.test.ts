@@ -95,6 +95,60 @@ describe('losses', () => {
     assert.ok(Math.abs(got - expected) < 1e-5, `${got} vs ${expected}`);
   });
 
+  it("FocalLossFlat's weight and reduction match PyTorch's focal loss (fastai FocalLoss)", () => {
+    // PyTorch 1.13, float64: ce = F.cross_entropy(x, t, weight=w, reduction='none');
+    // (1 - exp(-ce))**gamma * ce, then mean / sum.
+    const x = [
+      [1.0, -0.5, 2.0],
+      [0.3, 0.2, -1.0],
+      [-2.0, 1.5, 0.5],
+      [0.0, 0.1, 3.0],
+    ];
+    const t = [2, 0, 1, 1];
+    const run = (loss: FocalLossFlat, reduction?: 'none' | 'mean' | 'sum') =>
+      tf.tidy(() =>
+        Array.from(
+          loss.compute(tf.tensor2d(x), tf.tensor1d(t, 'int32'), reduction as never).dataSync(),
+        ),
+      );
+    const close = (a: number[], b: number[]) =>
+      b.forEach((v, i) => assert.ok(Math.abs(a[i]! - v) < 1e-5 * Math.max(1, v), `${a} vs ${b}`));
+    const weighted = new FocalLossFlat({ weight: [0.5, 2, 1] });
+    close(run(weighted, 'none'), [0.0357804773, 0.0404157408, 0.1598590153, 5.9696229706]);
+    close(run(weighted), [1.551419551]);
+    close(run(new FocalLossFlat({ weight: [0.5, 2, 1], reduction: 'sum' })), [6.205678204]);
+    close(run(new FocalLossFlat({ gamma: 3, reduction: 'sum' })), [2.7153050527]);
+    const cfg = new FocalLossFlat({ gamma: 3, weight: [1, 2, 3], reduction: 'sum' }).getConfig();
+    assert.deepEqual(lossFromConfig('FocalLossFlat', cfg).getConfig(), cfg);
+    assert.throws(() => run(new FocalLossFlat({ weight: [1, 2] })), /weight has 2 values/);
+    assert.throws(() => new FocalLossFlat({ reduction: 'max' as never }), /reduction/);
+  });
+
+  it("BCEWithLogitsLossFlat's posWeight matches PyTorch's pos_weight", () => {
+    // PyTorch 1.13, float64: F.binary_cross_entropy_with_logits(x, y, pos_weight=pw).
+    const x = [
+      [3, -2, 0.5],
+      [-40, 1, 25],
+    ];
+    const y = [
+      [1, 0, 1],
+      [1, 1, 0],
+    ];
+    const run = (loss: BCEWithLogitsLossFlat, reduction: 'mean' | 'none' = 'mean') =>
+      tf.tidy(() => Array.from(loss.compute(tf.tensor2d(x), tf.tensor2d(y), reduction).dataSync()));
+    const perLabel = new BCEWithLogitsLossFlat({ posWeight: [2, 0.5, 3] });
+    assert.ok(Math.abs(run(perLabel)[0]! - 17.800494085) < 1e-4);
+    const none = run(perLabel, 'none');
+    [0.0971747031, 0.126928011, 1.4222309525, 80, 0.1566308438, 25].forEach((v, i) =>
+      assert.ok(Math.abs(none[i]! - v) < 1e-4, `${none} element ${i}`),
+    );
+    assert.ok(Math.abs(run(new BCEWithLogitsLossFlat({ posWeight: 4 }))[0]! - 31.411772017) < 1e-4);
+    const cfg = perLabel.getConfig();
+    assert.deepEqual(lossFromConfig('BCEWithLogitsLossFlat', cfg).getConfig(), cfg);
+    assert.throws(() => run(new BCEWithLogitsLossFlat({ posWeight: [1, 2] })), /posWeight has 2/);
+    assert.throws(() => new BCEWithLogitsLossFlat({ posWeight: -1 }), /posWeight/);
+  });
+
   it('BCEWithLogitsLossFlat equals mean(-y log s(x) - (1-y) log(1-s(x))), stable for large logits', () => {
     const x = [
       [3, -2],

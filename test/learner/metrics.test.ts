@@ -12,6 +12,7 @@ import {
   Recall,
   topKAccuracy,
 } from '../../src/learner/metrics.js';
+import { F1ScoreMulti, PrecisionMulti, RecallMulti } from '../../src/learner/multi-label-scores.js';
 
 // 6 items, 3 classes: argmax = [0, 1, 2, 2, 1, 0]; targets [0, 1, 1, 2, 0, 0]
 const PREDS = [
@@ -38,6 +39,27 @@ describe('metrics', () => {
     // top-2: item 2 (target 1: 0.3 second) yes; item 4 (target 0: 0.4 second) yes -> 6/6
     assert.ok(Math.abs(value(topKAccuracy(2)) - 1) < 1e-6);
     assert.ok(Math.abs(value(topKAccuracy(1)) - 4 / 6) < 1e-6);
+  });
+
+  it('accuracy flattens predictions with more than two dims, as fastai flatten_check', () => {
+    // fastai: x of shape (4, 2, 5) with y = x.argmax(-1) gives accuracy 1; 2 of 8 wrong -> 0.75.
+    const logits = Array.from({ length: 4 }, (_, a) =>
+      Array.from({ length: 2 }, (_, b) =>
+        Array.from({ length: 5 }, (_, c) => ((a * 7 + b * 3 + c * 5) % 11) / 11),
+      ),
+    );
+    const best = logits.map((r) => r.map((v) => v.indexOf(Math.max(...v))));
+    const score = (targ: number[][]) =>
+      tf.tidy(() => accuracy(tf.tensor3d(logits), tf.tensor2d(targ, [4, 2], 'int32')).arraySync());
+    assert.equal(score(best), 1);
+    const wrong = best.map((r) => [...r]);
+    wrong[0]![1] = (wrong[0]![1]! + 1) % 5;
+    wrong[3]![0] = (wrong[3]![0]! + 2) % 5;
+    assert.equal(score(wrong), 0.75);
+    assert.throws(
+      () => tf.tidy(() => accuracy(tf.tensor3d(logits), tf.tensor1d([0, 1, 2], 'int32'))),
+      /accuracy: predictions of shape \[4,2\] \(8 values\) do not match targets of shape \[3\]/,
+    );
   });
 
   it('AvgMetric averages over samples, not batches', async () => {
@@ -68,15 +90,90 @@ describe('metrics', () => {
     const p = tf.tensor2d(PREDS);
     const t = tf.tensor1d(TARGS, 'int32');
     for (const [m, e] of [
-      [Precision(), expected.precision],
-      [Recall(), expected.recall],
-      [F1Score(), expected.f1],
+      [Precision({ average: 'macro' }), expected.precision],
+      [Recall({ average: 'macro' }), expected.recall],
+      [F1Score({ average: 'macro' }), expected.f1],
+      // micro F1 of single-label predictions is the accuracy; weighted uses supports 3, 2, 1.
+      [F1Score({ average: 'micro' }), 4 / 6],
+      [F1Score({ average: 'weighted' }), (0.8 * 3 + 0.5 * 2 + 2 / 3) / 6],
     ] as const) {
       m.reset();
       await m.accumulate(p, t);
       assert.ok(Math.abs(m.value - e) < 1e-9, `${m.name}: ${m.value} vs ${e}`);
     }
     tf.dispose([p, t]);
+  });
+
+  it("F1Score defaults to fastai's average='binary' (class 1 positive)", async () => {
+    // targets [1,1,0,1,0,0,1,0], argmax [1,0,0,1,1,1,1,0]: tp 3, fp 2, fn 1
+    // -> precision 0.6, recall 0.75, F1 2/3 (scikit-learn's f1_score defaults).
+    const targ = [1, 1, 0, 1, 0, 0, 1, 0];
+    const argmax = [1, 0, 0, 1, 1, 1, 1, 0];
+    const p = tf.tensor2d(argmax.map((k) => (k === 1 ? [0.2, 0.8] : [0.9, 0.1])));
+    const t = tf.tensor1d(targ, 'int32');
+    for (const [m, e] of [
+      [F1Score(), 2 / 3],
+      [Precision(), 0.6],
+      [Recall(), 0.75],
+      // posLabel 0: tp 2, fp 1, fn 2 -> F1 4/7
+      [F1Score({ posLabel: 0 }), 4 / 7],
+    ] as const) {
+      m.reset();
+      await m.accumulate(p, t);
+      assert.ok(Math.abs(m.value - e) < 1e-9, `${m.name}: ${m.value} vs ${e}`);
+    }
+    const three = tf.tensor2d(PREDS);
+    const t3 = tf.tensor1d(TARGS, 'int32');
+    await assert.rejects(F1Score().accumulate(three, t3), /average 'binary' needs two classes/);
+    assert.throws(() => F1Score({ average: 'samples' as never }), /average/);
+    tf.dispose([p, t, three, t3]);
+  });
+
+  it('F1ScoreMulti and friends score each label at the threshold, averaged as scikit-learn', async () => {
+    // sigmoid > 0.5 <=> logit > 0: predicted [[1,0,1],[0,1,0],[1,1,0],[0,0,0]]
+    // targets [[1,0,0],[0,1,1],[1,0,0],[0,0,1]]
+    // per label F1: 1, 2/3, 0 (macro 5/9); pooled tp 3, fp 2, fn 2 (micro 0.6);
+    // supports 2, 1, 2 (weighted 8/15); per item F1 2/3, 2/3, 2/3, 0 (samples 0.5).
+    const logits = tf.tensor2d([
+      [2, -1, 0.5],
+      [-2, 1, -1],
+      [1, 3, -2],
+      [-1, -1, -0.1],
+    ]);
+    const targs = tf.tensor2d([
+      [1, 0, 0],
+      [0, 1, 1],
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
+    for (const [m, e] of [
+      [F1ScoreMulti(), 5 / 9],
+      [F1ScoreMulti({ average: 'micro' }), 0.6],
+      [F1ScoreMulti({ average: 'weighted' }), 8 / 15],
+      [F1ScoreMulti({ average: 'samples' }), 0.5],
+      // per label precision 1, 1/2, 0; recall 1, 1, 0
+      [PrecisionMulti(), 0.5],
+      [RecallMulti(), 2 / 3],
+    ] as const) {
+      m.reset();
+      await m.accumulate(logits, targs);
+      assert.ok(Math.abs(m.value - e) < 1e-9, `${m.name}: ${m.value} vs ${e}`);
+    }
+    // Probabilities at threshold 0.3: label 2 of item 3 (0.4) is now predicted -> label 2:
+    // tp 1, fp 1, fn 1 (F1 1/2); macro (1 + 2/3 + 1/2) / 3.
+    const probs = tf.tensor2d([
+      [0.9, 0.1, 0.6],
+      [0.1, 0.8, 0.2],
+      [0.7, 0.9, 0.1],
+      [0.2, 0.1, 0.4],
+    ]);
+    const m = F1ScoreMulti({ thresh: 0.3, sigmoid: false });
+    m.reset();
+    await m.accumulate(probs, targs);
+    assert.ok(Math.abs(m.value - (1 + 2 / 3 + 0.5) / 3) < 1e-9, `${m.value}`);
+    const bad = tf.tensor1d([0, 1, 2, 0], 'int32');
+    await assert.rejects(F1ScoreMulti().accumulate(logits, bad), /one-hot targets/);
+    tf.dispose([logits, targs, probs, bad]);
   });
 
   it('accuracyMulti thresholds sigmoid outputs and averages every element', () => {

@@ -55,20 +55,21 @@ export function flipMat(flip: boolean): Mat3 {
 }
 
 /**
- * Rotation by `degrees` (fastai `rotate_mat`, before the aspect correction of
- * {@link aspectCorrect}).
+ * Rotation by `degrees` (fastai `rotate_mat`: `affine_mat(cos, sin, 0, -sin, cos, 0)`, before
+ * the aspect correction of {@link aspectCorrect}). As it maps output to input coordinates
+ * (y down), a positive angle turns the picture clockwise on screen.
  * @param degrees - Angle in degrees.
  * @returns The matrix.
  * @example
  * ```ts
- * tsf.rotateMat(10);
+ * tsf.rotateMat(90); // [0, 1, 0, -1, 0, 0, 0, 0, 1] up to rounding
  * ```
  */
 export function rotateMat(degrees: number): Mat3 {
   const t = (degrees * Math.PI) / 180;
   const c = Math.cos(t);
   const s = Math.sin(t);
-  return [c, -s, 0, s, c, 0, 0, 0, 1];
+  return [c, s, 0, -s, c, 0, 0, 0, 1];
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   cropMat,
   IDENTITY,
   matMul3,
+  rotateMat,
   warpMat,
   zoomMat,
 } from '../../../src/vision/augment/matrices.js';
@@ -120,5 +121,17 @@ describe('matrices', () => {
     close(applyMat(h, -1 + yt, 1 + xt), [-1, 1]);
     close(zoomMat(2, 0.5, 0.5), [0.5, 0, 0, 0, 0.5, 0, 0, 0, 1]);
     close(matMul3(zoomMat(2, 1, 0), zoomMat(0.5, 1, 0)), IDENTITY);
+  });
+
+  it("rotateMat is fastai's rotate_mat: affine_mat(cos, sin, 0, -sin, cos, 0)", () => {
+    const close = (a: readonly number[], b: readonly number[]) => {
+      for (const [i, v] of a.entries()) assert.ok(Math.abs(v - b[i]!) < 1e-12, `${a} vs ${b}`);
+    };
+    // theta = 90 degrees: [[0, 1, 0], [-1, 0, 0], [0, 0, 1]].
+    close(rotateMat(90), [0, 1, 0, -1, 0, 0, 0, 0, 1]);
+    const t = Math.PI / 6;
+    close(rotateMat(30), [Math.cos(t), Math.sin(t), 0, -Math.sin(t), Math.cos(t), 0, 0, 0, 1]);
+    // The output's right edge (1, 0) samples the input's top edge (0, -1) at +90 degrees.
+    close(applyMat(rotateMat(90), 1, 0), [0, -1]);
   });
 });

@@ -110,8 +110,9 @@ describe('gridSample (tensor path)', () => {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
         for (let c = 0; c < 3; c++) {
-          // Output (i, j) reads input column -v -> n-1-i, row u -> j.
-          const expected = img.data[(j * n + (n - 1 - i)) * 3 + c]! / 255;
+          // fastai's rotate_mat(90) = [[0, 1], [-1, 0]]: output (u, v) reads input (v, -u),
+          // i.e. output (i, j) reads input row n-1-j, column i.
+          const expected = img.data[((n - 1 - j) * n + i) * 3 + c]! / 255;
           assert.ok(Math.abs(out[(i * n + j) * 3 + c]! - expected) < 1e-5, `pixel ${i},${j},${c}`);
         }
       }
