@@ -138,6 +138,7 @@ export {
   type MultiCategoryBlockOptions,
   Normalize,
   type NormalizeStats,
+  type TestDlOptions,
   type PathAttr,
   parentLabel,
   pathAttr,

@@ -7,6 +7,7 @@ export {
   type JsonObject,
   type JsonValue,
   type NormalizeStats,
+  type TestDlOptions,
 } from './batch.js';
 export {
   type AugExecutorChoice,
