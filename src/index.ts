@@ -138,12 +138,12 @@ export {
   type MultiCategoryBlockOptions,
   Normalize,
   type NormalizeStats,
-  type TestDlOptions,
   type PathAttr,
   parentLabel,
   pathAttr,
   RandomSplitter,
   type RandomSplitterOptions,
+  type ReadCsvOptions,
   RegexLabeller,
   RegressionBlock,
   type RegressionBlockOptions,
@@ -156,6 +156,7 @@ export {
   type SkippedItem,
   type Splits,
   type SummaryOptions,
+  type TestDlOptions,
   TrainTestSplitter,
   type TrainTestSplitterOptions,
   type Transform,
@@ -366,6 +367,16 @@ export {
   toTensor,
   turboJpegStatus,
 } from './vision/image/index.js';
+export {
+  type ColumnRef,
+  type FromCsvOptions,
+  type FromDfOptions,
+  type FromFolderOptions,
+  type FromListsOptions,
+  ImageDataLoaders,
+  type ImageDataLoadersOptions,
+  type RandomSplitImageOptions,
+} from './vision/image-data-loaders.js';
 export { cnnLearner, type VisionLearnerOptions, visionLearner } from './vision/learner.js';
 export {
   type ArchBuildOptions,

@@ -24,7 +24,7 @@ export {
   resolveBlock,
   type ShowOptions,
 } from './blocks.js';
-export { readCsv } from './csv.js';
+export { type ReadCsvOptions, readCsv } from './csv.js';
 export { DataBlock, type DataBlockOptions, type SummaryOptions } from './data-block.js';
 export {
   collateSamples,
