@@ -50,6 +50,7 @@ export {
   Progress,
   plotLrFind,
   Recorder,
+  type RecorderOptions,
   ReduceLROnPlateau,
   type ReduceLROnPlateauOptions,
   SaveModel,
