@@ -48,6 +48,7 @@ import {
   saveWeights,
 } from './learner-io.js';
 import { type LearnerOptions, resolveLearnerOptions } from './learner-options.js';
+import { learnerSummary } from './learner-summary.js';
 import type { Loss } from './losses.js';
 import type { HyperValue } from './lr-range.js';
 import type { Metric } from './metrics.js';
@@ -373,6 +374,21 @@ export class Learner {
     const text = trainingLoopPlan(this.cbs);
     this.logger(text);
     return text;
+  }
+
+  /**
+   * fastai's `Learner.summary`: every layer with its output shape on a training batch, its
+   * parameter count and whether it trains, the totals, the optimizer, the loss, the frozen
+   * groups and the callbacks.
+   * @returns The text (not printed: `console.log(await learn.summary())`).
+   * @throws {@link ValueError} when the training data yields no batch.
+   * @example
+   * ```ts
+   * console.log(await learn.summary());
+   * ```
+   */
+  summary(): Promise<string> {
+    return learnerSummary(this);
   }
 
   // ----- optimizer and freezing -----
