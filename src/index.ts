@@ -47,6 +47,7 @@ export {
   Progress,
   plotLrFind,
   Recorder,
+  type RecorderOptions,
   ReduceLROnPlateau,
   type ReduceLROnPlateauOptions,
   SaveModel,
@@ -150,6 +151,7 @@ export {
   type RandomSplitterOptions,
   RandomSubsetSplitter,
   type RandomSubsetSplitterOptions,
+  type ReadCsvOptions,
   RegexLabeller,
   type RegexLabellerOptions,
   RegressionBlock,
@@ -164,6 +166,7 @@ export {
   type SkippedItem,
   type Splits,
   type SummaryOptions,
+  type TestDlOptions,
   TrainTestSplitter,
   type TrainTestSplitterOptions,
   type Transform,
@@ -405,6 +408,16 @@ export {
   toTensor,
   turboJpegStatus,
 } from './vision/image/index.js';
+export {
+  type ColumnRef,
+  type FromCsvOptions,
+  type FromDfOptions,
+  type FromFolderOptions,
+  type FromListsOptions,
+  ImageDataLoaders,
+  type ImageDataLoadersOptions,
+  type RandomSplitImageOptions,
+} from './vision/image-data-loaders.js';
 export { cnnLearner, type VisionLearnerOptions, visionLearner } from './vision/learner.js';
 export {
   type ArchBuildOptions,

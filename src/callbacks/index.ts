@@ -24,7 +24,13 @@ export {
 } from './lr-finder.js';
 export { CutMix, type MixOptions, MixUp, type ShuffledBatch, sampleBeta } from './mixup.js';
 export { formatTime, Progress } from './progress.js';
-export { type PlotLossOptions, type PlotSchedOptions, Recorder, SmoothLoss } from './recorder.js';
+export {
+  type PlotLossOptions,
+  type PlotSchedOptions,
+  Recorder,
+  type RecorderOptions,
+  SmoothLoss,
+} from './recorder.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
 export { SaveModel, type SaveModelOptions } from './save-model.js';
 export { schedPoly } from './sched-poly.js';

@@ -87,12 +87,36 @@ export class SmoothLoss {
 }
 
 /**
+ * Options of {@link Recorder}.
+ * @example
+ * ```ts
+ * const rec = new tsf.Recorder({ trainMetrics: true });
+ * ```
+ */
+export interface RecorderOptions {
+  /**
+   * Smoothing of the training loss.
+   * @defaultValue 0.98
+   */
+  beta?: number;
+  /**
+   * Also compute the metrics on the training batches (with the predictions the model made
+   * while training), in columns `train_<metric>`; the validation columns are then
+   * `valid_loss`, `valid_<metric>`.
+   * @defaultValue false
+   */
+  trainMetrics?: boolean;
+}
+
+/**
  * Records the training run. Added to every learner as `learn.recorder`.
  *
  * - `losses`: smoothed training loss per batch; `lrs`, `moms`: last group's LR and momentum
  *   per batch;
  * - `values`: one row per epoch, columns `metricNames.slice(1, -1)` (`train_loss`,
  *   `valid_loss`, metrics); `iters`: batch count at each epoch end; `times`: seconds.
+ * - with `trainMetrics` (fastai's `train_metrics`), the metrics are computed on the training
+ *   batches too: columns `train_loss`, `train_<metric>`..., `valid_loss`, `valid_<metric>`...
  *
  * @example
  * ```ts
@@ -124,6 +148,8 @@ export class Recorder implements Callback {
   metricNames: string[] = [];
   /** The row being built for the current epoch (epoch first). */
   log: number[] = [];
+  /** Compute the metrics on the training batches too (read at the start of each fit). */
+  trainMetrics: boolean;
   private readonly smooth: SmoothLoss;
   private validTotal = 0;
   private validCount = 0;
@@ -131,9 +157,17 @@ export class Recorder implements Callback {
   private cancelTrain = false;
   private cancelValid = false;
 
-  /** @param beta - Smoothing of the training loss. Defaults to 0.98. */
-  constructor(beta = 0.98) {
-    this.smooth = new SmoothLoss(beta);
+  private withTrainMetrics = false;
+
+  /**
+   * @param options - `beta` and `trainMetrics`, or the smoothing `beta` alone. Defaults to
+   *   `{ beta: 0.98, trainMetrics: false }`.
+   */
+  constructor(options: RecorderOptions | number = {}) {
+    const o = typeof options === 'number' ? { beta: options } : options;
+    checkOptionKeys('Recorder', o, ['beta', 'trainMetrics']);
+    this.smooth = new SmoothLoss(o.beta ?? 0.98);
+    this.trainMetrics = o.trainMetrics ?? false;
   }
 
   /** The current smoothed training loss. */
@@ -150,13 +184,16 @@ export class Recorder implements Callback {
     this.iters = [];
     this.values = [];
     this.times = [];
-    this.metricNames = [
-      'epoch',
-      'train_loss',
-      'valid_loss',
-      ...learn.metrics.map((m) => m.name),
-      'time',
-    ];
+    this.withTrainMetrics = this.trainMetrics;
+    const names = learn.metrics.map((m) => m.name);
+    this.metricNames = this.withTrainMetrics
+      ? [
+          'epoch',
+          ...['loss', ...names].map((n) => `train_${n}`),
+          ...['loss', ...names].map((n) => `valid_${n}`),
+          'time',
+        ]
+      : ['epoch', 'train_loss', 'valid_loss', ...names, 'time'];
     this.smooth.reset();
   }
 
@@ -166,6 +203,11 @@ export class Recorder implements Callback {
     this.log = [epoch];
     this.cancelTrain = false;
     this.cancelValid = false;
+  }
+
+  /** Resets the metrics when they are computed on the training batches. */
+  beforeTrain({ learn }: EventContext): void {
+    if (this.withTrainMetrics) for (const m of learn.metrics) m.reset();
   }
 
   /** Resets the validation accumulators. */
@@ -185,6 +227,9 @@ export class Recorder implements Callback {
       const last = learn.opt.paramGroups.at(-1)?.hypers;
       this.lrs.push(last?.lr ?? Number.NaN);
       this.moms.push(last?.mom ?? Number.NaN);
+      if (this.withTrainMetrics) {
+        for (const m of learn.metrics) await m.accumulate(learn.pred, learn.yb);
+      }
       return;
     }
     const bs = learn.yb.shape[0] ?? 1;
@@ -203,16 +248,21 @@ export class Recorder implements Callback {
     this.cancelValid = true;
   }
 
-  /** Adds the training loss to the row. */
-  afterTrain(): void {
-    this.log[1] = this.cancelTrain ? Number.NaN : this.smooth.value;
+  /** Adds the training loss (and training metrics) to the row. */
+  afterTrain({ learn }: EventContext): void {
+    const vals = [this.smooth.value];
+    if (this.withTrainMetrics) vals.push(...learn.metrics.map((m) => m.value));
+    vals.forEach((v, i) => {
+      this.log[1 + i] = this.cancelTrain ? Number.NaN : v;
+    });
   }
 
   /** Adds validation loss and metrics to the row. */
   afterValidate({ learn }: EventContext): void {
+    const start = this.withTrainMetrics ? 2 + learn.metrics.length : 2;
     const vals = this.validValues(learn);
     vals.forEach((v, i) => {
-      this.log[2 + i] = this.cancelValid ? Number.NaN : v;
+      this.log[start + i] = this.cancelValid ? Number.NaN : v;
     });
   }
 

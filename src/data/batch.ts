@@ -28,6 +28,12 @@ export interface BatchStream extends AsyncIterable<Batch> {
   readonly numBatches: number;
   /** Items per pass (after `dropLast`). */
   readonly numItems: number;
+  /**
+   * `false` when the batches carry no targets (a test set made without labels): `ys` is then
+   * a placeholder, and `getPreds` returns no `targs`.
+   * @defaultValue `true`
+   */
+  readonly hasTargets?: boolean;
 }
 
 /** Per-channel statistics that `Normalize` uses: `(x - mean) / std` on [0, 1] pixels. */
@@ -89,4 +95,35 @@ export interface DataLoadersLike {
   normalize?(stats: NormalizeStats): void;
   /** Declarative description of the inference pipeline, for `export`/`loadLearner`. */
   toConfig?(): JsonObject;
+  /**
+   * Batches of new items made as the validation set is (fastai's `test_dl`), with their
+   * targets when `withLabels`.
+   */
+  testDl?(items: readonly unknown[], options?: TestDlOptions): BatchStream;
+}
+
+/**
+ * Options of `dls.testDl` (fastai's `test_dl`).
+ * @example
+ * ```ts
+ * const dl = dls.testDl(files, { withLabels: true, bs: 16 });
+ * ```
+ */
+export interface TestDlOptions {
+  /**
+   * Read each item's target with the DataBlock's `getY` too (the items must then have
+   * labels the vocab knows).
+   * @defaultValue `false`
+   */
+  withLabels?: boolean;
+  /**
+   * Batch size.
+   * @defaultValue the validation batch size
+   */
+  bs?: number;
+  /**
+   * Skip items that cannot be loaded (listed in the loader's `skipped`) instead of failing.
+   * @defaultValue the DataLoaders' `skipBadImages`
+   */
+  skipBadImages?: boolean;
 }

@@ -1,6 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { DataError } from '../core/errors.js';
+import { checkOptionKeys, DataError } from '../core/errors.js';
+
+/**
+ * Options of {@link readCsv}.
+ * @example
+ * ```ts
+ * const rows = tsf.readCsv('labels.tsv', { delimiter: '\t' });
+ * ```
+ */
+export interface ReadCsvOptions {
+  /**
+   * Field delimiter.
+   * @defaultValue `','`
+   */
+  delimiter?: string;
+}
 
 /**
  * Reads a CSV file with a header row into one object per row (values as strings), the source
@@ -8,6 +23,7 @@ import { DataError } from '../core/errors.js';
  * and newlines handled).
  *
  * @param file - CSV file path.
+ * @param options - `delimiter`.
  * @returns The rows.
  * @throws {@link DataError} naming the file if it cannot be read or parsed.
  * @example
@@ -16,12 +32,14 @@ import { DataError } from '../core/errors.js';
  * const dls = await dblock.dataloaders(rows);
  * ```
  */
-export function readCsv(file: string): Record<string, string>[] {
+export function readCsv(file: string, options: ReadCsvOptions = {}): Record<string, string>[] {
+  checkOptionKeys('readCsv', options, ['delimiter']);
   try {
     return parse(readFileSync(file, 'utf8'), {
       columns: true,
       skip_empty_lines: true,
       trim: true,
+      delimiter: options.delimiter ?? ',',
     }) as Record<string, string>[];
   } catch (err) {
     throw new DataError(`readCsv: cannot read "${file}": ${(err as Error).message}`, {

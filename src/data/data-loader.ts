@@ -92,6 +92,11 @@ export class DataLoader implements BatchStream {
     return this.settings.bs;
   }
 
+  /** Whether batches carry targets (not so for a test set made without labels). */
+  get hasTargets(): boolean {
+    return this.dsets.blocks.length > this.dsets.nInp;
+  }
+
   /** Items per pass (after `dropLast`). */
   get numItems(): number {
     const n = this.indices.length;

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, DataError, invalidValue, ValueError } from '../core/errors.js';
 import { RandomGenerator, randomFor } from '../core/random.js';
-import type { Batch, DataLoadersLike, JsonObject, NormalizeStats } from './batch.js';
+import type { Batch, DataLoadersLike, JsonObject, NormalizeStats, TestDlOptions } from './batch.js';
 import type { AugExecutorChoice } from './blocks.js';
 import {
   collateSamples,
@@ -336,6 +336,55 @@ export class DataLoaders implements DataLoadersLike {
       this.dsets,
       this.dsets.valid.indices,
       { ...this.valid.settings, augment: true },
+      this.rng.fork(),
+      () => this.batchTfmList,
+    );
+  }
+
+  /**
+   * Batches of new items (e.g. image paths), made as the validation set is: in order, no
+   * augmentation, the same item and batch transforms (fastai's `test_dl`). Without
+   * `withLabels` the batches hold no targets (`hasTargets` is false); with it, each item's
+   * target is read by the DataBlock's `getY` and encoded with the training vocab, so a label
+   * the vocab lacks fails here, naming the item.
+   * @param items - Raw items, as `getItems` would return them.
+   * @param options - `withLabels`, `bs`, `skipBadImages`.
+   * @returns A loader for `learn.getPreds({ dl })`.
+   * @throws {@link ValueError} on no items or a bad option; {@link DataError} naming an item
+   *   whose label cannot be read or encoded (with `withLabels`).
+   * @example
+   * ```ts
+   * const dl = dls.testDl(await tsf.getImageFiles('new-photos'));
+   * const { preds } = await learn.getPreds({ dl });
+   * ```
+   */
+  testDl(items: readonly unknown[], options: TestDlOptions = {}): DataLoader {
+    checkOptionKeys('testDl', options, ['withLabels', 'bs', 'skipBadImages']);
+    if (!Array.isArray(items) || items.length === 0) {
+      throw invalidValue('items', 'a non-empty array of items', items);
+    }
+    const bs = options.bs ?? this.valid.bs;
+    if (!(Number.isInteger(bs) && bs > 0)) throw invalidValue('bs', 'a positive integer', bs);
+    const d = this.dsets;
+    const withLabels = options.withLabels ?? false;
+    const n = withLabels ? d.blocks.length : d.nInp;
+    const dsets = new Datasets(
+      items,
+      [[], items.map((_, i) => i)],
+      d.blocks.slice(0, n),
+      d.getters.slice(0, n),
+      d.nInp,
+      d.itemTfms,
+    );
+    const settings = {
+      ...this.valid.settings,
+      bs,
+      skipBadItems: options.skipBadImages ?? this.valid.settings.skipBadItems,
+    };
+    return new DataLoader(
+      dsets,
+      dsets.valid.indices,
+      settings,
       this.rng.fork(),
       () => this.batchTfmList,
     );

@@ -7,6 +7,7 @@ export {
   type JsonObject,
   type JsonValue,
   type NormalizeStats,
+  type TestDlOptions,
 } from './batch.js';
 export {
   type AugExecutorChoice,
@@ -23,7 +24,7 @@ export {
   resolveBlock,
   type ShowOptions,
 } from './blocks.js';
-export { readCsv } from './csv.js';
+export { type ReadCsvOptions, readCsv } from './csv.js';
 export { DataBlock, type DataBlockOptions, type SummaryOptions } from './data-block.js';
 export {
   collateSamples,

@@ -302,7 +302,8 @@ export class ClassificationInterpretation {
     }
     const res = await learn.getPreds({ dsIdx, withLoss: true, withDecoded: true });
     try {
-      const { preds, targs } = res;
+      const preds = res.preds;
+      const targs = res.targs as tf.Tensor; // present: withLoss throws on a stream without targets
       if (preds.rank !== 2 || preds.shape[1] !== vocab.length || targs.rank !== 1) {
         throw new ValueError(
           `ClassificationInterpretation.fromLearner: expected predictions [N, ${vocab.length}] and ` +

@@ -58,8 +58,11 @@ export interface GetPredsOptions {
 export interface GetPredsResult {
   /** Predictions (activations) `[N, ...]`. */
   preds: tf.Tensor;
-  /** Targets `[N, ...]`. */
-  targs: tf.Tensor;
+  /**
+   * Targets `[N, ...]`; absent when the stream has no targets (`dls.testDl(items)` without
+   * `withLabels`), as fastai returns `None`.
+   */
+  targs?: tf.Tensor;
   /** Decoded predictions, when asked. */
   decoded?: tf.Tensor;
   /** Per-item losses `[N]`, when asked. */
@@ -73,7 +76,8 @@ export interface GetPredsResult {
  * @param learn - The learner.
  * @param options - See {@link GetPredsOptions}.
  * @returns Tensors the caller disposes.
- * @throws {@link ValueError} for unknown options or an empty stream.
+ * @throws {@link ValueError} for unknown options, an empty stream, or `withLoss` on a stream
+ *   without targets.
  * @example
  * ```ts
  * const { preds, targs } = await tsf.getPreds(learn);
@@ -95,6 +99,13 @@ export async function getPreds(
   await ready();
   const dl = options.dl ?? ((options.dsIdx ?? 1) === 0 ? learn.dls.train : learn.dls.valid);
   const act = options.act ?? true;
+  const hasTargets = dl.hasTargets ?? true;
+  if (options.withLoss && !hasTargets) {
+    throw new ValueError(
+      'getPreds: `withLoss` needs targets, but this stream has none; make it with ' +
+        '`dls.testDl(items, { withLabels: true })`.',
+    );
+  }
   const parts: {
     preds: tf.Tensor[];
     targs: tf.Tensor[];
@@ -108,7 +119,8 @@ export async function getPreds(
   };
   try {
     for await (const { xs, ys } of dl) {
-      parts.targs.push(ys);
+      if (hasTargets) parts.targs.push(ys);
+      else ys.dispose();
       if (options.withInput) parts.inputs.push(xs);
       tf.tidy(() => {
         const out = learn.model.apply(xs, { training: false }) as tf.Tensor;
@@ -124,7 +136,8 @@ export async function getPreds(
     if (parts.preds.length === 0) {
       throw new ValueError('getPreds: the stream yielded no batches; nothing to predict.');
     }
-    const result: GetPredsResult = { preds: cat(parts.preds), targs: cat(parts.targs) };
+    const result: GetPredsResult = { preds: cat(parts.preds) };
+    if (hasTargets) result.targs = cat(parts.targs);
     if (options.withLoss) result.losses = cat(parts.losses);
     if (options.withInput) result.inputs = cat(parts.inputs);
     if (options.withDecoded) result.decoded = tf.tidy(() => learn.lossFunc.decodes(result.preds));
@@ -269,13 +282,17 @@ export async function tta(learn: Learner, options: TtaOptions = {}): Promise<Tta
   let sum: tf.Tensor | undefined;
   for (let i = 0; i < n; i++) {
     const { preds, targs } = await getPreds(learn, { dl: augDl.call(learn.dls) });
-    targs.dispose();
+    targs?.dispose();
     const next: tf.Tensor =
       sum === undefined ? preds : tf.tidy(() => (sum as tf.Tensor).add(preds));
     if (sum !== undefined) tf.dispose([sum, preds]);
     sum = next;
   }
   const { preds, targs } = await getPreds(learn);
+  if (targs === undefined) {
+    tf.dispose([sum as tf.Tensor, preds]);
+    throw new ValueError('tta: the validation stream has no targets.');
+  }
   const blended = tf.tidy(() => {
     const aug = (sum as tf.Tensor).div(n);
     return aug.add(preds.sub(aug).mul(beta));

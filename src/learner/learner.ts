@@ -48,11 +48,13 @@ import {
   saveWeights,
 } from './learner-io.js';
 import { type LearnerOptions, resolveLearnerOptions } from './learner-options.js';
+import { learnerSummary } from './learner-summary.js';
 import type { Loss } from './losses.js';
 import type { HyperValue } from './lr-range.js';
 import type { Metric } from './metrics.js';
 import type { Optimizer, OptimizerFactory } from './optimizer.js';
 import { type ParamInfo, resolveParamGroups } from './param-groups.js';
+import { checkReplacementDls } from './replace-dls.js';
 import { type FitOptions, TrainingLoop } from './training-loop.js';
 
 // Re-exported for the modules that import them from here (vision/learner.ts, the tests); they
@@ -79,8 +81,7 @@ export { LEARNER_OPTION_KEYS, type LearnerOptions } from './learner-options.js';
  * ```
  */
 export class Learner {
-  /** The data. */
-  readonly dls: DataLoadersLike;
+  private data: DataLoadersLike;
   /** The model. */
   readonly model: tf.LayersModel;
   /** The loss (callbacks such as MixUp swap it during a fit). */
@@ -146,7 +147,7 @@ export class Learner {
    */
   constructor(dls: DataLoadersLike, model: tf.LayersModel, options: LearnerOptions = {}) {
     const resolved = resolveLearnerOptions(dls, options);
-    this.dls = dls;
+    this.data = dls;
     this.model = model;
     this.lossFunc = resolved.lossFunc;
     this.lr = resolved.lr;
@@ -169,6 +170,27 @@ export class Learner {
       this.addCb(cb);
     }
     this.freezeTo(0);
+  }
+
+  /**
+   * The data. Settable, as in fastai (progressive resizing: `learn.dls = dls224` after
+   * training at 128 px); the new data must have the same targets (`c`, vocab) and gets the
+   * old one's `Normalize` statistics when it has none. Model, optimizer state and callbacks
+   * stay; the next fit reads the new batches.
+   * @throws {@link ValueError} (on set) when the targets differ.
+   * @example
+   * ```ts
+   * await learn.fitOneCycle(2, 1e-3);
+   * learn.dls = await pets.dataloaders(path, { bs: 32 }); // built with a larger Resize
+   * await learn.fitOneCycle(2, 1e-3);
+   * ```
+   */
+  get dls(): DataLoadersLike {
+    return this.data;
+  }
+
+  set dls(dls: DataLoadersLike) {
+    this.data = checkReplacementDls(this.data, dls);
   }
 
   /** Number of parameter groups. */
@@ -352,6 +374,21 @@ export class Learner {
     const text = trainingLoopPlan(this.cbs);
     this.logger(text);
     return text;
+  }
+
+  /**
+   * fastai's `Learner.summary`: every layer with its output shape on a training batch, its
+   * parameter count and whether it trains, the totals, the optimizer, the loss, the frozen
+   * groups and the callbacks.
+   * @returns The text (not printed: `console.log(await learn.summary())`).
+   * @throws {@link ValueError} when the training data yields no batch.
+   * @example
+   * ```ts
+   * console.log(await learn.summary());
+   * ```
+   */
+  summary(): Promise<string> {
+    return learnerSummary(this);
   }
 
   // ----- optimizer and freezing -----

@@ -22,7 +22,7 @@ describe('getPreds, predict, tta', () => {
       5,
     );
     assert.deepEqual(r.preds.shape, [64, 3]);
-    assert.deepEqual(r.targs.shape, [64]);
+    assert.deepEqual(r.targs?.shape, [64]);
     const sums = tf.tidy(() => Array.from(r.preds.sum(1).dataSync()));
     assert.ok(
       sums.every((s) => Math.abs(s - 1) < 1e-5),
@@ -30,7 +30,7 @@ describe('getPreds, predict, tta', () => {
     );
     // per-item loss = -log p[target]; mean equals the validation loss
     const p = r.preds.arraySync() as number[][];
-    const t = Array.from(r.targs.dataSync());
+    const t = Array.from((r.targs as tf.Tensor).dataSync());
     const l = Array.from((r.losses as tf.Tensor).dataSync());
     l.forEach((v, i) => {
       assert.ok(Math.abs(v + Math.log(p[i]?.[t[i] as number] as number)) < 1e-4, `item ${i}`);
