@@ -1,7 +1,8 @@
 /**
  * Trains a pets classifier and exports it for the example web page: a DataBlock over a folder
  * of Oxford-IIIT Pet photos (`<breed>_<n>.jpg`), MobileNet v1 0.75 fine-tuned with its body
- * frozen, then `exportForWeb` into `examples/web/model` (what `npm run example:web` serves).
+ * frozen, then `exportForWeb` into `examples/web/model` (what `npm run example:web` serves)
+ * and `learn.export` into `examples/web/learner` (what a Node service loads with `loadLearner`).
  *
  *   npx tsx examples/web/train.ts --data ../shared/data/pets/images \
  *     --weights ../shared/models/mobilenet_v1_0.75_224 --size 128 --epochs 1
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '128' },
     epochs: { type: 'string', default: '1' },
     out: { type: 'string', default: join(import.meta.dirname, 'model') },
+    learner: { type: 'string', default: join(import.meta.dirname, 'learner') },
   },
 });
 
@@ -57,4 +59,5 @@ const { dir, inference } = await exportForWeb(learn, resolve(values.out));
 console.log(
   `exported ${inference.vocab?.length} classes, ${inference.input.width}x${inference.input.height} input, to ${dir}`,
 );
-console.log('serve it with: npm run example:web');
+console.log(`learner for loadLearner: ${await learn.export(resolve(values.learner))}`);
+console.log('serve the page with: npm run example:web');
