@@ -373,6 +373,24 @@ export {
   zoomMat,
 } from './vision/augment/index.js';
 export {
+  CONVERTED_LAYER_CLASSES,
+  type ExportForWebOptions,
+  type ExportSafetensorsOptions,
+  encodeSafetensors,
+  exportForWeb,
+  exportSafetensors,
+  type SafetensorsExport,
+  STOCK_LAYER_CLASSES,
+  type StockTopology,
+  type TensorToWrite,
+  type TorchNamingScheme,
+  toStockTopology,
+  type WebActivation,
+  type WebExport,
+  type WebInferenceSpec,
+  writeSafetensors,
+} from './vision/export/index.js';
+export {
   applyItemTransforms,
   type CropBox,
   type CropGeometry,
