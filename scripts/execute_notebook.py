@@ -1,11 +1,12 @@
 """Executes one Jupyter notebook cell by cell in a kernel (nbclient), as Jupyter would.
 
-Usage: python3 execute_notebook.py NOTEBOOK --kernel tslab [--write] [--timeout S]
+Usage: python3 execute_notebook.py NOTEBOOK --kernel tslab [--write | --output FILE] [--timeout S]
 
 Prints one JSON line: {"notebook": ..., "ok": true, "cells": N, "seconds": S} or, when a cell
 fails, {"notebook": ..., "ok": false, "cell": i, "error": "..."} (i: the failing cell's
 index among all cells, from 0), and exits 1. With --write the
-executed notebook (outputs included) replaces the file atomically.
+executed notebook (outputs included) replaces the file atomically; with --output it is saved
+there instead (the kernel still runs in the notebook's folder).
 """
 
 import argparse
@@ -25,6 +26,7 @@ def main() -> int:
     ap.add_argument("notebook")
     ap.add_argument("--kernel", default="tslab")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--output")
     ap.add_argument("--timeout", type=int, default=900)
     args = ap.parse_args()
 
@@ -62,12 +64,13 @@ def main() -> int:
                 print(json.dumps({"notebook": path, "ok": False, "cell": i, "error": msg}))
                 return 1
 
-    if args.write:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".ipynb.tmp")
+    target = path if args.write else (os.path.abspath(args.output) if args.output else None)
+    if target:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".ipynb.tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             nbformat.write(nb, f)
             f.write("\n")
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     print(json.dumps({"notebook": path, "ok": True, "cells": len(code_cells), "seconds": round(time.time() - started, 1)}))
     return 0
 

@@ -8,7 +8,14 @@
  * by scripts/link-self.mjs) or, in a user project, through its installed copy.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,10 +106,28 @@ export interface ExecuteOptions {
   jupyterPath: string;
   /** Save the outputs into the notebook. Default false. */
   write?: boolean;
+  /** Save the executed notebook (with outputs) to this file instead. */
+  output?: string;
   /** Extra environment of the kernel. */
   env?: Record<string, string>;
   /** Seconds a cell may run. Default 900. */
   cellTimeout?: number;
+}
+
+/** The outputs of a notebook's code cells, as saved by Jupyter. */
+export interface CellOutput {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+
+/** Reads the outputs of each code cell of an executed notebook. */
+export function cellOutputs(file: string): CellOutput[][] {
+  const nb = JSON.parse(readFileSync(file, 'utf8')) as {
+    cells: Array<{ cell_type: string; outputs?: CellOutput[] }>;
+  };
+  return nb.cells.filter((c) => c.cell_type === 'code').map((c) => c.outputs ?? []);
 }
 
 /** Executes one notebook in the tslab kernel; resolves with its result (never rejects). */
@@ -116,6 +141,7 @@ export function executeNotebook(file: string, opts: ExecuteOptions): Promise<Not
     String(opts.cellTimeout ?? 900),
   ];
   if (opts.write) args.push('--write');
+  else if (opts.output) args.push('--output', opts.output);
   return new Promise((ok) => {
     const child = spawn(PYTHON, ['-W', 'ignore', ...args], {
       cwd: dirname(file),

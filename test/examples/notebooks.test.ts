@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  cellOutputs,
   EXAMPLES,
   exampleNotebooks,
   executeNotebook,
@@ -19,6 +20,8 @@ import {
 } from './notebook-runner.js';
 
 const NOTEBOOKS = exampleNotebooks();
+/** The notebooks that train a model (and so draw the progress bar). */
+const TRAINS = ['pets.ipynb', 'custom-callback.ipynb'];
 const noJupyter = jupyterMissing();
 
 function notebook(cells: string[]): string {
@@ -65,8 +68,40 @@ describe('example notebooks in the tslab kernel', { skip: noJupyter }, () => {
 
   for (const nb of NOTEBOOKS) {
     it(`${nb} runs every cell`, { skip: skipReason(nb) }, async () => {
-      const r = await executeNotebook(join(EXAMPLES, nb), { jupyterPath, env: notebookEnv() });
-      assert.ok(r.ok, `examples/${nb} failed in cell ${r.cell}:\n${r.error}`);
+      const dir = mkdtempSync(join(tmpdir(), 'tsfast-nb-'));
+      try {
+        const output = join(dir, nb);
+        const r = await executeNotebook(join(EXAMPLES, nb), {
+          jupyterPath,
+          env: notebookEnv(),
+          output,
+        });
+        assert.ok(r.ok, `examples/${nb} failed in cell ${r.cell}:\n${r.error}`);
+        const outputs = cellOutputs(output).flat();
+        // Every notebook shows something: plots as PNGs, which must be real PNGs.
+        const pngs = outputs.flatMap((o) => (o.data?.['image/png'] ? [o.data['image/png']] : []));
+        for (const png of pngs) {
+          const b64 = Array.isArray(png) ? png.join('') : png;
+          assert.equal(Buffer.from(b64, 'base64').subarray(1, 4).toString(), 'PNG');
+        }
+        if (TRAINS.includes(nb)) {
+          // Training in tslab draws fastprogress's HTML bar (updated in place), then the table.
+          const html = outputs.flatMap((o) => {
+            const h = o.data?.['text/html'];
+            return h === undefined ? [] : [Array.isArray(h) ? h.join('') : h];
+          });
+          assert.ok(
+            html.some((h) => /<progress value="\d+" max="\d+"/.test(h) && /items\/s/.test(h)),
+            `no HTML progress bar in ${nb}'s outputs`,
+          );
+          const text = outputs
+            .map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')))
+            .join('');
+          assert.match(text, /epoch\s+train_loss\s+valid_loss/);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });
