@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../core/errors.js';
+import { silenceNodeBackendBanner } from './banner.js';
 import {
   type BackendName,
   ENGINE_ORDER,
@@ -73,6 +74,7 @@ async function choose(forcedRaw: string | undefined): Promise<BackendChoice> {
     const attempt = await loadEngine(engine);
     attempts.push(attempt);
     if (attempt.ok) {
+      silenceNodeBackendBanner();
       return { backend: attempt.backend, engine, forced: forced !== undefined, attempts };
     }
   }

@@ -2,7 +2,7 @@
  * Recorder: what happened during training (smoothed loss, learning rates and momentum per
  * batch, validation loss and metrics per epoch, epoch times) and the plots of it.
  */
-import { checkOptionKeys } from '../core/errors.js';
+import { checkOptionKeys, ValueError } from '../core/errors.js';
 import type { Callback, EventContext } from '../learner/events.js';
 import type { Learner } from '../learner/learner.js';
 import { type LineSeries, lineChartSvg } from '../plot/line-chart.js';
@@ -291,8 +291,11 @@ export class Recorder implements Callback {
 
   /**
    * Plots the smoothed training loss per batch and the validation loss per epoch to a PNG.
+   * With fewer than two training steps left after `skipStart`, the chart's title says so.
    * @param options - File and what to draw.
    * @returns The file written.
+   * @throws {@link ValueError} when no point is left to draw (e.g. `skipStart` is at least the
+   *   number of steps recorded and no epoch ended after it).
    * @example
    * ```ts
    * await learn.recorder.plotLoss({ file: 'loss.png' });
@@ -300,27 +303,7 @@ export class Recorder implements Callback {
    */
   async plotLoss(options: PlotLossOptions): Promise<string> {
     checkOptionKeys('plotLoss', options, ['file', 'skipStart', 'withValid', 'log']);
-    const skip = options.skipStart ?? 5;
-    const series: LineSeries[] = [
-      {
-        name: 'train',
-        x: this.losses.map((_, i) => i).slice(skip),
-        y: this.losses.slice(skip),
-      },
-    ];
-    if (options.withValid ?? true) {
-      const col = this.metricNames.indexOf('valid_loss') - 1;
-      const pts = this.iters
-        .map((x, i) => [x, this.values[i]?.[col] ?? Number.NaN] as const)
-        .filter(([x]) => x >= skip);
-      series.push({ name: 'valid', x: pts.map((p) => p[0]), y: pts.map((p) => p[1]) });
-    }
-    const svg = lineChartSvg(series, {
-      title: 'learning curve',
-      xLabel: 'steps',
-      yLabel: 'loss',
-      logY: options.log ?? false,
-    });
+    const svg = lossChartSvg(this, options);
     await writePng(svg, options.file);
     return options.file;
   }
@@ -348,4 +331,56 @@ export class Recorder implements Callback {
     await writePng(svg, options.file);
     return options.file;
   }
+}
+
+/**
+ * The SVG of {@link Recorder.plotLoss}: smoothed training loss per step after `skipStart`, and
+ * the validation loss at the end of each epoch.
+ * @param rec - The recorder whose values are drawn.
+ * @param options - What to draw (`file` is not used).
+ * @returns The SVG text.
+ * @throws {@link ValueError} when no point is left to draw.
+ * @example
+ * ```ts
+ * const svg = lossChartSvg(learn.recorder, { file: '', skipStart: 0 });
+ * ```
+ */
+export function lossChartSvg(
+  rec: Pick<Recorder, 'losses' | 'iters' | 'values' | 'metricNames'>,
+  options: PlotLossOptions,
+): string {
+  const skip = options.skipStart ?? 5;
+  const series: LineSeries[] = [
+    {
+      name: 'train',
+      x: rec.losses.map((_, i) => i).slice(skip),
+      y: rec.losses.slice(skip),
+    },
+  ];
+  if (options.withValid ?? true) {
+    const col = rec.metricNames.indexOf('valid_loss') - 1;
+    const pts = rec.iters
+      .map((x, i) => [x, rec.values[i]?.[col] ?? Number.NaN] as const)
+      .filter(([x]) => x >= skip);
+    series.push({ name: 'valid', x: pts.map((p) => p[0]), y: pts.map((p) => p[1]) });
+  }
+  const nTrain = series[0]!.y.length;
+  const nValid = series[1]?.y.filter(Number.isFinite).length ?? 0;
+  if (nTrain + nValid === 0) {
+    throw new ValueError(
+      `plotLoss: ${rec.losses.length} training step(s) recorded and skipStart is ${skip}, so ` +
+        'no point is left to draw: pass a smaller skipStart or train for more steps',
+    );
+  }
+  // A line needs two points: say so on the chart rather than show a lone dot with no word.
+  const title =
+    nTrain < 2
+      ? `learning curve: ${nTrain} step(s) after skipStart ${skip}, too few for a line`
+      : 'learning curve';
+  return lineChartSvg(series, {
+    title,
+    xLabel: 'steps',
+    yLabel: 'loss',
+    logY: options.log ?? false,
+  });
 }

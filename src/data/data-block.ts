@@ -63,8 +63,8 @@ const DB_KEYS = [
 /** Options of {@link DataBlock.summary}. */
 export interface SummaryOptions {
   /**
-   * Where each line goes.
-   * @defaultValue `console.log`
+   * Also sends each line here as it is produced (e.g. `console.log`, to follow a slow step).
+   * @defaultValue nowhere: the text is returned
    */
   log?: (line: string) => void;
 }
@@ -233,32 +233,35 @@ export class DataBlock {
 
   /**
    * Walks the first training item through every step (items, split, getters, block
-   * encoding with the item transforms, collation of a small batch, batch transforms), logging
-   * each result, and names the step that fails.
+   * encoding with the item transforms, collation of a small batch, batch transforms), and
+   * names the step that fails. Returns the report rather than printing it (a notebook shows a
+   * returned string; in a script, log it).
    * @param source - As for {@link DataBlock.datasets}.
-   * @param options - Where lines go.
-   * @returns The logged lines.
-   * @throws {@link DataError} naming the failing step, with the underlying error as `cause`.
+   * @param options - Where lines also go as they are produced.
+   * @returns The report, one line per step.
+   * @throws {@link DataError} naming the failing step, with the report up to it in the message
+   *   and the underlying error as `cause`.
    * @example
    * ```ts
-   * await pets.summary('../shared/data/pets/images');
+   * console.log(await pets.summary('../shared/data/pets/images'));
    * ```
    */
-  async summary(source: unknown, options: SummaryOptions = {}): Promise<string[]> {
+  async summary(source: unknown, options: SummaryOptions = {}): Promise<string> {
     checkOptionKeys('summary', options, ['log']);
     const lines: string[] = [];
     const log = (line: string) => {
       lines.push(line);
-      (options.log ?? console.log)(line);
+      options.log?.(line);
     };
     const step = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
       try {
         return await f();
       } catch (err) {
         log(`  FAILED at "${name}": ${(err as Error).message}`);
-        throw new DataError(`DataBlock.summary: step "${name}" failed: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new DataError(
+          `DataBlock.summary: step "${name}" failed: ${(err as Error).message}\n${lines.join('\n')}`,
+          { cause: err },
+        );
       }
     };
     log(`Collecting items from ${describe(source)}`);
@@ -315,7 +318,7 @@ export class DataBlock {
     log(`Batch transforms: ${this.batchTfms.map((t) => t.name).join(', ') || 'none'}`);
     batch.xs.dispose();
     batch.ys.dispose();
-    return lines;
+    return lines.join('\n');
   }
 
   private async getItems(source: unknown): Promise<readonly unknown[]> {

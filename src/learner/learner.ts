@@ -364,16 +364,14 @@ export class Learner {
 
   /**
    * The plan of the loop: for each event, the callbacks that run there, in order.
-   * @returns The plan as text (also written to the logger).
+   * @returns The plan as text; not printed (a notebook shows the returned string).
    * @example
    * ```ts
-   * learn.showTrainingLoop();
+   * console.log(learn.showTrainingLoop());
    * ```
    */
   showTrainingLoop(): string {
-    const text = trainingLoopPlan(this.cbs);
-    this.logger(text);
-    return text;
+    return trainingLoopPlan(this.cbs);
   }
 
   /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ready } from '../../src/backend/ready.js';
-import { SmoothLoss } from '../../src/callbacks/recorder.js';
+import { lossChartSvg, SmoothLoss } from '../../src/callbacks/recorder.js';
 import { blobsLearner, disposeAll } from '../learner/fixtures.js';
 
 describe('Recorder', () => {
@@ -52,5 +52,23 @@ describe('Recorder', () => {
       assert.ok(buf.length > 2000);
     }
     disposeAll(learn, dls);
+  });
+
+  it('plotLoss says when too few points are left, and fails clearly when none is', () => {
+    const rec = {
+      losses: [0.9, 0.8, 0.7],
+      iters: [3],
+      values: [[0.8, 0.75, 0.5]],
+      metricNames: ['epoch', 'train_loss', 'valid_loss', 'accuracy', 'time'],
+    };
+    assert.match(lossChartSvg(rec, { file: '', skipStart: 0 }), />learning curve</);
+    assert.match(
+      lossChartSvg(rec, { file: '', skipStart: 2 }),
+      /learning curve: 1 step\(s\) after skipStart 2, too few for a line/,
+    );
+    assert.throws(
+      () => lossChartSvg(rec, { file: '' }),
+      /plotLoss: 3 training step\(s\) recorded and skipStart is 5, so no point is left to draw/,
+    );
   });
 });

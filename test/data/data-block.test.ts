@@ -237,8 +237,10 @@ describe('DataBlock', () => {
   });
 
   it('summary walks one item through every step', { skip: skipPets }, async () => {
-    const lines = await smallPets(10).summary(PETS, { log: () => {} });
-    const text = lines.join('\n');
+    const logged: string[] = [];
+    const text = await smallPets(10).summary(PETS, { log: (l) => logged.push(l) });
+    // Returned, and streamed line by line to `log` when one is given.
+    assert.equal(text, logged.join('\n'));
     assert.match(text, /Found 10 items/);
     assert.match(text, /getY: "/);
     assert.match(text, /ImageBlock: RGB image 40x40/);
@@ -287,9 +289,10 @@ describe('DataBlock on bad input', () => {
         e.message.includes('IMG 01.jpg"') &&
         e.message.includes('RegexLabeller'),
     );
+    // The error carries the report up to the failing step.
     await assert.rejects(
-      block(IndexSplitter([])).summary(d, { log: () => {} }),
-      /step "getY" failed/,
+      block(IndexSplitter([])).summary(d),
+      /step "getY" failed[\s\S]*Found 2 items/,
     );
   });
 

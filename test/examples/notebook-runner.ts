@@ -1,110 +1,151 @@
 /**
- * Runs a tslab notebook (`examples/*.ipynb`) under plain Node, no Jupyter: its TypeScript code
- * cells are joined in order into one ES module and executed by tsx in a child process.
+ * Runs the example notebooks as Jupyter does: each notebook is executed cell by cell by
+ * nbclient (Debian's python3-nbclient) in the tslab TypeScript kernel (the `tslab` npm
+ * devDependency), so a cell that fails in a real kernel fails here.
  *
- * - `import ... from 'tsfast'` (and `'tsfast/testing'`) is pointed at `src/`, so the test checks
- *   the sources.
- * - `import ... from 'tslab'` is pointed at a shim whose `display.*` functions record what a
- *   notebook would show (and check PNG bytes are real PNGs), since tslab needs a Jupyter kernel.
- * - Each cell is preceded by a marker, so a failure names the cell that threw.
+ * No global state: the tslab kernelspec is written to a temporary JUPYTER_PATH, and `tsfast`
+ * resolves from the examples through the clone's self link (`node_modules/tsfast -> ..`, made
+ * by scripts/link-self.mjs) or, in a user project, through its installed copy.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** The repository's root folder. */
 export const REPO = resolve(HERE, '..', '..');
-const FIXTURES = join(REPO, 'test', '.fixtures', 'notebooks');
+/** The folder of the example notebooks. */
+export const EXAMPLES = join(REPO, 'examples');
+const SHARED = resolve(REPO, '..', 'shared');
+const PYTHON = '/usr/bin/python3';
+const EXECUTE_PY = join(REPO, 'scripts', 'execute_notebook.py');
 
-interface NotebookCell {
-  cell_type: string;
-  source: string | string[];
+/** The example notebooks, by file name, sorted. */
+export function exampleNotebooks(): string[] {
+  return readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
 }
 
-/** The code cells of a notebook, as source strings. */
-export async function codeCells(file: string): Promise<string[]> {
-  const nb = JSON.parse(await readFile(file, 'utf8')) as {
-    cells: NotebookCell[];
-    metadata?: { kernelspec?: { name?: string } };
-  };
-  if (nb.metadata?.kernelspec?.name !== 'tslab') {
-    throw new Error(`${file}: kernelspec.name must be "tslab"`);
+/** The shared data each notebook reads (relative to ../shared); absent ones skip. */
+export const NEEDS: Record<string, string[]> = {
+  'pets.ipynb': ['data', 'pets', 'images'],
+  'datablock-tour.ipynb': ['data', 'pets', 'images'],
+};
+
+/** `false` when a notebook can run here, otherwise why it is skipped. */
+export function skipReason(notebook: string): false | string {
+  const need = NEEDS[notebook];
+  if (need && !existsSync(join(SHARED, ...need))) {
+    return `needs ${join(SHARED, ...need)} (the shared photos folder is absent)`;
   }
-  return nb.cells
-    .filter((c) => c.cell_type === 'code')
-    .map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
+  return false;
 }
 
-/** Joins cells into one module, with imports redirected and cell markers. */
-export function toModule(cells: readonly string[]): string {
-  const src = pathToSpecifier(join(REPO, 'src', 'index.ts'));
-  const testing = pathToSpecifier(join(REPO, 'src', 'testing', 'index.ts'));
-  const shim = pathToSpecifier(join(HERE, 'tslab-shim.ts'));
-  const parts = [`import { __cell } from ${JSON.stringify(shim)};`];
-  cells.forEach((cell, i) => {
-    const body = cell
-      .replace(/from\s+['"]tsfast\/testing['"]/g, `from ${JSON.stringify(testing)}`)
-      .replace(/from\s+['"]tsfast['"]/g, `from ${JSON.stringify(src)}`)
-      .replace(/from\s+['"]tslab['"]/g, `from ${JSON.stringify(shim)}`);
-    parts.push(`__cell(${i + 1});`, body);
-  });
-  parts.push('__cell(0);');
-  return parts.join('\n');
-}
-
-function pathToSpecifier(p: string): string {
-  return p.split('\\').join('/');
-}
-
-export interface NotebookRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Writes the module of a notebook to the fixtures folder and returns its path. */
-export async function writeModule(file: string): Promise<string> {
-  const cells = await codeCells(file);
-  await mkdir(FIXTURES, { recursive: true });
-  const mod = join(FIXTURES, `${basename(file, '.ipynb')}.mts`);
-  await writeFile(mod, toModule(cells));
-  return mod;
+/** `false` when Jupyter's nbclient imports under /usr/bin/python3, otherwise the reason. */
+export function jupyterMissing(): false | string {
+  const r = spawnSync(PYTHON, ['-c', 'import nbclient, nbformat'], { encoding: 'utf8' });
+  return r.status === 0
+    ? false
+    : `needs Jupyter's nbclient (apt install python3-nbclient): ${r.stderr.trim().split('\n').at(-1)}`;
 }
 
 /**
- * Type-checks notebook modules with the repository's strict settings, as tslab type-checks
- * every cell before running it.
- * @returns The compiler's messages about these modules (empty when they type-check).
+ * Writes the tslab kernelspec (what `tslab install` writes, without needing IPython) into a new
+ * temporary folder, to pass as JUPYTER_PATH.
+ * @param projectDir - Folder whose node_modules holds tslab.
  */
-export async function typecheckModules(modules: readonly string[]): Promise<string[]> {
-  const config = join(FIXTURES, 'tsconfig.notebooks.json');
-  await writeFile(
-    config,
+export function tslabKernelPath(projectDir = REPO): string {
+  const bin = join(projectDir, 'node_modules', 'tslab', 'bin', 'tslab');
+  if (!existsSync(bin)) throw new Error(`tslab is not installed: ${bin} is missing (npm ci)`);
+  const dir = mkdtempSync(join(tmpdir(), 'tsfast-jupyter-'));
+  mkdirSync(join(dir, 'kernels', 'tslab'), { recursive: true });
+  writeFileSync(
+    join(dir, 'kernels', 'tslab', 'kernel.json'),
     JSON.stringify({
-      extends: '../../../tsconfig.json',
-      compilerOptions: { noEmit: true, allowImportingTsExtensions: true, rootDir: '../../..' },
-      files: modules.map((m) => basename(m)),
+      argv: [process.execPath, bin, 'kernel', '--config-path', '{connection_file}'],
+      display_name: 'TypeScript',
+      language: 'typescript',
     }),
   );
-  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const run = await spawnCollect(process.execPath, [tsc, '-p', config], REPO, {}, 300_000);
-  return run.stdout
-    .split('\n')
-    .filter((line) => line.includes('.fixtures/notebooks/') && /error TS/.test(line));
+  return dir;
 }
 
-function spawnCollect(
-  cmd: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-  timeoutMs: number,
-): Promise<NotebookRun> {
+/** The environment of the notebooks: the small settings and the local photos and weights. */
+export function notebookEnv(): Record<string, string> {
+  const env: Record<string, string> = { TSFAST_NOTEBOOK_TEST: '1' };
+  const pets = join(SHARED, 'data', 'pets', 'images');
+  const weights = join(SHARED, 'models', 'mobilenet_v1_0.75_224');
+  if (existsSync(pets)) env.PETS_DIR = pets;
+  if (existsSync(weights)) env.MOBILENET_WEIGHTS = weights;
+  return env;
+}
+
+/** One notebook's result, as scripts/execute_notebook.py reports it. */
+export interface NotebookResult {
+  notebook: string;
+  ok: boolean;
+  cells?: number;
+  seconds?: number;
+  cell?: number | null;
+  error?: string;
+}
+
+/** Options of {@link executeNotebook}. */
+export interface ExecuteOptions {
+  /** JUPYTER_PATH holding the tslab kernelspec (see {@link tslabKernelPath}). */
+  jupyterPath: string;
+  /** Save the outputs into the notebook. Default false. */
+  write?: boolean;
+  /** Save the executed notebook (with outputs) to this file instead. */
+  output?: string;
+  /** Extra environment of the kernel. */
+  env?: Record<string, string>;
+  /** Seconds a cell may run. Default 900. */
+  cellTimeout?: number;
+}
+
+/** The outputs of a notebook's code cells, as saved by Jupyter. */
+export interface CellOutput {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+
+/** Reads the outputs of each code cell of an executed notebook. */
+export function cellOutputs(file: string): CellOutput[][] {
+  const nb = JSON.parse(readFileSync(file, 'utf8')) as {
+    cells: Array<{ cell_type: string; outputs?: CellOutput[] }>;
+  };
+  return nb.cells.filter((c) => c.cell_type === 'code').map((c) => c.outputs ?? []);
+}
+
+/** Executes one notebook in the tslab kernel; resolves with its result (never rejects). */
+export function executeNotebook(file: string, opts: ExecuteOptions): Promise<NotebookResult> {
+  const args = [
+    EXECUTE_PY,
+    file,
+    '--kernel',
+    'tslab',
+    '--timeout',
+    String(opts.cellTimeout ?? 900),
+  ];
+  if (opts.write) args.push('--write');
+  else if (opts.output) args.push('--output', opts.output);
   return new Promise((ok) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      env: { ...process.env, ...env },
+    const child = spawn(PYTHON, ['-W', 'ignore', ...args], {
+      cwd: dirname(file),
+      env: { ...process.env, ...opts.env, JUPYTER_PATH: opts.jupyterPath },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -115,20 +156,17 @@ function spawnCollect(
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => {
-      clearTimeout(timer);
-      ok({ code, stdout, stderr });
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        ok(JSON.parse(line) as NotebookResult);
+      } catch {
+        ok({
+          notebook: file,
+          ok: false,
+          error: `exit ${code}: ${(stderr || stdout).slice(-3000)}`,
+        });
+      }
     });
   });
-}
-
-/** Runs a notebook to completion; env entries are added to the child's environment. */
-export async function runNotebook(
-  file: string,
-  env: Record<string, string> = {},
-  timeoutMs = 120_000,
-): Promise<NotebookRun> {
-  const mod = await writeModule(file);
-  return spawnCollect(process.execPath, ['--import', 'tsx', mod], dirname(file), env, timeoutMs);
 }

@@ -331,7 +331,10 @@ describe('Learner', () => {
       learn.cbs.list.map((c) => c.name),
       ['early', 'trainEval', 'recorder', 'progress', 'late'],
     );
+    const logged: string[] = [];
+    learn.logger = (l) => logged.push(l);
     const plan = learn.showTrainingLoop();
+    assert.deepEqual(logged, []); // returned, not printed
     assert.match(plan, /^beforeFit: early, trainEval, recorder, progress, late$/m);
     assert.match(plan, /^ {6}afterBatch: trainEval, recorder, progress$/m);
     await learn.noLogging(() =>

@@ -66,6 +66,8 @@ describe('metrics', () => {
     const m = new AvgMetric(accuracy);
     assert.equal(m.name, 'accuracy');
     assert.equal(new AvgMetric(errorRate).name, 'error_rate');
+    // fastai's column name for top_k_accuracy (not "top_kaccuracy").
+    assert.equal(new AvgMetric(topKAccuracy(3)).name, 'top_k_accuracy');
     m.reset();
     // batch of 4 with 4/4 right, then batch of 2 with 0/2 right: 4/6, not (1 + 0)/2
     const p1 = tf.tensor2d(PREDS.slice(0, 2).concat(PREDS.slice(3, 4), PREDS.slice(5, 6)));
