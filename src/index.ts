@@ -18,6 +18,7 @@ export {
 } from './backend/index.js';
 export {
   BnFreeze,
+  type BnFreezeOptions,
   CSVLogger,
   type CSVLoggerOptions,
   CutMix,
