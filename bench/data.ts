@@ -31,6 +31,7 @@ import type { ItemTransform } from '../src/vision/image/item-transform.js';
 import { RandomResizedCrop } from '../src/vision/image/random-resized-crop.js';
 import { Resize } from '../src/vision/image/resize.js';
 import { turboJpegStatus } from '../src/vision/image/turbojpeg.js';
+import { checkTorchBlas, type TorchBlas, torchEnv } from './support/torch.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -85,6 +86,7 @@ function startTorch() {
     [resolve(import.meta.dirname, 'torch', 'data.py'), images, String(bs)],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: torchEnv(),
     },
   );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -94,9 +96,11 @@ function startTorch() {
     return r.value;
   };
   return {
-    ready: async () => {
+    /** Waits for the warm-up epoch; returns the BLAS line to print (refuses the reference one). */
+    ready: async (): Promise<string> => {
       const line = await next();
-      if (line !== 'ready') throw new Error(`unexpected torch output: ${line}`);
+      if (!line.startsWith('ready ')) throw new Error(`unexpected torch output: ${line}`);
+      return checkTorchBlas(JSON.parse(line.slice('ready '.length)) as TorchBlas);
     },
     epoch: async (): Promise<EpochFigures> => {
       child.stdin!.write('epoch\n');
@@ -138,7 +142,8 @@ const torch = startTorch();
 // Same augmentation list as the torch script: random resized crop, flip, rotation (10 deg),
 // brightness/contrast 0.2, Normalize.
 const same = await loaders(RandomResizedCrop(224), augTransforms({ maxWarp: 0, maxZoom: 1 }));
-await Promise.all([torch.ready(), tsfastEpoch(same)]);
+const [blasLine] = await Promise.all([torch.ready(), tsfastEpoch(same)]);
+console.log(blasLine);
 const ours: EpochFigures[] = [];
 const theirs: EpochFigures[] = [];
 for (let r = 0; r < rounds; r++) {

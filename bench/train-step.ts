@@ -1,9 +1,19 @@
 /**
  * Training-step benchmark: images/s of the forward pass and of a full training step (all
  * layers trainable, Adam) for a small CNN and MobileNet v1 alpha 0.25, on tfjs wasm and cpu,
- * and the same models in PyTorch 1.13 (1 thread) measured in the same run.
+ * and the same models in PyTorch 1.13 (1 thread) measured in the same run; then the real
+ * workload, MobileNet v1 0.75 at 224 px, 37 classes, batch 16, against PyTorch.
  *
  *   npx tsx bench/train-step.ts [--steps 5] [--warmup 3] [--cpu-steps 1] [--cpu-batch 4] [--no-cpu]
+ *     [--batch224 16] [--no-224]
+ *
+ * The 224 px model trains in a child process at batch 16; if that batch does not fit the wasm
+ * heap (the memory guard's error, or the wasm module dying), it is measured at the largest of
+ * 12 and 8 that fits and the output says so (PyTorch then runs the same batch).
+ *
+ * PyTorch runs with one thread for every pool (`OPENBLAS_NUM_THREADS=1` included) and with
+ * `MALLOC_MMAP_MAX_=0` (glibc's mmap churn costs it ~3x at 224 px); the script prints the BLAS
+ * torch runs on and refuses to compare against the reference BLAS (bench/support/torch.ts).
  *
  * Times are process CPU time (user + system): the machine is shared, and CPU time of a
  * single-threaded process is far less disturbed by other load than wall time (PyTorch is
@@ -11,12 +21,14 @@
  * The last line is one JSON object with the ratios.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/index.js';
 import { Adam } from '../src/learner/adam.js';
 import { forward, mobileNetV1, smallCnn, trainableVariables, trainStep } from './support/models.js';
+import { checkTorchBlas, type TorchBlas, torchEnv } from './support/torch.js';
 
 interface Rate {
   /** Images per second of CPU time. */
@@ -31,7 +43,7 @@ interface ModelRates {
 }
 
 interface Spec {
-  name: 'smallcnn' | 'mobilenet';
+  name: 'smallcnn' | 'mobilenet' | 'mobilenet224';
   label: string;
   size: number;
   classes: number;
@@ -54,6 +66,18 @@ const SPECS: Spec[] = [
     build: () => mobileNetV1(128, 0.25, 1000),
   },
 ];
+
+/** The real workload: what `examples/pets.ts` fine-tunes once unfrozen. */
+const SPEC_224: Spec = {
+  name: 'mobilenet224',
+  label: 'MobileNet v1 0.75 224x224, 37 classes',
+  size: 224,
+  classes: 37,
+  build: () => mobileNetV1(224, 0.75, 37),
+};
+
+/** Batches tried for the 224 px model, largest first (16 is the target). */
+const BATCHES_224 = [16, 12, 8];
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -107,14 +131,51 @@ function measure(spec: Spec, batch: number, steps: number, warmup: boolean): Mod
   return { fwd, train };
 }
 
+interface TorchRates {
+  fwd_img_s: number;
+  train_img_s: number;
+}
+
 interface TorchResult {
   torch: string;
   threads: number;
-  smallcnn: { fwd_img_s: number; train_img_s: number };
-  mobilenet: { fwd_img_s: number; train_img_s: number };
+  blas: TorchBlas;
+  smallcnn: TorchRates;
+  mobilenet: TorchRates;
+  mobilenet224?: TorchRates;
 }
 
-function runTorch(steps: number): TorchResult {
+const SCRIPT = fileURLToPath(import.meta.url);
+
+/**
+ * The 224 px model at `batch` in a child process (`--worker-224`): a batch that does not fit
+ * can kill the wasm module outright, which must not end the benchmark.
+ */
+function run224(batch: number, steps: number): { rates?: ModelRates; error?: string } {
+  const tsx = join(dirname(SCRIPT), '..', 'node_modules', '.bin', 'tsx');
+  const run = spawnSync(
+    existsSync(tsx) ? tsx : 'npx',
+    [
+      ...(existsSync(tsx) ? [] : ['tsx']),
+      SCRIPT,
+      '--worker-224',
+      String(batch),
+      '--steps',
+      String(steps),
+      '--warmup',
+      String(WARMUP_STEPS),
+    ],
+    { encoding: 'utf8', timeout: 1_200_000 },
+  );
+  const last = run.stdout.trim().split('\n').pop() ?? '';
+  if (run.status === 0 && last.startsWith('{')) return { rates: JSON.parse(last) as ModelRates };
+  const why = `${run.stderr}\n${run.stdout}`
+    .split('\n')
+    .find((l) => /memory|RuntimeError|BackendError|Error/.test(l));
+  return { error: (why ?? `exit status ${run.status}`).trim().slice(0, 300) };
+}
+
+function runTorch(steps: number, batch224: number): TorchResult {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'torch', 'train_step.py');
   const run = spawnSync(
     '/usr/bin/python3',
@@ -126,12 +187,10 @@ function runTorch(steps: number): TorchResult {
       String(steps),
       '--warmup',
       String(WARMUP_STEPS),
+      '--batch224',
+      String(batch224),
     ],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-      timeout: 600_000,
-    },
+    { encoding: 'utf8', env: torchEnv({ MALLOC_MMAP_MAX_: '0' }), timeout: 1_200_000 },
   );
   if (run.status !== 0) throw new Error(`PyTorch reference failed:\n${run.stderr}`);
   const line = run.stdout.trim().split('\n').pop() ?? '';
@@ -140,6 +199,13 @@ function runTorch(steps: number): TorchResult {
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toPrecision(2);
+}
+
+async function worker224(batch: number, steps: number): Promise<void> {
+  const choice = await ready();
+  if (choice.backend !== 'wasm')
+    throw new Error(`expected the wasm backend, got ${choice.backend}`);
+  console.log(JSON.stringify(measure(SPEC_224, batch, steps, true)));
 }
 
 async function main(): Promise<void> {
@@ -169,8 +235,31 @@ async function main(): Promise<void> {
     await tf.setBackend('wasm');
   }
 
-  const torch = runTorch(steps);
-  console.log(`PyTorch ${torch.torch}, ${torch.threads} thread(s)\n`);
+  // The 224 px model: batch 16, or the largest smaller batch that fits the wasm heap.
+  const want224 = arg('batch224', 16);
+  let batch224 = 0;
+  let wasm224: ModelRates | undefined;
+  if (!process.argv.includes('--no-224')) {
+    for (const b of [want224, ...BATCHES_224.filter((b) => b < want224)]) {
+      const r = run224(b, steps);
+      if (r.rates) {
+        batch224 = b;
+        wasm224 = r.rates;
+        break;
+      }
+      console.log(`${SPEC_224.label}: batch ${b} does not train on wasm here (${r.error})`);
+    }
+    if (wasm224 === undefined) console.log(`${SPEC_224.label}: no batch of ${BATCHES_224} fits`);
+    else if (batch224 !== want224) {
+      console.log(
+        `${SPEC_224.label}: measured at batch ${batch224}, the largest that fits (batch ${want224} does not yet)`,
+      );
+    }
+  }
+
+  const torch = runTorch(steps, batch224);
+  console.log(`PyTorch ${torch.torch}, ${torch.threads} thread(s)`);
+  console.log(`${checkTorchBlas(torch.blas)}\n`);
   console.log(
     '| model, batch 32 | tfjs cpu train | tfjs wasm forward | tfjs wasm train | train/fwd time | PyTorch forward | PyTorch train | wasm/PyTorch train |',
   );
@@ -179,13 +268,22 @@ async function main(): Promise<void> {
   for (const spec of SPECS) {
     const w = wasm.get(spec.name)!;
     const c = cpu.get(spec.name);
-    const t = torch[spec.name];
+    const t = torch[spec.name]!;
     const trainVsTorch = w.train.cpu / t.train_img_s;
     const trainOverFwd = w.fwd.cpu / w.train.cpu;
     figures[`${spec.name}_train_vs_torch`] = Number(trainVsTorch.toFixed(3));
     figures[`${spec.name}_train_over_fwd`] = Number(trainOverFwd.toFixed(3));
     console.log(
       `| ${spec.label} | ${c ? `${fmt(c.train.cpu)} img/s` : 'skipped'} | ${fmt(w.fwd.cpu)} img/s (wall ${fmt(w.fwd.wall)}) | ${fmt(w.train.cpu)} img/s (wall ${fmt(w.train.wall)}) | ${trainOverFwd.toFixed(2)} x | ${fmt(t.fwd_img_s)} img/s | ${fmt(t.train_img_s)} img/s | ${trainVsTorch.toFixed(2)} x |`,
+    );
+  }
+  if (wasm224 && torch.mobilenet224) {
+    const w = wasm224;
+    const t = torch.mobilenet224;
+    figures.mobilenet224_train_vs_torch = Number((w.train.cpu / t.train_img_s).toFixed(3));
+    figures.mobilenet224_train_over_fwd = Number((w.fwd.cpu / w.train.cpu).toFixed(3));
+    console.log(
+      `| ${SPEC_224.label}, batch ${batch224} | - | ${fmt(w.fwd.cpu)} img/s (wall ${fmt(w.fwd.wall)}) | ${fmt(w.train.cpu)} img/s (wall ${fmt(w.train.wall)}) | ${figures.mobilenet224_train_over_fwd.toFixed(2)} x | ${fmt(t.fwd_img_s)} img/s | ${fmt(t.train_img_s)} img/s | ${figures.mobilenet224_train_vs_torch.toFixed(2)} x |`,
     );
   }
   if (withCpu)
@@ -198,8 +296,14 @@ async function main(): Promise<void> {
       mobilenet_train_vs_torch: figures.mobilenet_train_vs_torch,
       smallcnn_train_over_fwd: figures.smallcnn_train_over_fwd,
       mobilenet_train_over_fwd: figures.mobilenet_train_over_fwd,
+      mobilenet224_train_vs_torch: figures.mobilenet224_train_vs_torch ?? null,
+      mobilenet224_train_over_fwd: figures.mobilenet224_train_over_fwd ?? null,
+      mobilenet224_batch: batch224 || null,
+      torch_blas: torch.blas.blas,
     }),
   );
 }
 
-await main();
+const workerAt = process.argv.indexOf('--worker-224');
+if (workerAt >= 0) await worker224(Number(process.argv[workerAt + 1]), arg('steps', 5));
+else await main();

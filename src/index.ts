@@ -15,6 +15,7 @@ export {
 } from './backend/index.js';
 export {
   BnFreeze,
+  type BnFreezeOptions,
   CSVLogger,
   type CSVLoggerOptions,
   CutMix,

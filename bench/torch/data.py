@@ -3,7 +3,8 @@
 ColorJitter, Normalize), DataLoader with 2 worker processes, one thread per process.
 
 Usage: /usr/bin/python3 bench/torch/data.py IMAGE_DIR BS
-Runs one warm-up epoch, prints "ready", then runs one timed epoch per line read from stdin and
+Runs one warm-up epoch, prints "ready" and the BLAS torch runs on as JSON (exits with status 3
+on the reference BLAS, see blas.py), then runs one timed epoch per line read from stdin and
 prints one JSON line per epoch: {"images": n, "seconds": wall, "cpu_seconds": main + workers}.
 """
 import glob
@@ -16,6 +17,8 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms as T
+
+from blas import require_fast_blas
 
 torch.set_num_threads(1)
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -48,6 +51,7 @@ def cpu_seconds(pids):
 
 def main():
     folder, bs = sys.argv[1], int(sys.argv[2])
+    blas = require_fast_blas()
     files = sorted(glob.glob(os.path.join(folder, "*.jpg")))
     tfm = T.Compose([
         T.RandomResizedCrop(224),
@@ -66,7 +70,7 @@ def main():
     for _ in it:  # warm-up epoch: workers start, files enter the page cache
         pass
     pids = [os.getpid()] + [w.pid for w in it._workers]
-    print("ready", flush=True)
+    print("ready " + json.dumps(blas), flush=True)
     for _line in sys.stdin:
         n, c0, t0 = 0, cpu_seconds(pids), time.perf_counter()
         for xs, _ys in dl:

@@ -1,8 +1,11 @@
-"""PyTorch 1.13 reference for bench/train-step.ts: the same two models, shapes and optimizer.
+"""PyTorch 1.13 reference for bench/train-step.ts: the same models, shapes and optimizer.
 
-Usage: /usr/bin/python3 bench/torch/train_step.py [--steps N] [--fwd-steps N]
+Usage: /usr/bin/python3 bench/torch/train_step.py [--steps N] [--fwd-steps N] [--batch224 N]
 Prints one JSON line: images/s forward (eval mode, no grad) and training step (Adam) per model,
-single-threaded (torch.set_num_threads(1)) to compare with tfjs wasm, which runs on one thread.
+single-threaded (torch.set_num_threads(1)) to compare with tfjs wasm, which runs on one thread,
+and the BLAS torch runs on (it exits with status 3 on the reference BLAS, see blas.py). Run it
+with OPENBLAS_NUM_THREADS=1, and with MALLOC_MMAP_MAX_=0 for the 224 px model: glibc otherwise
+maps and unmaps every large activation, which costs PyTorch ~3x there.
 """
 import argparse
 import json
@@ -11,6 +14,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from blas import require_fast_blas
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -84,13 +89,20 @@ def main():
     p.add_argument("--fwd-steps", type=int, default=5)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--batch224", type=int, default=16,
+                   help="batch of MobileNet v1 0.75 at 224 px (0 skips it)")
     a = p.parse_args()
+    blas = require_fast_blas()
     out = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "blas": blas,
         "smallcnn": measure(small_cnn(), 64, 10, a.batch, a.steps, a.fwd_steps, a.warmup),
         "mobilenet": measure(mobilenet_v1(), 128, 1000, a.batch, a.steps, a.fwd_steps, a.warmup),
     }
+    if a.batch224 > 0:
+        out["mobilenet224"] = measure(mobilenet_v1(0.75, 37), 224, 37, a.batch224, a.steps,
+                                      a.fwd_steps, a.warmup)
     print(json.dumps(out))
 
 

@@ -2,7 +2,7 @@
  * The built-in callbacks: recording, progress, schedules and the LR finder, trackers,
  * gradient tools, MixUp/CutMix.
  */
-export { BnFreeze } from './bn-freeze.js';
+export { BnFreeze, type BnFreezeOptions } from './bn-freeze.js';
 export { CSVLogger, type CSVLoggerOptions } from './csv-logger.js';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { GradientAccumulation, type GradientAccumulationOptions } from './gradient-accumulation.js';
