@@ -1,0 +1,74 @@
+/**
+ * Atomic writes for the files a user keeps (checkpoints, exports, logs, plots): the bytes
+ * go to a hidden file beside the target, are flushed to disk, and the file is renamed over
+ * the target. A crash or a kill at any moment leaves either the old file or the new one,
+ * never a mix. Hand-written rather than `write-file-atomic`: it is these few lines, and the
+ * npm package adds ownership and queueing logic tsfast does not need.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * The hidden temporary name a write to `file` uses (`.<name>.tmp-<pid>-<random>`).
+ * @param file - The target.
+ * @returns A fresh temporary path in the same folder (so the rename stays on one disk).
+ * @example
+ * ```ts
+ * tempPathBeside('out/loss.png'); // 'out/.loss.png.tmp-1234-9f3a2c1b'
+ * ```
+ */
+export function tempPathBeside(file: string): string {
+  return join(
+    dirname(file),
+    `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Makes the rename itself durable; some file systems refuse fsync on a folder: best effort.
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // not supported here
+  }
+}
+
+/**
+ * Writes `data` to `file` atomically: beside it, flushed with fsync, then renamed over it.
+ * Creates the parent folder. On failure the temporary file is removed and `file` is
+ * untouched.
+ *
+ * @param file - Destination.
+ * @param data - Contents (a string is written as UTF-8).
+ * @returns Resolves once the file is in place.
+ * @throws The file-system error (ENOSPC, EACCES...), unchanged.
+ * @example
+ * ```ts
+ * await tsf.writeFileAtomic('models/best/weights.json', JSON.stringify(meta));
+ * ```
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const dir = dirname(file);
+  await mkdir(dir, { recursive: true });
+  const tmp = tempPathBeside(file);
+  try {
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dir);
+}
