@@ -88,9 +88,12 @@ export {
   invalidValue,
   RandomGenerator,
   randomFor,
+  resolveInside,
+  resolveInsideReal,
   setSeed,
   TsfastError,
   ValueError,
+  writeFileAtomic,
 } from './core/index.js';
 export {
   type AugExecutorChoice,

@@ -1,8 +1,9 @@
 /**
  * CSVLogger: the Recorder's table, one row per epoch, in a CSV file.
  */
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { checkOptionKeys } from '../core/errors.js';
 import type { Callback, EventContext } from '../learner/events.js';
 import { formatTime } from './progress.js';
@@ -29,6 +30,7 @@ export interface CSVLoggerOptions {
 
 /**
  * Writes `epoch,train_loss,valid_loss,<metrics>,time` to a CSV file (fastai's `CSVLogger`).
+ * The file is replaced atomically after each epoch, so it always holds whole rows.
  * @example
  * ```ts
  * await learn.fit(3, 1e-3, { cbs: [new tsf.CSVLogger({ fname: 'history.csv' })] });
@@ -45,6 +47,8 @@ export class CSVLogger implements Callback {
   readonly append: boolean;
   /** The file being written (after `beforeFit`). */
   file = '';
+  // The whole file, rewritten atomically each epoch: a crash never leaves a half row.
+  private text = '';
 
   /** @param options - See {@link CSVLoggerOptions}. */
   constructor(options: CSVLoggerOptions = {}) {
@@ -56,16 +60,25 @@ export class CSVLogger implements Callback {
   /** Writes the header. */
   async beforeFit({ learn }: EventContext): Promise<void> {
     this.file = resolve(learn.path, this.fname);
-    await mkdir(dirname(this.file), { recursive: true });
-    const header = `${learn.recorder.metricNames.join(',')}\n`;
-    if (this.append) await appendFile(this.file, header);
-    else await writeFile(this.file, header);
+    const old = this.append ? await readIfExists(this.file) : '';
+    this.text = `${old}${learn.recorder.metricNames.join(',')}\n`;
+    await writeFileAtomic(this.file, this.text);
   }
 
   /** Writes the epoch's row. */
   async afterEpoch({ learn, epoch }: EventContext): Promise<void> {
     const row = learn.recorder.values.at(-1) ?? [];
     const time = formatTime(learn.recorder.times.at(-1) ?? 0);
-    await appendFile(this.file, `${[epoch, ...row, time].join(',')}\n`);
+    this.text += `${[epoch, ...row, time].join(',')}\n`;
+    await writeFileAtomic(this.file, this.text);
+  }
+}
+
+async function readIfExists(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
   }
 }

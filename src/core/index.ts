@@ -1,3 +1,4 @@
+export { tempPathBeside, writeFileAtomic } from './atomic-write.js';
 export {
   BackendError,
   CallbackError,
@@ -9,3 +10,9 @@ export {
   ValueError,
 } from './errors.js';
 export { globalRandom, RandomGenerator, randomFor, setSeed } from './random.js';
+export {
+  checkArchiveEntry,
+  checkRelativeRef,
+  resolveInside,
+  resolveInsideReal,
+} from './safe-path.js';

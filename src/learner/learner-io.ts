@@ -3,16 +3,20 @@
  * (topology + weights + a JSON description of loss and data, no user code needed to load).
  */
 
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend/ready.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { checkOptionKeys, DataError, ValueError } from '../core/errors.js';
+import { resolveInsideReal } from '../core/safe-path.js';
 import type { DataLoadersLike, JsonObject } from '../data/batch.js';
 import { ExportedDataLoaders, rebuildDataLoaders } from '../data/exported-data-loaders.js';
 import { Learner } from './learner.js';
 import { isRegisteredLoss, lossFromConfig } from './losses.js';
+import { checkFiniteWeights, checkWeightBytes, checkWeightsManifest } from './weight-files.js';
 
 /**
  * Options of {@link Learner.save}.
@@ -79,8 +83,9 @@ export function folderHandler(dir: string): tf.io.IOHandler {
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
       };
-      await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
-      await writeFile(join(dir, 'weights.bin'), new Uint8Array(data));
+      // Weights first, then the manifest that describes them; each replaced atomically.
+      await writeFileAtomic(join(dir, 'weights.bin'), new Uint8Array(data));
+      await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(modelJson));
       return {
         modelArtifactsInfo: {
           dateSaved: new Date(),
@@ -93,28 +98,65 @@ export function folderHandler(dir: string): tf.io.IOHandler {
       const file = join(dir, 'model.json');
       if (!existsSync(file))
         throw new DataError(`No model at "${file}": export the learner first.`);
-      const json = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
+      await resolveInsideReal(dir, 'model.json', file);
+      const json = parseJsonFile(await readFile(file, 'utf8'), file) as unknown as tf.io.ModelJSON;
+      if (json.modelTopology === undefined) {
+        throw new DataError(`"${file}" has no modelTopology: it is not a tfjs LayersModel.`);
+      }
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: ArrayBuffer[] = [];
-      for (const group of json.weightsManifest ?? []) {
-        specs.push(...group.weights);
+      for (const group of checkWeightsManifest(json.weightsManifest ?? [], file)) {
+        const parts: Buffer[] = [];
         for (const shard of group.paths) {
-          const b = await readFile(join(dir, shard));
-          buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+          // The manifest is untrusted: its shard paths must stay in this folder.
+          const path = await resolveInsideReal(dir, shard, file);
+          parts.push(await readFile(path).catch((err: unknown) => missingFile(file, shard, err)));
         }
+        const b = Buffer.concat(parts);
+        checkWeightBytes(group.weights, b.byteLength, group.paths, file);
+        specs.push(...group.weights);
+        buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
       }
+      const weightData = tf.io.CompositeArrayBuffer.join(buffers);
+      checkFiniteWeights(specs, weightData, file);
       return {
         modelTopology: json.modelTopology,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy,
         weightSpecs: specs,
-        weightData: tf.io.CompositeArrayBuffer.join(buffers),
+        weightData,
       };
     },
   };
 }
 
+function parseJsonFile(text: string, file: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new DataError(`"${file}" is not valid JSON (${(err as Error).message}): it is damaged.`, {
+      cause: err,
+    });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new DataError(`"${file}" does not hold a JSON object: it is damaged.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function missingFile(manifest: string, ref: string, err: unknown): never {
+  throw new DataError(
+    `"${manifest}" lists "${ref}", which cannot be read (${(err as Error).message}); the ` +
+      'folder is incomplete.',
+    { cause: err },
+  );
+}
+
+// A checkpoint part is `<base>.json` (specs, metadata and the name of its data file) and
+// `<base>.<random>.bin`. The data file gets a fresh name each save and the JSON is renamed
+// into place last: a crash at any moment leaves the previous JSON naming its intact data.
 async function writeTensors(
   dir: string,
   base: string,
@@ -122,26 +164,37 @@ async function writeTensors(
   meta: JsonObject,
 ): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
-  await writeFile(join(dir, `${base}.bin`), new Uint8Array(data));
-  await writeFile(join(dir, `${base}.json`), JSON.stringify({ ...meta, specs }));
+  const file = `${base}.${randomBytes(4).toString('hex')}.bin`;
+  await writeFileAtomic(join(dir, file), new Uint8Array(data));
+  await writeFileAtomic(
+    join(dir, `${base}.json`),
+    JSON.stringify({ ...meta, file, bytes: data.byteLength, specs }),
+  );
+  const stale = (await readdir(dir)).filter(
+    (f) =>
+      f !== file && (f === `${base}.bin` || new RegExp(`^${base}\\.[0-9a-f]{8}\\.bin$`).test(f)),
+  );
+  await Promise.all(stale.map((f) => rm(join(dir, f), { force: true })));
 }
 
 async function readTensors(
   dir: string,
   base: string,
 ): Promise<{ tensors: tf.NamedTensorMap; meta: Record<string, unknown> }> {
-  const meta = JSON.parse(await readFile(join(dir, `${base}.json`), 'utf8')) as Record<
-    string,
-    unknown
-  > & {
-    specs: tf.io.WeightsManifestEntry[];
-  };
-  const buf = await readFile(join(dir, `${base}.bin`));
-  const tensors = tf.io.decodeWeights(
-    buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
-    meta.specs,
+  const jsonFile = join(dir, `${base}.json`);
+  const meta = parseJsonFile(await readFile(jsonFile, 'utf8'), jsonFile);
+  const [group] = checkWeightsManifest([{ paths: [], weights: meta.specs }], jsonFile);
+  const specs = group?.weights ?? [];
+  // Checkpoints from before atomic saves have no "file": their data is `<base>.bin`.
+  const ref = meta.file ?? `${base}.bin`;
+  const binFile = await resolveInsideReal(dir, ref, jsonFile);
+  const buf = await readFile(binFile).catch((err: unknown) =>
+    missingFile(jsonFile, String(ref), err),
   );
-  return { tensors, meta };
+  checkWeightBytes(specs, buf.byteLength, [binFile], jsonFile);
+  const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  checkFiniteWeights(specs, data, jsonFile);
+  return { tensors: tf.io.decodeWeights(data, [...specs]), meta };
 }
 
 /**
@@ -292,8 +345,39 @@ export async function exportLearner(
     c: learn.dls.c,
     data: learn.dls.toConfig?.() ?? null,
   };
-  await writeFile(join(dir, 'learner.json'), JSON.stringify(desc, null, 2));
+  await writeFileAtomic(join(dir, 'learner.json'), JSON.stringify(desc, null, 2));
   return dir;
+}
+
+// learner.json is untrusted input: every field is checked before use (nothing in it is code:
+// the loss is looked up by name in the registry, the pipeline rebuilt from named transforms).
+function checkExportedLearner(raw: Record<string, unknown>, file: string): ExportedLearner {
+  const bad = (what: string) =>
+    new DataError(`"${file}": ${what}; the export is damaged or was not written by tsfast.`);
+  if (raw.format !== 'tsfast-learner') {
+    throw new DataError(
+      `"${file}" has format ${JSON.stringify(raw.format)}; expected "tsfast-learner".`,
+    );
+  }
+  const loss = raw.loss as { name?: unknown; config?: unknown } | null;
+  if (loss === null || typeof loss !== 'object' || typeof loss.name !== 'string') {
+    throw bad('"loss" has no name');
+  }
+  if (loss.config === null || typeof loss.config !== 'object' || Array.isArray(loss.config)) {
+    throw bad(`"loss.config" is ${JSON.stringify(loss.config)}, not an object`);
+  }
+  const vocab = raw.vocab ?? null;
+  if (vocab !== null && !(Array.isArray(vocab) && vocab.every((v) => typeof v === 'string'))) {
+    throw bad('"vocab" is not a list of class names');
+  }
+  if (!(typeof raw.c === 'number' && Number.isSafeInteger(raw.c) && raw.c > 0)) {
+    throw bad(`"c" is ${JSON.stringify(raw.c)}, not a positive integer`);
+  }
+  const data = raw.data ?? null;
+  if (data !== null && (typeof data !== 'object' || Array.isArray(data))) {
+    throw bad('"data" is not an object');
+  }
+  return raw as unknown as ExportedLearner;
 }
 
 /**
@@ -330,12 +414,8 @@ export async function loadLearner(dir: string, options: LoadLearnerOptions = {})
   const file = join(dir, 'learner.json');
   if (!existsSync(file))
     throw new DataError(`"${dir}" is not an exported learner: "${file}" is missing.`);
-  const desc = JSON.parse(await readFile(file, 'utf8')) as ExportedLearner;
-  if (desc.format !== 'tsfast-learner') {
-    throw new DataError(
-      `"${file}" has format ${JSON.stringify(desc.format)}; expected "tsfast-learner".`,
-    );
-  }
+  await resolveInsideReal(dir, 'learner.json', file);
+  const desc = checkExportedLearner(parseJsonFile(await readFile(file, 'utf8'), file), file);
   const model = await tf.loadLayersModel(folderHandler(dir));
   let dls = options.dls;
   if (dls === undefined && desc.data !== null) dls = await rebuildDataLoaders(desc.data);

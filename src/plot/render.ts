@@ -1,9 +1,8 @@
 /**
  * Rendering chart SVG to PNG with sharp (librsvg inside libvips).
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import sharp from 'sharp';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { ValueError } from '../core/errors.js';
 
 /**
@@ -32,7 +31,8 @@ export async function svgToPng(svg: string): Promise<Buffer> {
 
 /**
  * Renders an SVG document to a PNG file, creating the parent folder if needed. The file is
- * written to a temporary name first and renamed, so a failed render never leaves a broken PNG.
+ * written beside it, flushed and renamed ({@link writeFileAtomic}), so a failed render or a
+ * crash never leaves a broken PNG.
  *
  * @param svg - A standalone SVG document (e.g. from {@link lineChartSvg}).
  * @param file - Destination path, conventionally ending in `.png`.
@@ -46,14 +46,5 @@ export async function svgToPng(svg: string): Promise<Buffer> {
  * ```
  */
 export async function writePng(svg: string, file: string): Promise<void> {
-  const png = await svgToPng(svg);
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, png);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(file, await svgToPng(svg));
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -24,7 +24,12 @@ describe('save, load, export, loadLearner', () => {
     const { learn, dls, model } = blobsLearner(71, { path: tmp() });
     await learn.fit(1, 1e-2);
     const dir = await learn.save('stage-1');
-    assert.ok(existsSync(join(dir, 'weights.bin')) && existsSync(join(dir, 'opt.bin')));
+    const files = readdirSync(dir).sort();
+    assert.equal(files.length, 4, files.join(', '));
+    assert.match(
+      files.join(' '),
+      /^opt\.[0-9a-f]{8}\.bin opt\.json weights\.[0-9a-f]{8}\.bin weights\.json$/,
+    );
     const w0 = weightValues(model);
     const s0 = learn.opt.getState();
     await learn.fit(1, 1e-2);

@@ -8,12 +8,18 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '../../core/errors.js';
+import { checkRelativeRef, resolveInsideReal } from '../../core/safe-path.js';
 import {
   DownloadError,
   type DownloadOptions,
   downloadFile,
   isRemoteUrl,
 } from '../../external/download.js';
+import {
+  checkFiniteWeights,
+  checkWeightsManifest,
+  weightSpecBytes,
+} from '../../learner/weight-files.js';
 import type { NamedArray } from './safetensors.js';
 
 /** A tfjs LayersModel folder read into memory. */
@@ -22,21 +28,6 @@ export interface TfjsModelFiles {
   readonly source: string;
   /** The model topology and weight specs, as tfjs artifacts (weights concatenated). */
   readonly artifacts: tf.io.ModelArtifacts;
-}
-
-const DTYPE_BYTES: Readonly<Record<string, number>> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
-
-function specBytes(spec: tf.io.WeightsManifestEntry): number {
-  const n = spec.shape.reduce((a, b) => a * b, 1);
-  const dtype = spec.quantization?.dtype ?? spec.dtype;
-  return n * (DTYPE_BYTES[dtype] ?? 4);
 }
 
 async function fetchFile(location: string, download: DownloadOptions | undefined): Promise<string> {
@@ -51,7 +42,9 @@ async function fetchFile(location: string, download: DownloadOptions | undefined
  * @param download - Options for the download cache (`cacheDir`, `force`, `onProgress`).
  * @returns The artifacts tfjs loads from.
  * @throws {@link DataError} when `model.json` is missing or not a LayersModel, or a weight
- *   shard is missing or shorter than its manifest says (naming the file and its weights);
+ *   shard is missing or shorter than its manifest says (naming the file and its weights), a
+ *   shard path leaves the model's folder (`..`, an absolute path, a symbolic link leading
+ *   outside; nothing outside is read), or a weight holds NaN or infinite values;
  *   {@link DownloadError} when a URL cannot be fetched.
  * @example
  * ```ts
@@ -71,7 +64,10 @@ export async function readTfjsModelFiles(
         `tfjs model "${source}" not found: pass a folder holding model.json, a model.json path or a URL`,
       );
     }
-    if (info.isDirectory()) jsonLocation = join(source, 'model.json');
+    if (info.isDirectory()) {
+      jsonLocation = join(source, 'model.json');
+      await resolveInsideReal(source, 'model.json', jsonLocation);
+    }
   }
   const jsonPath = await fetchFile(jsonLocation, download);
   let json: {
@@ -86,7 +82,12 @@ export async function readTfjsModelFiles(
       cause: err,
     });
   }
-  if (json.modelTopology === undefined || json.weightsManifest === undefined) {
+  if (
+    json === null ||
+    typeof json !== 'object' ||
+    json.modelTopology === undefined ||
+    json.weightsManifest === undefined
+  ) {
     throw new DataError(
       `"${jsonLocation}" is not a tfjs LayersModel model.json (no modelTopology/weightsManifest)`,
     );
@@ -96,14 +97,23 @@ export async function readTfjsModelFiles(
       `"${jsonLocation}" is a tfjs GraphModel; tsfast loads LayersModels (Keras conversions)`,
     );
   }
+  const manifest = checkWeightsManifest(json.weightsManifest, jsonLocation);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   const problems: string[] = [];
-  for (const group of json.weightsManifest) {
+  for (const group of manifest) {
     const chunks: Buffer[] = [];
     let missing = false;
     for (const p of group.paths) {
-      const location = remote ? new URL(p, jsonLocation).href : join(dirname(jsonPath), p);
+      // The manifest is untrusted: a shard path must stay in the model's folder (or URL folder).
+      let location: string;
+      if (remote) {
+        location = new URL(checkRelativeRef(p, jsonLocation, dirname(jsonLocation)), jsonLocation)
+          .href;
+      } else {
+        await resolveInsideReal(dirname(jsonPath), p, jsonLocation);
+        location = join(dirname(jsonPath), p);
+      }
       try {
         chunks.push(await readFile(await fetchFile(location, download)));
       } catch (err) {
@@ -125,7 +135,7 @@ export async function readTfjsModelFiles(
     }
     if (missing) continue;
     const data = Buffer.concat(chunks);
-    const want = group.weights.reduce((a, w) => a + specBytes(w), 0);
+    const want = group.weights.reduce((a, w) => a + weightSpecBytes(w), 0);
     if (data.byteLength < want) {
       problems.push(
         `weight file(s) "${group.paths.join('", "')}" hold ${data.byteLength} bytes, the manifest needs ${want}`,
@@ -148,6 +158,7 @@ export async function readTfjsModelFiles(
     weightData.set(b, offset);
     offset += b.byteLength;
   }
+  checkFiniteWeights(specs, weightData, jsonLocation);
   return {
     source: jsonLocation,
     artifacts: {
