@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'LEAK'
   | 'SHAPE'
   | 'DOWNLOAD'
-  | 'NAN_LOSS';
+  | 'NAN_LOSS'
+  | 'CONFIG';
 
 /**
  * Base class of every error tsfast throws.

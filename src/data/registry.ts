@@ -1,17 +1,14 @@
 /**
- * Registry of the named blocks and transforms a data pipeline is described with, so an
- * exported pipeline (`DataLoaders.toConfig()`) is rebuilt from JSON with no user code. Each
- * block or transform registers its factory right after its definition.
+ * The named blocks and transforms a data pipeline is described with, so an exported pipeline
+ * (`DataLoaders.toConfig()`) is rebuilt from JSON with no user code: their kinds in the one
+ * serialization registry (`core/registry.ts`). Each block or transform registers its factory
+ * right after its definition.
  */
-import { DataError, ValueError } from '../core/errors.js';
+import { DataError } from '../core/errors.js';
+import { fromRegistry, registerSerializable } from '../core/registry.js';
 import type { JsonObject } from './batch.js';
 import type { FittedBlock } from './blocks.js';
 import type { Transform } from './transforms.js';
-
-type Factory<T> = (config: JsonObject) => T;
-
-const transforms = new Map<string, Factory<Transform>>();
-const blocks = new Map<string, Factory<FittedBlock>>();
 
 /**
  * Registers how a transform is rebuilt from its `toConfig()`.
@@ -24,9 +21,7 @@ const blocks = new Map<string, Factory<FittedBlock>>();
  * ```
  */
 export function registerTransform(name: string, factory: (config: JsonObject) => Transform): void {
-  if (transforms.has(name))
-    throw new ValueError(`registerTransform: "${name}" is already registered.`);
-  transforms.set(name, factory);
+  registerSerializable('transform', name, factory);
 }
 
 /**
@@ -40,8 +35,7 @@ export function registerTransform(name: string, factory: (config: JsonObject) =>
  * ```
  */
 export function registerBlock(name: string, factory: (config: JsonObject) => FittedBlock): void {
-  if (blocks.has(name)) throw new ValueError(`registerBlock: "${name}" is already registered.`);
-  blocks.set(name, factory);
+  registerSerializable('block', name, factory);
 }
 
 function nameOf(config: JsonObject, what: string): string {
@@ -63,15 +57,12 @@ function nameOf(config: JsonObject, what: string): string {
  * ```
  */
 export function transformFromConfig(config: JsonObject): Transform {
-  const name = nameOf(config, 'transform');
-  const f = transforms.get(name);
-  if (!f) {
-    throw new DataError(
-      `Unknown transform "${name}" in the exported pipeline. Registered: ${[...transforms.keys()].join(', ')}. ` +
-        'Import the module that defines it (and calls registerTransform) before loading.',
-    );
-  }
-  return f(config);
+  return fromRegistry(
+    'transform',
+    nameOf(config, 'transform'),
+    config,
+    importHint('registerTransform'),
+  );
 }
 
 /**
@@ -85,13 +76,9 @@ export function transformFromConfig(config: JsonObject): Transform {
  * ```
  */
 export function blockFromConfig(config: JsonObject): FittedBlock {
-  const name = nameOf(config, 'block');
-  const f = blocks.get(name);
-  if (!f) {
-    throw new DataError(
-      `Unknown block "${name}" in the exported pipeline. Registered: ${[...blocks.keys()].join(', ')}. ` +
-        'Import the module that defines it (and calls registerBlock) before loading.',
-    );
-  }
-  return f(config);
+  return fromRegistry('block', nameOf(config, 'block'), config, importHint('registerBlock'));
+}
+
+function importHint(register: string): string {
+  return `It comes from the exported pipeline: import the module that defines it (and calls ${register}) before loading`;
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
+import { fromRegistry, isRegistered, registerSerializable } from '../core/registry.js';
 import type { JsonObject, JsonValue } from '../data/batch.js';
 
 /**
@@ -516,14 +517,6 @@ export class MSELossFlat implements Loss {
  */
 export type LossConstructor = new (options: never) => Loss;
 
-const LOSSES = new Map<string, LossConstructor>([
-  ['CrossEntropyLossFlat', CrossEntropyLossFlat as LossConstructor],
-  ['LabelSmoothingCrossEntropy', LabelSmoothingCrossEntropy as LossConstructor],
-  ['BCEWithLogitsLossFlat', BCEWithLogitsLossFlat as LossConstructor],
-  ['FocalLossFlat', FocalLossFlat as LossConstructor],
-  ['MSELossFlat', MSELossFlat as LossConstructor],
-]);
-
 /**
  * Registers a loss class so `loadLearner` can rebuild it from its exported name and config.
  * @param name - The loss's `name`.
@@ -535,8 +528,17 @@ const LOSSES = new Map<string, LossConstructor>([
  * ```
  */
 export function registerLoss(name: string, cls: LossConstructor): void {
-  if (LOSSES.has(name)) throw new ValueError(`A loss named "${name}" is already registered.`);
-  LOSSES.set(name, cls);
+  registerSerializable('loss', name, (config: JsonObject) => new cls(config as never));
+}
+
+for (const cls of [
+  CrossEntropyLossFlat,
+  LabelSmoothingCrossEntropy,
+  BCEWithLogitsLossFlat,
+  FocalLossFlat,
+  MSELossFlat,
+]) {
+  registerLoss(cls.className, cls as LossConstructor);
 }
 
 /**
@@ -544,20 +546,14 @@ export function registerLoss(name: string, cls: LossConstructor): void {
  * @param name - Registry name.
  * @param config - Its `getConfig()` object.
  * @returns The loss.
- * @throws {@link ValueError} naming the registered losses if the name is unknown.
+ * @throws DataError naming the registered losses if the name is unknown.
  * @example
  * ```ts
  * const loss = tsf.lossFromConfig('CrossEntropyLossFlat', {});
  * ```
  */
 export function lossFromConfig(name: string, config: JsonObject): Loss {
-  const cls = LOSSES.get(name);
-  if (cls === undefined) {
-    throw new ValueError(
-      `Unknown loss "${name}". Registered: ${[...LOSSES.keys()].join(', ')}; call registerLoss("${name}", cls) before loadLearner.`,
-    );
-  }
-  return new cls(config as never);
+  return fromRegistry('loss', name, config, `Call registerLoss("${name}", cls) before loadLearner`);
 }
 
 /**
@@ -570,5 +566,5 @@ export function lossFromConfig(name: string, config: JsonObject): Loss {
  * ```
  */
 export function isRegisteredLoss(name: string): boolean {
-  return LOSSES.has(name);
+  return isRegistered('loss', name);
 }

@@ -3,6 +3,8 @@
  * and the tensor-leak check.
  * @packageDocumentation
  */
+
+export { expectConfigRoundTrip } from './config-round-trip.js';
 export {
   expectKernelsSupported,
   type KernelGuardOptions,
