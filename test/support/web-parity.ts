@@ -4,6 +4,7 @@
  * served by examples/web/serve.ts and classified by the example page in headless Chromium
  * (wasm backend), compared with `learn.predict` in Node.
  */
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -102,6 +103,8 @@ export interface BrowserParity {
   own_decode_top1_agree: number;
   /** The page's own path: largest probability difference. */
   own_decode_max_prob_diff: number;
+  /** The page's own path: largest mean |page pixel - tsfast pixel| (0..255) over the photos. */
+  own_decode_pixel_mae: number;
   /** The backend the page ran on. */
   backend: string;
   /** Top-5 labels shown by the page for each photo (own path). */
@@ -109,6 +112,7 @@ export interface BrowserParity {
 }
 
 interface PageResult {
+  pixels?: number[];
   probs: number[];
   top5: { label: string; prob: number }[];
 }
@@ -152,6 +156,7 @@ export async function browserParity(
       max_prob_diff: 0,
       own_decode_top1_agree: 0,
       own_decode_max_prob_diff: 0,
+      own_decode_pixel_mae: 0,
       backend,
       shown: [],
     };
@@ -182,8 +187,13 @@ export async function browserParity(
       const own = (await page.evaluate(
         () => (globalThis as unknown as { tsfastWeb: { last: PageResult } }).tsfastWeb.last,
       )) as PageResult;
+      assert.equal(own.pixels?.length, pixels.length, 'the page made an input of the right size');
       if (argmax(own.probs) === want.index) result.own_decode_top1_agree++;
       result.own_decode_max_prob_diff = Math.max(result.own_decode_max_prob_diff, diff(own.probs));
+      const ownPixels = own.pixels ?? [];
+      const mae =
+        ownPixels.reduce((a, v, i) => a + Math.abs(v - (pixels[i] ?? 0)), 0) / pixels.length;
+      result.own_decode_pixel_mae = Math.max(result.own_decode_pixel_mae, mae);
       result.shown.push(await page.locator('#results li').allTextContents());
     }
     if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });

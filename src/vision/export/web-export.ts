@@ -50,8 +50,11 @@ export interface WebInferenceSpec {
   readonly version: 1;
   /** Model input: `[1, height, width, 3]` RGB, NHWC, float32. */
   readonly input: {
+    /** Input height in pixels. */
     readonly height: number;
+    /** Input width in pixels. */
     readonly width: number;
+    /** Colour channels (RGB). */
     readonly channels: 3;
     /** Pixels (0..255) are multiplied by this before normalisation (1/255: [0, 1]). */
     readonly scale: number;
@@ -60,9 +63,19 @@ export interface WebInferenceSpec {
    * Resize as tsfast's validation does: `crop` takes the largest centred crop of the target
    * aspect ratio, `squish` stretches, `pad` fits and pads (`padMode`); bilinear resampling.
    */
-  readonly resize: { readonly method: ResizeMethod; readonly padMode: PadMode };
+  readonly resize: {
+    /** `crop`, `pad` or `squish`. */
+    readonly method: ResizeMethod;
+    /** Fill of `pad`: `reflection`, `zeros` or `border`. */
+    readonly padMode: PadMode;
+  };
   /** Per-channel `(x - mean) / std` after scaling, or `null`. */
-  readonly normalize: { readonly mean: number[]; readonly std: number[] } | null;
+  readonly normalize: {
+    /** Mean per channel (of the scaled pixels). */
+    readonly mean: number[];
+    /** Standard deviation per channel. */
+    readonly std: number[];
+  } | null;
   /** Activation already applied by the model (the page must not apply it again). */
   readonly activation: WebActivation;
   /** Class names by output index, or `null`. */

@@ -4,6 +4,7 @@
  * PyTorch, eval mode, random weights and BatchNorm statistics).
  */
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../../src/backend/ready.js';
 import type { BatchStream } from '../../../src/data/batch.js';
+import { Learner } from '../../../src/learner/learner.js';
 import { exportSafetensors } from '../../../src/vision/export/torch-export.js';
 import { visionLearner } from '../../../src/vision/learner.js';
 import { mobilenetV1 } from '../../../src/vision/models/archs.js';
@@ -61,6 +63,22 @@ describe('exportSafetensors', () => {
       /naming/,
     );
     learn.model.dispose();
+  });
+
+  it('refuses a weight with no PyTorch name, naming it, and writes nothing', async () => {
+    const input = tf.input({ shape: [4, 4, 3] });
+    const act = tf.layers.prelu({ name: 'act' }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: act });
+    const learn = new Learner({ train: EMPTY, valid: EMPTY, vocab: undefined, c: 1 }, model);
+    const file = join(work, 'prelu.safetensors');
+    await assert.rejects(exportSafetensors(learn, file), /"act" weight "alpha" \(PReLU\)/);
+    assert.equal(existsSync(file), false);
+    assert.deepEqual(
+      readdirSync(work).filter((f) => f.includes('prelu')),
+      [],
+      'no temporary file left',
+    );
+    model.dispose();
   });
 
   const torchSkip = skipUnlessTorch();

@@ -17,7 +17,7 @@ import type { BatchStream, DataLoadersLike } from '../../../src/data/batch.js';
 import { STOCK_LAYER_CLASSES, toStockTopology } from '../../../src/vision/export/stock-layers.js';
 import { exportForWeb, type WebInferenceSpec } from '../../../src/vision/export/web-export.js';
 import { visionLearner } from '../../../src/vision/learner.js';
-import { mobilenetV1, mobilenetV2 } from '../../../src/vision/models/archs.js';
+import { mobilenetV1, mobilenetV2, resnet18 } from '../../../src/vision/models/archs.js';
 import { randomiseBnStats } from '../../support/torch-roundtrip.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -81,6 +81,7 @@ describe('exportForWeb', () => {
   for (const [label, arch, expected] of [
     ['MobileNet v1 0.25', mobilenetV1({ alpha: 0.25 }), { BatchNorm: 29, ReLU6: 27 }],
     ['MobileNet v2 0.35', mobilenetV2({ alpha: 0.35 }), { BatchNorm: 54, ReLU6: 35 }],
+    ['ResNet-18', resnet18, { BatchNorm: 22 }],
   ] as const) {
     it(`${label} + fastai head: stock classes only, same probabilities in a fresh tfjs`, async () => {
       const learn = await visionLearner(fakeData(32), arch, { pretrained: false, seed: 7 });

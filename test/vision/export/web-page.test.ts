@@ -22,6 +22,7 @@ describe('examples/web in Chromium', { skip: skipUnlessBrowser() }, () => {
       // it must still classify every file, and agree with tsfast on most.
       for (const shown of r.shown) assert.equal(shown.length, 5, 'the page shows a top 5');
       assert.ok(r.own_decode_top1_agree >= 4, `own decode agrees on ${r.own_decode_top1_agree}/5`);
+      assert.ok(r.own_decode_pixel_mae < 8, `own decode pixels off by ${r.own_decode_pixel_mae}`);
     } finally {
       learn.model.dispose();
     }
