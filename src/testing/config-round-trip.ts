@@ -5,8 +5,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { TsfastError } from '../core/errors.js';
 
-/** Anything with a JSON description of itself (transforms, blocks, losses). */
-interface Configurable {
+/**
+ * Anything with a JSON description of itself (transforms, blocks, losses).
+ * @example
+ * ```ts
+ * const loss: Configurable = new tsf.FocalLossFlat({ gamma: 2 });
+ * ```
+ */
+export interface Configurable {
   /** The JSON description (`toConfig` or, for losses, `getConfig`). */
   toConfig?(): unknown;
   /** A loss's options. */

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-export { expectConfigRoundTrip } from './config-round-trip.js';
+export { type Configurable, expectConfigRoundTrip } from './config-round-trip.js';
 export {
   expectKernelsSupported,
   type KernelGuardOptions,
