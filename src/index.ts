@@ -178,7 +178,11 @@ export {
 } from './external/index.js';
 export {
   ClassificationInterpretation,
+  type ClassificationScores,
+  type ClassScores,
   type ConfusedPair,
+  classificationReport,
+  classificationScores,
   type FromLearnerOptions,
   type InterpretationInputs,
   type MostConfusedOptions,
