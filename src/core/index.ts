@@ -1,3 +1,4 @@
+export { writeFileAtomic } from './atomic-write.js';
 export {
   BackendError,
   CallbackError,

@@ -115,4 +115,12 @@ export {
 } from './param-groups.js';
 export { RMSProp, type RMSPropOptions } from './rmsprop.js';
 export { SGD, type SGDOptions } from './sgd.js';
+export {
+  getResultsRenderer,
+  type ResultsBatch,
+  type ResultsRenderer,
+  registerResultsRenderer,
+  type ShowResultsOptions,
+  showResults,
+} from './show-results.js';
 export type { FitOptions } from './training-loop.js';

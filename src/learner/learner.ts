@@ -55,6 +55,7 @@ import type { Metric } from './metrics.js';
 import type { Optimizer, OptimizerFactory } from './optimizer.js';
 import { type ParamInfo, resolveParamGroups } from './param-groups.js';
 import { checkReplacementDls } from './replace-dls.js';
+import { type ShowResultsOptions, showResults } from './show-results.js';
 import { type FitOptions, TrainingLoop } from './training-loop.js';
 
 // Re-exported for the modules that import them from here (vision/learner.ts, the tests); they
@@ -620,6 +621,23 @@ export class Learner {
    */
   tta(options: TtaOptions = {}): Promise<TtaResult> {
     return tta(this, options);
+  }
+
+  /**
+   * fastai's `show_results`: a grid of items (drawn at random from the validation set by
+   * default) with their targets and the model's predictions; for classification the target
+   * over the prediction, green when right and red when wrong. Other targets draw through
+   * the renderer registered for their block (`registerResultsRenderer`).
+   * @param options - `file`, `maxN` (9), `dsIdx` (1), `dl`, `shuffle` (true), `seed`,
+   *   `ncols`, `tileSize`.
+   * @returns The PNG bytes (also written to `file` when given).
+   * @example
+   * ```ts
+   * await learn.showResults({ file: 'results.png' });
+   * ```
+   */
+  showResults(options: ShowResultsOptions = {}): Promise<Buffer> {
+    return showResults(this, options);
   }
 
   // ----- persistence -----
