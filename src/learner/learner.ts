@@ -190,6 +190,15 @@ export class Learner {
     return this.data;
   }
 
+  /**
+   * Replaces the data (progressive resizing); see the getter.
+   * @param dls - The new data, with the same targets.
+   * @throws {@link ValueError} when its `c` or vocab differ.
+   * @example
+   * ```ts
+   * learn.dls = dls224;
+   * ```
+   */
   set dls(dls: DataLoadersLike) {
     this.data = checkReplacementDls(this.data, dls);
   }
