@@ -13,6 +13,9 @@ import { parse } from 'csv-parse/sync';
 import { ready } from '../../src/backend/ready.js';
 import { main } from '../../src/cli/main.js';
 import { imagenetStats } from '../../src/data/batch.js';
+import { BCEWithLogitsLossFlat } from '../../src/learner/losses.js';
+import { Resize } from '../../src/vision/image/resize.js';
+import { ImageDataLoaders } from '../../src/vision/image-data-loaders.js';
 import { skipUnlessShared } from '../support/shared.js';
 import { hymenopteraDls, hymenopteraFiles, tinyImageLearner } from '../support/tiny-image.js';
 
@@ -89,6 +92,50 @@ describe('tsfast predict', { skip }, () => {
       assert.ok(Math.abs(Number(r.probability) - p[i]![k]!) < 2e-6, `row ${i}`);
       assert.match(r.probability!, /^0\.\d{6}$|^1\.000000$/);
     });
+    learn.model.dispose();
+  });
+
+  it('multi-label learners: the labels over the threshold and their probabilities, ;-joined', async () => {
+    const files = [...hymenopteraFiles('train', 4), ...hymenopteraFiles('val', 2)];
+    const labels = files.map((f) => [f.includes('/ants/') ? 'ant' : 'bee', 'insect']);
+    const dls = await ImageDataLoaders.fromLists(files, labels, {
+      itemTfms: Resize(16),
+      validPct: 0.25,
+      seed: 2,
+      bs: 4,
+    });
+    assert.deepEqual(dls.vocab, ['ant', 'bee', 'insect']);
+    const learn = tinyImageLearner(dls, { path: tmp, lossFunc: new BCEWithLogitsLossFlat() });
+    await learn.fit(10, 0.05); // enough for 'insect' (on every photo) to pass the threshold
+    const dir = await learn.export('multi');
+    const photos = join(tmp, 'multi-photos');
+    await mkdir(photos, { recursive: true });
+    for (const f of files.slice(0, 3)) await symlink(f, join(photos, basename(f)));
+    const csvFile = join(tmp, 'multi.csv');
+    const run = await capture(() =>
+      main(['predict', '--learner', dir, '--images', photos, '--out', csvFile]),
+    );
+    assert.equal(run.code, 0, run.err);
+    const rows = parse(await readFile(csvFile, 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    const order = rows.map((r) => join(photos, r.file!));
+    const { preds } = await learn.getPreds({ dl: dls.testDl(order) });
+    const p = preds.arraySync() as number[][];
+    preds.dispose();
+    assert.equal(rows.length, 3);
+    rows.forEach((r, i) => {
+      const on = [0, 1, 2].filter((k) => p[i]![k]! > 0.5);
+      assert.equal(r.label, on.map((k) => dls.vocab![k]).join(';'));
+      const got = r.probability === '' ? [] : r.probability!.split(';').map(Number);
+      assert.equal(got.length, on.length);
+      for (const [j, v] of got.entries()) assert.ok(Math.abs(v - p[i]![on[j]!]!) < 2e-6);
+    });
+    assert.ok(
+      rows.some((r) => r.label!.includes(';')),
+      'some row has several labels',
+    );
     learn.model.dispose();
   });
 

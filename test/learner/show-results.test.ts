@@ -101,4 +101,36 @@ describe('learn.showResults', { skip }, () => {
     const first = await learn.showResults({ shuffle: false, dsIdx: 0, maxN: 3, tileSize: 32 });
     assert.equal((await sharp(first).metadata()).format, 'png');
   });
+
+  it('multi-label results: target labels over predicted labels, green when the sets agree', async () => {
+    const render = getResultsRenderer('MultiCategoryBlock')!;
+    const batch = {
+      images: tf.zeros([2, 4, 4, 3]) as tf.Tensor4D,
+      targets: tf.tensor2d([
+        [1, 0, 1],
+        [0, 1, 0],
+      ]),
+      preds: tf.tensor2d([
+        [0.9, 0.2, 0.7],
+        [0.6, 0.4, 0.1],
+      ]),
+      decoded: tf.tensor2d([
+        [1, 0, 1],
+        [1, 0, 0],
+      ]),
+      vocab: ['cat', 'dog', 'indoor'],
+    };
+    const tiles = await render(batch);
+    assert.deepEqual(
+      tiles.map((t) => [t.title, t.lineColors]),
+      [
+        ['cat;indoor\ncat;indoor', ['#111', '#1a7f37']],
+        ['dog\ncat', ['#111', '#cf222e']],
+      ],
+    );
+    tf.dispose([
+      ...Object.values(batch).filter((v) => v instanceof tf.Tensor),
+      ...tiles.map((t) => t.image as tf.Tensor),
+    ]);
+  });
 });
