@@ -593,11 +593,14 @@ export class Learner {
 
   /**
    * Predictions for a whole dataset, in order (eval mode, no callbacks).
-   * @param options - `dsIdx` (0 train, 1 valid), `withLoss`, `withDecoded`, `withInput`, `act`.
-   * @returns Tensors the caller disposes (`tf.dispose(Object.values(result))`).
+   * @param options - `dsIdx` (0 train, 1 valid), `dl` (another stream, e.g.
+   *   `dls.testDl(files)`), `withLoss`, `withDecoded`, `withInput`, `act`.
+   * @returns Tensors the caller disposes (`tf.dispose(Object.values(result))`); no `targs`
+   *   for a stream without targets.
    * @example
    * ```ts
    * const { preds, targs } = await learn.getPreds();
+   * const { preds: test } = await learn.getPreds({ dl: learn.dls.testDl!(files) });
    * ```
    */
   getPreds(options: GetPredsOptions = {}): Promise<GetPredsResult> {

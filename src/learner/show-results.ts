@@ -41,7 +41,9 @@ export interface ShowResultsOptions {
    */
   maxN?: number;
   /**
-   * Show items drawn at random from the dataset rather than its first ones.
+   * Show items drawn at random from the dataset rather than its first ones (when the data
+   * can make a test set of its items, as `DataBlock` DataLoaders can; otherwise the first
+   * items of the stream are shown).
    * @defaultValue true
    */
   shuffle?: boolean;
