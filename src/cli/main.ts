@@ -1,5 +1,6 @@
 import { demoCommand } from './demo-command.js';
 import { doctorCommand } from './doctor-command.js';
+import { predictCommand } from './predict-command.js';
 
 type Command = (args: readonly string[]) => Promise<number>;
 
@@ -11,6 +12,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   doctor: {
     run: doctorCommand,
     help: 'report versions, the tfjs backend chosen and why others were skipped [--json]',
+  },
+  predict: {
+    run: predictCommand,
+    help: 'classify a folder of images with an exported learner into a CSV --learner DIR --images DIR [--out FILE]',
   },
 };
 

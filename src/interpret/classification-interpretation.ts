@@ -9,6 +9,7 @@ import { heatmapSvg } from '../plot/heatmap.js';
 import { imageGrid } from '../plot/image-grid.js';
 import { svgToPng, writePng } from '../plot/render.js';
 import { decodeImage } from '../vision/image/decode.js';
+import { classificationReport } from './classification-report.js';
 
 /**
  * What an interpretation is computed from: one row per item of the dataset interpreted
@@ -345,6 +346,23 @@ export class ClassificationInterpretation {
       cm[t]![this.decoded[i]!]! += 1;
     });
     return cm;
+  }
+
+  /**
+   * scikit-learn's classification report of these predictions: precision, recall, F1 and
+   * support per class, then accuracy and the macro and weighted averages (fastai's
+   * `print_classification_report`).
+   *
+   * @returns The report text (not printed: `console.log(interp.printClassificationReport())`).
+   *
+   * @example
+   * ```ts
+   * console.log(interp.printClassificationReport());
+   * ```
+   * @remarks Differs from fastai: returns the text rather than printing it.
+   */
+  printClassificationReport(): string {
+    return classificationReport(this.targets, this.decoded, this.vocab);
   }
 
   /**

@@ -8,3 +8,9 @@ export {
   type PlotTopLossesOptions,
   type TopLoss,
 } from './classification-interpretation.js';
+export {
+  type ClassificationScores,
+  type ClassScores,
+  classificationReport,
+  classificationScores,
+} from './classification-report.js';

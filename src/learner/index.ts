@@ -144,4 +144,12 @@ export { QHAdam, type QHAdamOptions } from './qhadam.js';
 export { RAdam, type RAdamOptions } from './radam.js';
 export { RMSProp, type RMSPropOptions } from './rmsprop.js';
 export { SGD, type SGDOptions } from './sgd.js';
+export {
+  getResultsRenderer,
+  type ResultsBatch,
+  type ResultsRenderer,
+  registerResultsRenderer,
+  type ShowResultsOptions,
+  showResults,
+} from './show-results.js';
 export type { FitOptions } from './training-loop.js';

@@ -21,7 +21,7 @@ export interface GetPredsOptions {
    */
   dsIdx?: 0 | 1;
   /**
-   * Another stream to predict on (overrides `dsIdx`).
+   * Another stream to predict on (overrides `dsIdx`), e.g. `dls.testDl(files)`.
    * @defaultValue undefined
    */
   dl?: BatchStream;

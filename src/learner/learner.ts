@@ -55,6 +55,7 @@ import type { Metric } from './metrics.js';
 import type { Optimizer, OptimizerFactory } from './optimizer.js';
 import { type ParamInfo, resolveParamGroups } from './param-groups.js';
 import { checkReplacementDls } from './replace-dls.js';
+import { type ShowResultsOptions, showResults } from './show-results.js';
 import { type FitOptions, TrainingLoop } from './training-loop.js';
 
 // Re-exported for the modules that import them from here (vision/learner.ts, the tests); they
@@ -189,6 +190,15 @@ export class Learner {
     return this.data;
   }
 
+  /**
+   * Replaces the data (progressive resizing); see the getter.
+   * @param dls - The new data, with the same targets.
+   * @throws {@link ValueError} when its `c` or vocab differ.
+   * @example
+   * ```ts
+   * learn.dls = dls224;
+   * ```
+   */
   set dls(dls: DataLoadersLike) {
     this.data = checkReplacementDls(this.data, dls);
   }
@@ -581,11 +591,14 @@ export class Learner {
 
   /**
    * Predictions for a whole dataset, in order (eval mode, no callbacks).
-   * @param options - `dsIdx` (0 train, 1 valid), `withLoss`, `withDecoded`, `withInput`, `act`.
-   * @returns Tensors the caller disposes (`tf.dispose(Object.values(result))`).
+   * @param options - `dsIdx` (0 train, 1 valid), `dl` (another stream, e.g.
+   *   `dls.testDl(files)`), `withLoss`, `withDecoded`, `withInput`, `act`.
+   * @returns Tensors the caller disposes (`tf.dispose(Object.values(result))`); no `targs`
+   *   for a stream without targets.
    * @example
    * ```ts
    * const { preds, targs } = await learn.getPreds();
+   * const { preds: test } = await learn.getPreds({ dl: learn.dls.testDl!(files) });
    * ```
    */
   getPreds(options: GetPredsOptions = {}): Promise<GetPredsResult> {
@@ -618,6 +631,23 @@ export class Learner {
    */
   tta(options: TtaOptions = {}): Promise<TtaResult> {
     return tta(this, options);
+  }
+
+  /**
+   * fastai's `show_results`: a grid of items (drawn at random from the validation set by
+   * default) with their targets and the model's predictions; for classification the target
+   * over the prediction, green when right and red when wrong. Other targets draw through
+   * the renderer registered for their block (`registerResultsRenderer`).
+   * @param options - `file`, `maxN` (9), `dsIdx` (1), `dl`, `shuffle` (true), `seed`,
+   *   `ncols`, `tileSize`.
+   * @returns The PNG bytes (also written to `file` when given).
+   * @example
+   * ```ts
+   * await learn.showResults({ file: 'results.png' });
+   * ```
+   */
+  showResults(options: ShowResultsOptions = {}): Promise<Buffer> {
+    return showResults(this, options);
   }
 
   // ----- persistence -----

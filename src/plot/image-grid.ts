@@ -3,10 +3,9 @@
  * canvas and the captions drawn as one SVG text overlay (used by `showBatch` and
  * `plotTopLosses`).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { checkOptionKeys, invalidValue } from '../core/errors.js';
 import { escapeXml, FONT_FAMILY } from './svg.js';
 
@@ -26,12 +25,20 @@ export interface GridTile {
   readonly image: RGBPixels | tf.Tensor3D;
   /** Caption above the image (one line; `\n` starts another). */
   readonly title: string;
+  /**
+   * Colour of each caption line (CSS colour), e.g. fastai's green/red prediction line.
+   * @defaultValue `'#111'` for every line
+   */
+  readonly lineColors?: readonly string[];
 }
 
 /** Options of {@link imageGrid}. */
 export interface ImageGridOptions {
-  /** PNG file to write (folders are created). */
-  file: string;
+  /**
+   * PNG file to write (folders are created; written atomically).
+   * @defaultValue no file (the PNG bytes are still returned)
+   */
+  file?: string;
   /**
    * Columns.
    * @defaultValue `Math.ceil(Math.sqrt(tiles.length))`
@@ -49,7 +56,7 @@ export interface ImageGridOptions {
  *
  * @param tiles - Images and captions, in reading order.
  * @param options - File, columns and tile size.
- * @returns The PNG's size in pixels.
+ * @returns The PNG's size in pixels and its bytes.
  * @throws {@link ValueError} on no tiles or a tensor that is not `[H, W, 3]`.
  * @example
  * ```ts
@@ -65,6 +72,8 @@ export async function imageGrid(
   width: number;
   /** Height of the PNG in pixels. */
   height: number;
+  /** The PNG bytes. */
+  png: Buffer;
 }> {
   checkOptionKeys('imageGrid', options, ['file', 'ncols', 'tileSize']);
   if (tiles.length === 0) throw invalidValue('tiles', 'a non-empty list', tiles);
@@ -94,9 +103,11 @@ export async function imageGrid(
     const row = Math.floor(k / ncols);
     composites.push({ input: img, left: col * cellW + pad, top: row * cellH + pad + captionH });
     tile.title.split('\n').forEach((line, li) => {
+      const color = tile.lineColors?.[li];
       texts.push(
         `<text x="${col * cellW + cellW / 2}" y="${row * cellH + pad + (li + 1) * fontSize * 1.3}" ` +
-          `text-anchor="middle">${escapeXml(line)}</text>`,
+          `text-anchor="middle"${color === undefined ? '' : ` fill="${escapeXml(color)}"`}>` +
+          `${escapeXml(line)}</text>`,
       );
     });
   }
@@ -104,12 +115,12 @@ export async function imageGrid(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
     `<g font-family="${escapeXml(FONT_FAMILY)}" font-size="${fontSize}" fill="#111">${texts.join('')}</g></svg>`;
   composites.push({ input: Buffer.from(svg), left: 0, top: 0 });
-  mkdirSync(dirname(options.file), { recursive: true });
-  await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+  const png = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
     .composite(composites)
     .png()
-    .toFile(options.file);
-  return { width, height };
+    .toBuffer();
+  if (options.file !== undefined) await writeFileAtomic(options.file, png);
+  return { width, height, png };
 }
 
 function toPixels(image: RGBPixels | tf.Tensor3D): RGBPixels {
