@@ -54,6 +54,11 @@ export interface FittedBlock {
   /** Number of model outputs this target needs. */
   readonly c?: number;
   /**
+   * Registry name of the loss this target calls for (fastai's block `loss_func`); absent for
+   * the default (cross-entropy with a vocab, MSE without).
+   */
+  readonly lossName?: string;
+  /**
    * Encode when a batch is loaded (images) rather than once for all items up front
    * (labels, whose errors are then reported before training starts).
    */
@@ -267,6 +272,7 @@ export function MultiCategoryBlock(options: MultiCategoryBlockOptions = {}): Blo
         name: 'MultiCategoryBlock',
         vocab,
         c: vocab.length,
+        lossName: 'BCEWithLogitsLossFlat',
         encode(value: unknown, item: unknown): number[] {
           return toLabelList(value, item).map((label) => {
             const i = index.get(label);

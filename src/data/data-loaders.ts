@@ -285,6 +285,11 @@ export class DataLoaders implements DataLoadersLike {
     return this.dsets.c;
   }
 
+  /** Registry name of the loss the target block calls for (fastai's `dls.loss_func`), if any. */
+  get lossName(): string | undefined {
+    return this.dsets.blocks[this.dsets.nInp]?.lossName;
+  }
+
   /** The batch transforms, sorted by order. */
   get batchTfms(): readonly BatchTransform[] {
     return [...this.batchTfmList].sort((a, b) => a.order - b.order);
