@@ -449,4 +449,18 @@ export {
   type WeightsFormat,
   weightsFormatOf,
 } from './vision/models/index.js';
+export {
+  type BatchGeometry,
+  decodePoints,
+  type GeometricBatchTransform,
+  type ItemGeometry,
+  invertMat3,
+  itemGeometryOf,
+  PointBlock,
+  type PointBlockOptions,
+  pointsThroughItem,
+  replayBatchGeometry,
+  scalePointsThrough,
+  withItemGeometry,
+} from './vision/points/index.js';
 export { showImages } from './vision/show-batch.js';

@@ -80,6 +80,8 @@ export interface DataLoadersLike {
    * `'BCEWithLogitsLossFlat'` for multi-label); the learner's default when it is given none.
    */
   readonly lossName?: string;
+  /** Range of the targets, for a head squashing into it (fastai's `y_range`), if any. */
+  readonly yRange?: readonly [number, number];
   /**
    * Validation items in order, with the training augmentation (for test-time augmentation).
    * Absent when the pipeline has none.
