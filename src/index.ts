@@ -440,6 +440,8 @@ export {
   type Safetensors,
   SeededDropout,
   type SeededDropoutArgs,
+  SigmoidRange,
+  type SigmoidRangeArgs,
   type TfjsModelFiles,
   torchNaming,
   type VisionArch,
@@ -448,6 +450,7 @@ export {
   type WeightSourceEntry,
   type WeightsFormat,
   weightsFormatOf,
+  withSigmoidRange,
 } from './vision/models/index.js';
 export {
   type BatchGeometry,
