@@ -15,6 +15,8 @@ import { RandomGenerator } from '../../../src/core/random.js';
 import { DataBlock } from '../../../src/data/data-block.js';
 import { IndexSplitter } from '../../../src/data/splitters.js';
 import { augTransforms } from '../../../src/vision/augment/aug-transforms.js';
+import { Brightness } from '../../../src/vision/augment/brightness-contrast.js';
+import { Dihedral } from '../../../src/vision/augment/dihedral.js';
 import {
   flipMat,
   IDENTITY,
@@ -125,6 +127,29 @@ describe('PointBlock', () => {
     // fastai's TensorPoint scaling and its decoding.
     close(scalePointsThrough([16, 8], IDENTITY, 32, 32, 32, 32), [0, -0.5]);
     close(decodePoints([0, -0.5], 32, 32), [16, 8]);
+  });
+
+  it('points follow dihedral symmetries and lighting leaves them alone', async () => {
+    const block = new DataBlock({
+      blocks: [ImageBlock, PointBlock],
+      getX: (it) => (it as { file: string }).file,
+      getY: (it) => [(it as { pt: number[] }).pt],
+      splitter: IndexSplitter([]),
+      itemTfms: Resize([48, 56], { method: 'squish' }),
+      batchTfms: [new Dihedral({ p: 1, padMode: 'zeros' }), new Brightness({ p: 1 })],
+    });
+    const dls = await block.dataloaders(items, { bs: 8, seed: 9 });
+    for await (const { xs, ys } of dls.train) {
+      const [n, h, w] = xs.shape as number[];
+      const px = xs.dataSync() as Float32Array;
+      const pts = ys.dataSync();
+      for (let b = 0; b < n!; b++) {
+        const [dx, dy] = decodePoints([pts[2 * b]!, pts[2 * b + 1]!], w!, h!) as [number, number];
+        const [cx, cy] = brightCentre(px, b, h!, w!);
+        assert.ok(Math.hypot(dx - cx, dy - cy) < 1, `image ${b}: (${dx}, ${dy}) vs (${cx}, ${cy})`);
+      }
+      tf.dispose([xs, ys]);
+    }
   });
 
   for (const executor of ['tensor', 'cpu'] as const) {
