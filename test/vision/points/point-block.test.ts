@@ -99,7 +99,9 @@ describe('PointBlock', () => {
     const m: Mat3 = matMul3(warpMat(0.1, -0.15), matMul3(rotateMat(25), zoomMat(1.2, 0.3, 0.6)));
     const inv = invertMat3(m);
     const close = (a: readonly number[], b: readonly number[], tol = 1e-9) =>
-      a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < tol, `${a} vs ${b}`));
+      a.forEach((v, i) => {
+        assert.ok(Math.abs(v - b[i]!) < tol, `${a} vs ${b}`);
+      });
     close(matMul3(m, inv), IDENTITY);
     const [W, H] = [40, 30];
     const p = [13.25, 21.5];
