@@ -20,14 +20,31 @@ import { invalidValue } from './errors.js';
 export class RandomGenerator {
   /** The seed this generator started from. */
   readonly seed: number;
-  private readonly prng: seedrandom.PRNG;
+  private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   private spareNormal: number | undefined;
 
   /** @param seed - Any finite number; equal seeds give equal streams. */
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw invalidValue('seed', 'a finite number', seed);
     this.seed = seed;
-    this.prng = seedrandom.alea(String(seed));
+    this.prng = seedrandom.alea(String(seed), { state: true });
+  }
+
+  /**
+   * A copy at the same point of the stream: both then draw the same numbers. A target that
+   * must follow the input's random geometry (keypoints) replays the draws on a copy.
+   * @returns The copy.
+   * @example
+   * ```ts
+   * const copy = rng.clone();
+   * copy.random() === rng.random(); // true
+   * ```
+   */
+  clone(): RandomGenerator {
+    const copy = new RandomGenerator(this.seed);
+    copy.prng = seedrandom.alea('', { state: this.prng.state() });
+    copy.spareNormal = this.spareNormal;
+    return copy;
   }
 
   /**

@@ -82,6 +82,13 @@ export interface DataLoadersLike {
   /** Number of model outputs the targets need (classes, or regression targets). */
   readonly c: number;
   /**
+   * Registry name of the loss the targets call for (fastai's `dls.loss_func`, e.g.
+   * `'BCEWithLogitsLossFlat'` for multi-label); the learner's default when it is given none.
+   */
+  readonly lossName?: string;
+  /** Range of the targets, for a head squashing into it (fastai's `y_range`), if any. */
+  readonly yRange?: readonly [number, number];
+  /**
    * Validation items in order, with the training augmentation (for test-time augmentation).
    * Absent when the pipeline has none.
    */

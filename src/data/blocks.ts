@@ -54,6 +54,34 @@ export interface FittedBlock {
   /** Number of model outputs this target needs. */
   readonly c?: number;
   /**
+   * Registry name of the loss this target calls for (fastai's block `loss_func`); absent for
+   * the default (cross-entropy with a vocab, MSE without).
+   */
+  readonly lossName?: string;
+  /**
+   * Range of the target values, for a head that squashes its outputs into it (fastai's
+   * `y_range`, e.g. `[-1, 1]` for keypoints); absent for none.
+   */
+  readonly yRange?: readonly [number, number];
+  /**
+   * Collates targets that follow the input's geometry (keypoints): given the encoded inputs
+   * and the batch transforms, with a copy of the batch generator taken before the inputs drew
+   * from it, so the same random geometry can be replayed. Used instead of `collate` when present.
+   * @param samples - Encoded targets, in batch order.
+   * @param items - Their items.
+   * @param inputs - The encoded input samples of the same items.
+   * @param tfms - Batch transforms, sorted by order.
+   * @param ctx - Training flag and a copy of the batch generator.
+   * @returns The batch targets (the caller owns the tensor).
+   */
+  collateTargets?(
+    samples: readonly unknown[],
+    items: readonly unknown[],
+    inputs: readonly unknown[],
+    tfms: readonly BatchTransform[],
+    ctx: BatchTransformContext,
+  ): tf.Tensor;
+  /**
    * Encode when a batch is loaded (images) rather than once for all items up front
    * (labels, whose errors are then reported before training starts).
    */
@@ -267,6 +295,7 @@ export function MultiCategoryBlock(options: MultiCategoryBlockOptions = {}): Blo
         name: 'MultiCategoryBlock',
         vocab,
         c: vocab.length,
+        lossName: 'BCEWithLogitsLossFlat',
         encode(value: unknown, item: unknown): number[] {
           return toLabelList(value, item).map((label) => {
             const i = index.get(label);

@@ -223,6 +223,9 @@ export function collateSamples(
   const sorted = [...tfms].sort((a, b) => a.order - b.order);
   const input = dsets.blocks[0]!;
   const xSamples = samples.map((s) => s[0]);
+  const target = dsets.blocks[dsets.nInp];
+  // A target that follows the input's geometry replays the batch's draws on a copy.
+  const replay = target?.collateTargets ? { training: ctx.training, rng: ctx.rng.clone() } : null;
   let xs = input.collateTransformed?.(xSamples, items, sorted, ctx, executor);
   if (!xs) {
     const raw = input.collate(xSamples, items);
@@ -233,13 +236,15 @@ export function collateSamples(
     });
     raw.dispose();
   }
-  const target = dsets.blocks[dsets.nInp];
-  const ys = target
-    ? target.collate(
-        samples.map((s) => s[dsets.nInp]),
-        items,
-      )
-    : tf.zeros([items.length]);
+  const tSamples = samples.map((s) => s[dsets.nInp]);
+  let ys: tf.Tensor;
+  try {
+    if (replay) ys = target!.collateTargets!(tSamples, items, xSamples, sorted, replay);
+    else ys = target ? target.collate(tSamples, items) : tf.zeros([items.length]);
+  } catch (err) {
+    xs.dispose();
+    throw err;
+  }
   return { xs, ys };
 }
 

@@ -221,5 +221,6 @@ class FunctionLoss implements Loss {
 }
 
 function defaultLoss(dls: DataLoadersLike): Loss {
-  return lossFromConfig(dls.vocab !== undefined ? 'CrossEntropyLossFlat' : 'MSELossFlat', {});
+  const name = dls.lossName ?? (dls.vocab !== undefined ? 'CrossEntropyLossFlat' : 'MSELossFlat');
+  return lossFromConfig(name, {});
 }

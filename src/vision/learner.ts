@@ -13,6 +13,7 @@ import { LEARNER_OPTION_KEYS, Learner, type LearnerOptions } from '../learner/le
 import { cutModel, getArch, type VisionArch } from './models/archs.js';
 import { createHead } from './models/head.js';
 import { loadPretrainedWeights } from './models/load-weights.js';
+import { withSigmoidRange } from './models/sigmoid-range.js';
 
 /** Options of {@link visionLearner}: the model's, then every {@link LearnerOptions} key. */
 export interface VisionLearnerOptions extends LearnerOptions {
@@ -69,6 +70,12 @@ export interface VisionLearnerOptions extends LearnerOptions {
    * @defaultValue the tsfast cache
    */
   download?: DownloadOptions;
+  /**
+   * fastai's `y_range`: the head ends in a {@link SigmoidRange} into `[low, high]` (regression
+   * targets in a known range); `null` for none.
+   * @defaultValue the data's `yRange` (`[-1, 1]` for a {@link PointBlock}), else none
+   */
+  yRange?: readonly [number, number] | null;
 }
 
 const VISION_KEYS = [
@@ -76,6 +83,7 @@ const VISION_KEYS = [
   'weights',
   'cut',
   'nOut',
+  'yRange',
   'ps',
   'concatPool',
   'linFtrs',
@@ -162,10 +170,12 @@ export async function visionLearner(
     ...(options.linFtrs !== undefined ? { linFtrs: options.linFtrs } : {}),
     seed: rng.tensorSeed(),
   });
-  const model = tf.model({ inputs: body.inputs, outputs: head.output, name: a.name });
+  const yRange = options.yRange === undefined ? dls.yRange : (options.yRange ?? undefined);
+  const ranged = yRange ? withSigmoidRange(head, yRange) : head;
+  const model = tf.model({ inputs: body.inputs, outputs: ranged.output, name: a.name });
   const bodyGroups = a.split(body);
   const learnerOptions: LearnerOptions = {
-    splitter: () => [...bodyGroups, [...head.layers]],
+    splitter: () => [...bodyGroups, [...ranged.layers]],
   };
   for (const key of LEARNER_OPTION_KEYS) {
     const value = options[key];

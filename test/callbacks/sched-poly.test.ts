@@ -11,9 +11,9 @@ describe('schedPoly', () => {
     // fastai: SchedPoly(0, 2, 2) at [0, 0.5, 1] -> [0, 0.5, 2]; SchedPoly(0, 2, 0.5) at
     // [0, 0.25, 1] -> [0, 1, 2].
     const sq = schedPoly(0, 2, 2);
-    [0, 0.5, 2].forEach((v, i) => near(sq([0, 0.5, 1][i]!), v, `power 2 at ${i}`));
+    for (const [i, v] of [0, 0.5, 2].entries()) near(sq([0, 0.5, 1][i]!), v, `power 2 at ${i}`);
     const root = schedPoly(0, 2, 0.5);
-    [0, 1, 2].forEach((v, i) => near(root([0, 0.25, 1][i]!), v, `power 0.5 at ${i}`));
+    for (const [i, v] of [0, 1, 2].entries()) near(root([0, 0.25, 1][i]!), v, `power 0.5 at ${i}`);
     // Decreasing, as the "poly" learning-rate decay: 1e-2 * (1 - pos ** 0.9) ... ends at 0.
     const decay = schedPoly(1e-2, 0, 0.9);
     near(decay(0), 1e-2, 'decay start');

@@ -112,7 +112,9 @@ describe('losses', () => {
         ),
       );
     const close = (a: number[], b: number[]) =>
-      b.forEach((v, i) => assert.ok(Math.abs(a[i]! - v) < 1e-5 * Math.max(1, v), `${a} vs ${b}`));
+      b.forEach((v, i) => {
+        assert.ok(Math.abs(a[i]! - v) < 1e-5 * Math.max(1, v), `${a} vs ${b}`);
+      });
     const weighted = new FocalLossFlat({ weight: [0.5, 2, 1] });
     close(run(weighted, 'none'), [0.0357804773, 0.0404157408, 0.1598590153, 5.9696229706]);
     close(run(weighted), [1.551419551]);
@@ -139,9 +141,9 @@ describe('losses', () => {
     const perLabel = new BCEWithLogitsLossFlat({ posWeight: [2, 0.5, 3] });
     assert.ok(Math.abs(run(perLabel)[0]! - 17.800494085) < 1e-4);
     const none = run(perLabel, 'none');
-    [0.0971747031, 0.126928011, 1.4222309525, 80, 0.1566308438, 25].forEach((v, i) =>
-      assert.ok(Math.abs(none[i]! - v) < 1e-4, `${none} element ${i}`),
-    );
+    [0.0971747031, 0.126928011, 1.4222309525, 80, 0.1566308438, 25].forEach((v, i) => {
+      assert.ok(Math.abs(none[i]! - v) < 1e-4, `${none} element ${i}`);
+    });
     assert.ok(Math.abs(run(new BCEWithLogitsLossFlat({ posWeight: 4 }))[0]! - 31.411772017) < 1e-4);
     const cfg = perLabel.getConfig();
     assert.deepEqual(lossFromConfig('BCEWithLogitsLossFlat', cfg).getConfig(), cfg);

@@ -7,7 +7,13 @@ export {
   LightingAugment,
   type LightingPlan,
 } from './aug-transforms.js';
+export {
+  Brightness,
+  Contrast,
+  type LightingTfmOptions,
+} from './brightness-contrast.js';
 export { cpuAugmentBatch, cpuExecutorAccepts, useCpuExecutor } from './cpu-executor.js';
+export { Dihedral, type DihedralOptions, dihedral, dihedralMat } from './dihedral.js';
 export { type GridPadMode, gridSample } from './grid-sample.js';
 export { LOGIT_EPS, lighting, logit } from './lighting.js';
 export {

@@ -6,6 +6,7 @@ import type { JsonObject } from '../../data/batch.js';
 import type { Block, EncodeContext, FittedBlock } from '../../data/blocks.js';
 import { registerBlock } from '../../data/registry.js';
 import { cpuAugmentBatch, cpuExecutorAccepts, useCpuExecutor } from '../augment/cpu-executor.js';
+import { withCropGeometry, withUnchangedGeometry } from '../points/item-geometry-record.js';
 import { showImages } from '../show-batch.js';
 import {
   type DecodeOptions,
@@ -22,6 +23,7 @@ import {
   type ItemTransform,
   type ItemTransformContext,
 } from './item-transform.js';
+import { jpegHeaderFast } from './turbojpeg.js';
 
 function isItemTransform(t: unknown): t is ItemTransform {
   return typeof (t as ItemTransform | undefined)?.plan === 'function';
@@ -76,13 +78,19 @@ async function encodeImage(
 ): Promise<RGBImage> {
   if (ctx.deferGeometry && tfms.length === 1) {
     const bytes = await readBytes(value);
+    // Keypoint targets need the crop in the photo's pixels (the fused crop's box is in those of
+    // the DCT-scaled decode); a copy of the generator draws what the crop will draw.
+    const header = jpegHeaderFast(bytes);
+    const crop =
+      header && tfms[0]!.cropBox?.(header.width, header.height, { ...ctx, rng: ctx.rng.clone() });
     const cropped = await decodeForFusedCrop(bytes, tfms[0]!, ctx, decode);
-    if (cropped) return cropped;
+    if (cropped) return header && crop ? withCropGeometry(cropped, header, crop) : cropped;
     // Not for the fused crop (not a plain JPEG, padding, a large shrink): the sharp path
     // below, which reads the file again (from the page cache) so that errors name it.
   }
   if (typeof value !== 'string' || tfms.length === 0) {
-    return applyItemTransforms(value, tfms, ctx, undefined, decode);
+    const image = await applyItemTransforms(value, tfms, ctx, undefined, decode);
+    return tfms.length === 0 ? withUnchangedGeometry(image) : image;
   }
   let stats: { mtimeMs: number; size: number };
   try {
@@ -95,7 +103,16 @@ async function encodeImage(
     known = { mtimeMs: stats.mtimeMs, bytes: stats.size, ...(await imageSize(value)) };
     sizes.set(value, known);
   }
-  return applyItemTransforms(value, tfms, ctx, known, decode);
+  // Keypoint targets need the crop; a copy of the generator draws what `plan` will draw.
+  const crop =
+    tfms.length === 1
+      ? tfms[0]!.cropBox?.(known.width, known.height, {
+          training: ctx.training,
+          rng: ctx.rng.clone(),
+        })
+      : undefined;
+  const image = await applyItemTransforms(value, tfms, ctx, known, decode);
+  return crop ? withCropGeometry(image, known, crop) : image;
 }
 
 function imageFitted(decode: Required<DecodeOptions>): FittedBlock {

@@ -1,3 +1,4 @@
+export { CropPad, type CropPadOptions, FlipItem, type FlipItemOptions } from './crop-pad.js';
 export {
   type DecodeOptions,
   decodeError,

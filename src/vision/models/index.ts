@@ -60,6 +60,7 @@ export {
   type Safetensors,
 } from './safetensors.js';
 export { SeededDropout, type SeededDropoutArgs } from './seeded-dropout.js';
+export { SigmoidRange, type SigmoidRangeArgs, withSigmoidRange } from './sigmoid-range.js';
 export {
   loadTfjsModel,
   readTfjsModelFiles,
