@@ -111,6 +111,33 @@ export interface FittedBlock {
    * @returns True to defer.
    */
   canDeferGeometry?(tfms: readonly BatchTransform[], executor: AugExecutorChoice): boolean;
+  // --- Targets that move with the input's geometry (segmentation masks) ---
+  /**
+   * Collates a target that must follow the input's geometry (a segmentation mask): called
+   * instead of `collate` with the batch transforms and a context whose generator starts where
+   * the input's did, so the target can replay the same random draws.
+   * @param samples - Encoded targets, in batch order.
+   * @param items - Their items.
+   * @param tfms - Batch transforms, sorted by order.
+   * @param ctx - Training flag and a fresh copy of the batch generator.
+   * @param inputs - The input block's encoded samples (e.g. whether an image left its crop
+   *   to the batch executor).
+   * @returns The batch tensor (the caller owns it).
+   */
+  collateWithInput?(
+    samples: readonly unknown[],
+    items: readonly unknown[],
+    tfms: readonly BatchTransform[],
+    ctx: BatchTransformContext,
+    inputs: readonly unknown[],
+  ): tf.Tensor;
+  /**
+   * Draws inputs with this target over them (a mask overlaid on its image), for `showBatch`.
+   * @param xs - Inputs made by `collate` (before `Normalize`).
+   * @param ys - Targets made by `collateWithInput`/`collate`.
+   * @param options - Grid layout and file.
+   */
+  showWithInput?(xs: tf.Tensor, ys: tf.Tensor, options: ShowOptions): Promise<void>;
   /** Declarative description (with the vocab), for export. */
   toConfig(): JsonObject;
 }

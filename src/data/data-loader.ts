@@ -229,12 +229,22 @@ export function collateSamples(
     raw.dispose();
   }
   const target = dsets.blocks[dsets.nInp];
-  const ys = target
-    ? target.collate(
-        samples.map((s) => s[dsets.nInp]),
-        items,
-      )
-    : tf.zeros([items.length]);
+  const ySamples = samples.map((s) => s[dsets.nInp]);
+  // A target that follows the input's geometry replays the batch generator from its seed.
+  const ys = !target
+    ? tf.zeros([items.length])
+    : target.collateWithInput
+      ? target.collateWithInput(
+          ySamples,
+          items,
+          sorted,
+          {
+            training: ctx.training,
+            rng: new RandomGenerator(ctx.rng.seed),
+          },
+          xSamples,
+        )
+      : target.collate(ySamples, items);
   return { xs, ys };
 }
 
