@@ -8,3 +8,9 @@ export {
   type PlotTopLossesOptions,
   type TopLoss,
 } from './classification-interpretation.js';
+export {
+  type PlotSegmentationTopLossesOptions,
+  SegmentationInterpretation,
+  type SegmentationInterpretationOptions,
+  type SegmentationTopLoss,
+} from './segmentation-interpretation.js';

@@ -14,6 +14,8 @@ export {
   CancelTrain,
   CancelValid,
 } from './cancel.js';
+// Segmentation losses and metrics.
+export { DiceLoss, type DiceLossOptions } from './dice-loss.js';
 export {
   type Callback,
   EVENTS,
@@ -114,5 +116,15 @@ export {
   trainableParams,
 } from './param-groups.js';
 export { RMSProp, type RMSPropOptions } from './rmsprop.js';
+export {
+  Dice,
+  DiceMulti,
+  ForegroundAcc,
+  type ForegroundAccOptions,
+  foregroundAcc,
+  JaccardCoeff,
+  JaccardCoeffMulti,
+  pixelAccuracy,
+} from './segmentation-metrics.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export type { FitOptions } from './training-loop.js';
