@@ -90,14 +90,18 @@ export class SegmentationInterpretation {
       withDecoded: true,
     });
     try {
-      const images = tf.tidy(() => denormalize(res.inputs!, inputStats(learn.dls)));
+      const made = tf.tidy(() => [
+        denormalize(res.inputs!, inputStats(learn.dls)),
+        res.targs.toInt(),
+        res.decoded!.toInt(),
+      ]);
       const [img, targ, dec, loss] = await Promise.all([
-        images.data() as Promise<Float32Array>,
-        res.targs.toInt().data() as Promise<Int32Array>,
-        res.decoded!.toInt().data() as Promise<Int32Array>,
+        made[0]!.data() as Promise<Float32Array>,
+        made[1]!.data() as Promise<Int32Array>,
+        made[2]!.data() as Promise<Int32Array>,
         res.losses!.data() as Promise<Float32Array>,
       ]);
-      images.dispose();
+      tf.dispose(made);
       const [n, h, w] = res.targs.shape as [number, number, number];
       return new SegmentationInterpretation(img, targ, dec, loss, [n, h, w], learn.dls.vocab ?? []);
     } finally {
