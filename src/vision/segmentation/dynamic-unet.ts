@@ -85,24 +85,43 @@ function probeBody(body: tf.LayersModel, h: number, w: number): LayerInfo[] {
 
 /**
  * The skip connections: walking the body in order, each time the resolution drops below the
- * current stage's, the last layer of that stage through which the whole graph passes (fastai
- * hooks the last module before each size change). Padding layers that grow the map belong to
- * no stage, and the input's resolution counts only when a layer works at it.
+ * current stage's, one activation of that stage through which the whole graph passes. fastai
+ * hooks the output of the last block (child module) before each size change; a flat graph has
+ * no blocks, so the stage's last run of consecutive such layers stands for its last block and
+ * its last layer is taken, unless the run ends with a convolution that widens the map (an
+ * inverted-residual expansion opening the next block), whose input is taken instead: a ResNet
+ * block's output, a MobileNetV2 block's projection rather than the next block's expansion. Padding layers that
+ * grow the map belong to no stage, and the input's resolution counts only when a layer works
+ * at it.
  */
 function findSkips(infos: readonly LayerInfo[], inputSize: readonly number[]): LayerInfo[] {
   const skips: LayerInfo[] = [];
-  // The input's own resolution is a stage only if a layer other than padding works there.
   let stage = inputSize;
-  let lastCut: LayerInfo | undefined;
+  let run: LayerInfo[] = [];
+  let gap = false;
+  const endOfBlock = (): LayerInfo | undefined => {
+    let k = run.length - 1;
+    while (k >= 0 && run[k]!.layer.getClassName() !== 'Conv2D') k--;
+    // An expanding convolution ending the stage opens the next block: take its input.
+    if (k > 0 && run[k]!.shape[2]! > run[k - 1]!.shape[2]!) return run[k - 1];
+    return run.at(-1);
+  };
   for (const info of infos) {
     if (info.shape.length !== 3) continue;
     const [h, w] = info.shape as [number, number];
     if (h < stage[0]! || w < stage[1]!) {
-      if (lastCut) skips.push(lastCut);
+      const skip = endOfBlock();
+      if (skip) skips.push(skip);
       stage = info.shape;
-      lastCut = undefined;
+      run = [];
+      gap = false;
     }
-    if (info.cut && h === stage[0] && w === stage[1]) lastCut = info;
+    if (h !== stage[0] || w !== stage[1]) continue;
+    if (!info.cut) gap = true;
+    else if (gap) {
+      run = [info];
+      gap = false;
+    } else run.push(info);
   }
   return skips;
 }

@@ -13,7 +13,7 @@ import { expectKernelsSupported } from '../../../src/testing/kernel-guard.js';
 import { expectNoLeaks } from '../../../src/testing/leak-check.js';
 import { augTransforms } from '../../../src/vision/augment/aug-transforms.js';
 import { Resize } from '../../../src/vision/image/resize.js';
-import { cutModel, mobilenetV2 } from '../../../src/vision/models/archs.js';
+import { cutModel, mobilenetV2, resnet18 } from '../../../src/vision/models/archs.js';
 import { dynamicUnet } from '../../../src/vision/segmentation/dynamic-unet.js';
 import { SegmentationDataLoaders } from '../../../src/vision/segmentation/segmentation-dataloaders.js';
 import { showSegmentationResults } from '../../../src/vision/segmentation/show-results.js';
@@ -79,13 +79,13 @@ describe('DynamicUnet', () => {
     tf.dispose([x, weight, y, g]);
   });
 
-  it('finds the skips the TensorFlow tutorial picks on MobileNetV2, and starts ICNR upsampling', async () => {
+  it('hooks the last block output of each MobileNetV2 stage, and starts ICNR upsampling', async () => {
     const arch = mobilenetV2({ alpha: 0.35 });
     const full = await arch.body({ initialize: true, seed: 1, inputShape: [32, 32, 3] });
     const unet = dynamicUnet(cutModel(full, 'block_16_project_BN'), 3, { seed: 2 });
     assert.deepEqual(
       unet.skips.map((s) => s.layer),
-      ['block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu', 'block_13_expand_relu'],
+      ['expanded_conv_project_BN', 'block_2_add', 'block_5_add', 'block_12_add'],
     );
     assert.deepEqual(unet.model.outputs[0]!.shape, [null, 32, 32, 3]);
     // ICNR: the four sub-pixel filters of each output channel start equal.
@@ -97,6 +97,22 @@ describe('DynamicUnet', () => {
         assert.deepEqual(row.slice(s * cout, (s + 1) * cout), row.slice(0, cout));
       }
     }
+    unet.model.dispose();
+  });
+
+  it('hooks what fastai hooks on a ResNet: the stem ReLU and the outputs of layer1-3', async () => {
+    const full = await resnet18.body({ initialize: true, seed: 1, inputShape: [32, 32, 3] });
+    const unet = dynamicUnet(cutModel(full, resnet18.cut), 2, { seed: 2 });
+    assert.deepEqual(
+      unet.skips.map((s) => [s.layer, ...s.shape]),
+      [
+        ['relu', 16, 16, 64],
+        ['layer1.1.relu', 8, 8, 64],
+        ['layer2.1.relu', 4, 4, 128],
+        ['layer3.1.relu', 2, 2, 256],
+      ],
+    );
+    assert.deepEqual(unet.model.outputs[0]!.shape, [null, 32, 32, 2]);
     unet.model.dispose();
   });
 
