@@ -20,6 +20,7 @@ import {
   type LabelMask,
   warpMaskNearest,
 } from '../../../src/vision/segmentation/mask-sample.js';
+import { maskColor, overlayMask } from '../../../src/vision/segmentation/show-masks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsfast-mask-'));
 
@@ -179,6 +180,29 @@ describe('MaskBlock', () => {
       });
     }
   }
+
+  it('overlays masks at alpha 0.5 in the palette colours, and showBatch draws them', async () => {
+    // Red pixel under class 0 (#1f77b4 = [31, 119, 180]): 0.5 * [255, 0, 0] + 0.5 * colour.
+    assert.deepEqual(Array.from(overlayMask([1, 0, 0], [0])), [143, 60, 90]);
+    assert.deepEqual(maskColor(1), [255, 127, 14]);
+    const file = join(dir, 'img_mask_show.png');
+    await greyPng(join(dir, 'show_mask.png'), 20, 16, (x) => (x < 10 ? 1 : 2));
+    await sharp({ create: { width: 20, height: 16, channels: 3, background: '#808080' } })
+      .png()
+      .toFile(join(dir, 'show.png'));
+    const block = new DataBlock({
+      blocks: [ImageBlock, MaskBlock({ codes: ['a', 'b'], values: [1, 2] })],
+      splitter: () => [[0], []],
+      getY: () => join(dir, 'show_mask.png'),
+      itemTfms: Resize(16),
+    });
+    const dls = await block.dataloaders([join(dir, 'show.png')], { bs: 1 });
+    const before = tf.memory().numTensors;
+    await dls.showBatch({ file, tileSize: 32 });
+    assert.equal(tf.memory().numTensors, before);
+    const meta = await sharp(file).metadata();
+    assert.ok(meta.width! >= 32 && meta.height! >= 32);
+  });
 
   it('round-trips through its config', () => {
     const fitted = MaskBlock({ codes: ['pet', 'background', 'border'], values: [1, 2, 3] }).setup(
