@@ -64,24 +64,6 @@ export interface FittedBlock {
    */
   readonly yRange?: readonly [number, number];
   /**
-   * Collates targets that follow the input's geometry (keypoints): given the encoded inputs
-   * and the batch transforms, with a copy of the batch generator taken before the inputs drew
-   * from it, so the same random geometry can be replayed. Used instead of `collate` when present.
-   * @param samples - Encoded targets, in batch order.
-   * @param items - Their items.
-   * @param inputs - The encoded input samples of the same items.
-   * @param tfms - Batch transforms, sorted by order.
-   * @param ctx - Training flag and a copy of the batch generator.
-   * @returns The batch targets (the caller owns the tensor).
-   */
-  collateTargets?(
-    samples: readonly unknown[],
-    items: readonly unknown[],
-    inputs: readonly unknown[],
-    tfms: readonly BatchTransform[],
-    ctx: BatchTransformContext,
-  ): tf.Tensor;
-  /**
    * Encode when a batch is loaded (images) rather than once for all items up front
    * (labels, whose errors are then reported before training starts).
    */
@@ -139,6 +121,33 @@ export interface FittedBlock {
    * @returns True to defer.
    */
   canDeferGeometry?(tfms: readonly BatchTransform[], executor: AugExecutorChoice): boolean;
+  // --- Targets that move with the input's geometry (segmentation masks) ---
+  /**
+   * Collates a target that must follow the input's geometry (a segmentation mask, keypoints):
+   * called instead of `collate` with the batch transforms and a copy of the batch generator
+   * taken before the inputs drew from it, so the target can replay the same random draws.
+   * @param samples - Encoded targets, in batch order.
+   * @param items - Their items.
+   * @param tfms - Batch transforms, sorted by order.
+   * @param ctx - Training flag and a fresh copy of the batch generator.
+   * @param inputs - The input block's encoded samples (e.g. whether an image left its crop
+   *   to the batch executor).
+   * @returns The batch tensor (the caller owns it).
+   */
+  collateWithInput?(
+    samples: readonly unknown[],
+    items: readonly unknown[],
+    tfms: readonly BatchTransform[],
+    ctx: BatchTransformContext,
+    inputs: readonly unknown[],
+  ): tf.Tensor;
+  /**
+   * Draws inputs with this target over them (a mask overlaid on its image), for `showBatch`.
+   * @param xs - Inputs made by `collate` (before `Normalize`).
+   * @param ys - Targets made by `collateWithInput`/`collate`.
+   * @param options - Grid layout and file.
+   */
+  showWithInput?(xs: tf.Tensor, ys: tf.Tensor, options: ShowOptions): Promise<void>;
   /** Declarative description (with the vocab), for export. */
   toConfig(): JsonObject;
 }

@@ -225,7 +225,7 @@ export function collateSamples(
   const xSamples = samples.map((s) => s[0]);
   const target = dsets.blocks[dsets.nInp];
   // A target that follows the input's geometry replays the batch's draws on a copy.
-  const replay = target?.collateTargets ? { training: ctx.training, rng: ctx.rng.clone() } : null;
+  const replay = target?.collateWithInput ? { training: ctx.training, rng: ctx.rng.clone() } : null;
   let xs = input.collateTransformed?.(xSamples, items, sorted, ctx, executor);
   if (!xs) {
     const raw = input.collate(xSamples, items);
@@ -239,7 +239,7 @@ export function collateSamples(
   const tSamples = samples.map((s) => s[dsets.nInp]);
   let ys: tf.Tensor;
   try {
-    if (replay) ys = target!.collateTargets!(tSamples, items, xSamples, sorted, replay);
+    if (replay) ys = target!.collateWithInput!(tSamples, items, sorted, replay, xSamples);
     else ys = target ? target.collate(tSamples, items) : tf.zeros([items.length]);
   } catch (err) {
     xs.dispose();

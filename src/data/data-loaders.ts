@@ -471,10 +471,15 @@ export class DataLoaders implements DataLoadersLike {
     const { xs, ys } = await firstBatch(this.sampleLoader(n, tfms));
     try {
       const target = this.dsets.blocks[this.dsets.nInp];
-      const titles = target ? target.describe(ys) : Array(n).fill('');
       const ncols =
         options.ncols ??
         (options.nrows !== undefined ? Math.ceil(n / options.nrows) : Math.ceil(Math.sqrt(n)));
+      if (target?.showWithInput) {
+        const tile = options.tileSize === undefined ? {} : { tileSize: options.tileSize };
+        await target.showWithInput(xs, ys, { ncols, file: options.file, ...tile });
+        return;
+      }
+      const titles = target ? target.describe(ys) : Array(n).fill('');
       await input.show(xs, titles, {
         ncols,
         file: options.file,

@@ -14,3 +14,9 @@ export {
   classificationReport,
   classificationScores,
 } from './classification-report.js';
+export {
+  type PlotSegmentationTopLossesOptions,
+  SegmentationInterpretation,
+  type SegmentationInterpretationOptions,
+  type SegmentationTopLoss,
+} from './segmentation-interpretation.js';

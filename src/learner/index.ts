@@ -14,6 +14,8 @@ export {
   CancelTrain,
   CancelValid,
 } from './cancel.js';
+// Segmentation losses and metrics.
+export { DiceLoss, type DiceLossOptions } from './dice-loss.js';
 export {
   type Callback,
   EVENTS,
@@ -143,6 +145,16 @@ export {
 export { QHAdam, type QHAdamOptions } from './qhadam.js';
 export { RAdam, type RAdamOptions } from './radam.js';
 export { RMSProp, type RMSPropOptions } from './rmsprop.js';
+export {
+  Dice,
+  DiceMulti,
+  ForegroundAcc,
+  type ForegroundAccOptions,
+  foregroundAcc,
+  JaccardCoeff,
+  JaccardCoeffMulti,
+  pixelAccuracy,
+} from './segmentation-metrics.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export {
   getResultsRenderer,

@@ -89,11 +89,26 @@ export interface CrossEntropyLossFlatOptions {
    * @defaultValue 0
    */
   labelSmoothing?: number;
+  /**
+   * The class axis of the predictions (fastai's `axis`). tsfast is channels-last, so a U-Net's
+   * `[N, H, W, C]` logits keep it at -1: fastai's `CrossEntropyLossFlat(axis=1)` on NCHW is
+   * this loss with the default, the mean over every pixel. Another axis is moved last first.
+   * @defaultValue -1
+   */
+  axis?: number;
+}
+
+/** Moves axis `axis` of `x` last (a no-op for the last axis). */
+function classAxisLast(x: tf.Tensor, axis: number): tf.Tensor {
+  const a = axis < 0 ? x.rank + axis : axis;
+  if (a === x.rank - 1) return x;
+  const perm = [...Array(x.rank).keys()].filter((k) => k !== a);
+  return x.transpose([...perm, a]);
 }
 
 /**
- * Cross-entropy on logits with integer targets, flattened (`[N, C]` vs `[N]`); activation
- * softmax, decodes argmax.
+ * Cross-entropy on logits with integer targets, flattened (`[N, C]` vs `[N]`, or per pixel
+ * `[N, H, W, C]` vs `[N, H, W]`); activation softmax, decodes argmax.
  *
  * @example
  * ```ts
@@ -106,17 +121,20 @@ export class CrossEntropyLossFlat implements Loss {
   /** Registry name. */
   readonly name: string = 'CrossEntropyLossFlat';
   private readonly eps: number;
+  private readonly axis: number;
 
   /**
-   * @param options - Label smoothing.
+   * @param options - Label smoothing and class axis.
    * @throws {@link ValueError} for unknown options.
    */
   constructor(options: CrossEntropyLossFlatOptions = {}) {
-    checkOptionKeys('CrossEntropyLossFlat', options, ['labelSmoothing']);
+    checkOptionKeys('CrossEntropyLossFlat', options, ['labelSmoothing', 'axis']);
     this.eps = options.labelSmoothing ?? 0;
+    this.axis = options.axis ?? -1;
     if (!(this.eps >= 0 && this.eps < 1)) {
       throw invalidValue('labelSmoothing', 'a number in [0, 1)', this.eps);
     }
+    if (!Number.isInteger(this.axis)) throw invalidValue('axis', 'an integer', this.axis);
   }
 
   /**
@@ -128,7 +146,7 @@ export class CrossEntropyLossFlat implements Loss {
    */
   compute(pred: tf.Tensor, targ: tf.Tensor, reduction: Reduction = 'mean'): tf.Tensor {
     return tf.tidy(() => {
-      const logp = logSoftmax(flatLogits(pred)) as tf.Tensor2D;
+      const logp = logSoftmax(flatLogits(classAxisLast(pred, this.axis))) as tf.Tensor2D;
       const n = nll(logp, targ);
       if (this.eps === 0) return reduce(n, reduction);
       const c = logp.shape[1];
@@ -143,21 +161,30 @@ export class CrossEntropyLossFlat implements Loss {
    * @returns Probabilities.
    */
   activation(pred: tf.Tensor): tf.Tensor {
-    return tf.softmax(pred);
+    if (this.axis === -1 || this.axis === pred.rank - 1) return tf.softmax(pred);
+    return tf.tidy(() => {
+      const last = classAxisLast(pred, this.axis);
+      const a = this.axis < 0 ? pred.rank + this.axis : this.axis;
+      const back = [...Array(pred.rank - 1).keys()];
+      back.splice(a, 0, pred.rank - 1);
+      return tf.softmax(last).transpose(back);
+    });
   }
 
   /**
-   * Argmax over the last axis.
+   * Argmax over the class axis.
    * @param act - Probabilities.
    * @returns int32 class indices.
    */
   decodes(act: tf.Tensor): tf.Tensor {
-    return act.argMax(-1);
+    return act.argMax(this.axis);
   }
 
   /** @returns The options. */
   getConfig(): JsonObject {
-    return { labelSmoothing: this.eps };
+    return this.axis === -1
+      ? { labelSmoothing: this.eps }
+      : { labelSmoothing: this.eps, axis: this.axis };
   }
 }
 

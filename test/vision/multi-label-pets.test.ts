@@ -72,7 +72,8 @@ describe('multi-label classification on the pets photos', { skip }, () => {
     assert.ok(last[1]! < first[1]!, `validation loss falls: ${first[1]} -> ${last[1]}`);
 
     // The recorded metrics equal the same scores computed by hand from the predictions.
-    const { preds, targs } = await learn.getPreds();
+    const { preds, targs: maybeTargs } = await learn.getPreds();
+    const targs = maybeTargs as tf.Tensor; // a labelled validation set has targets
     const p = (await preds.array()) as number[][];
     const t = (await targs.array()) as number[][];
     tf.dispose([preds, targs]);

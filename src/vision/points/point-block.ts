@@ -102,15 +102,15 @@ function pointFitted(nPoints: number): FittedBlock {
     collate(): tf.Tensor {
       throw new DataError(
         'PointBlock: points are scaled by the size of their image; collate them with ' +
-          'collateTargets (DataLoaders do).',
+          'collateWithInput (DataLoaders do).',
       );
     },
-    collateTargets(
+    collateWithInput(
       samples: readonly unknown[],
       items: readonly unknown[],
-      inputs: readonly unknown[],
       tfms: readonly BatchTransform[],
       ctx: BatchTransformContext,
+      inputs: readonly unknown[],
     ): tf.Tensor {
       const images = inputs as RGBImage[];
       const sized = (im: RGBImage) => (isCroppedImage(im) ? im.crop : im);

@@ -1,0 +1,28 @@
+/**
+ * Segmentation: `MaskBlock`, `SegmentationDataLoaders`, `DynamicUnet`/`unetLearner`, mask
+ * overlays and results.
+ * @packageDocumentation
+ */
+export { type DynamicUnet, type DynamicUnetOptions, dynamicUnet } from './dynamic-unet.js';
+export { decodeMask, MaskBlock, type MaskBlockOptions } from './mask-block.js';
+export {
+  cropGeometryMatrix,
+  cropMaskNearest,
+  type LabelMask,
+  warpMaskNearest,
+} from './mask-sample.js';
+export {
+  SegmentationDataLoaders,
+  type SegmentationFromLabelFuncOptions,
+} from './segmentation-dataloaders.js';
+export { type MaskLayer, maskColor, overlayMask, showMasks } from './show-masks.js';
+export { type ShowSegmentationResultsOptions, showSegmentationResults } from './show-results.js';
+export {
+  PixelShuffle,
+  type PixelShuffleArgs,
+  pixelShuffle,
+  ResizeNearest,
+  type ResizeNearestArgs,
+  SelfAttention,
+} from './unet-layers.js';
+export { type UnetLearnerOptions, unetLearner } from './unet-learner.js';
