@@ -39,7 +39,7 @@ describe("tfjs's node-backend banner", () => {
 
   it('is not printed when a DataLoader makes the first tensors (it chooses the engine first)', () => {
     const r = runChild(`
-const { mkdtempSync, writeFileSync } = await import('node:fs');
+const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
 const { join } = await import('node:path');
 const { tmpdir } = await import('node:os');
 const sharp = (await import('sharp')).default;
@@ -59,7 +59,8 @@ const block = new tsf.DataBlock({
 });
 const dls = await block.dataloaders(dir, { bs: 2 });
 const b = await dls.oneBatch();
-tf.dispose([b.xs, b.ys]);`);
+tf.dispose([b.xs, b.ys]);
+rmSync(dir, { recursive: true, force: true });`);
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stderr + r.stdout, BANNER);
   });
