@@ -75,7 +75,7 @@ if (!existsSync(PETS)) {
 const pets = new tsf.DataBlock({
   blocks: [tsf.ImageBlock, tsf.CategoryBlock],
   getItems: async (p) => {
-    const files = (await tsf.getImageFiles(p)).filter((f) => /(Abyssinian|Bengal|red|blue)_\\d+\\.jpg$/.test(f));
+    const files = (await tsf.getImageFiles(p)).filter((f) => /\\/(Abyssinian|Bengal|red|blue)_\\d+\\.jpg$/.test(f));
     const step = Math.max(1, Math.floor(files.length / 64)); // about 64 photos of both classes
     return files.filter((_, i) => i % step === 0);
   },
@@ -96,7 +96,6 @@ await learn.recorder.plotLoss({ file: 'out/loss.png', skipStart: 0 }); // a few 
 const interp = await tsf.ClassificationInterpretation.fromLearner(learn);
 await interp.plotConfusionMatrix({ file: 'out/confusion.png' });
 console.table(interp.mostConfused().slice(0, 5));
-dls.dispose();
 learn.model.dispose();
 console.log('QUICK_START_DONE ' + JSON.stringify({ vocab: dls.vocab, values: learn.recorder.values.at(-1) }));
 `;

@@ -70,6 +70,8 @@ def main() -> int:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             nbformat.write(nb, f)
             f.write("\n")
+        # mkstemp makes the file private; give it the mode of the file it replaces (or 0644).
+        os.chmod(tmp, os.stat(target).st_mode & 0o777 if os.path.exists(target) else 0o644)
         os.replace(tmp, target)
     print(json.dumps({"notebook": path, "ok": True, "cells": len(code_cells), "seconds": round(time.time() - started, 1)}))
     return 0

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  distOutdated,
   EXAMPLES,
   exampleNotebooks,
   executeNotebook,
@@ -21,6 +22,11 @@ const write = process.argv.includes('--write');
 const missing = jupyterMissing();
 if (missing) {
   console.error(missing);
+  process.exit(1);
+}
+const outdated = distOutdated();
+if (outdated) {
+  console.error(`the notebooks run the built package: ${outdated}`);
   process.exit(1);
 }
 spawnSync(process.execPath, [join(REPO, 'scripts', 'link-self.mjs')], { stdio: 'inherit' });

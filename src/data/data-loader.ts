@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ready } from '../backend/ready.js';
 import { DataError } from '../core/errors.js';
 import { RandomGenerator } from '../core/random.js';
 import type { Batch, BatchStream } from './batch.js';
@@ -116,6 +117,9 @@ export class DataLoader implements BatchStream {
    * @returns An async iterator of batches; the consumer disposes each batch's tensors.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+    // Batches are tensors: the engine must be chosen first (showBatch or oneBatch may be the
+    // first tensor work of a script), or tfjs would start on its default backend.
+    await ready();
     const { bs, shuffle, dropLast, prefetch } = this.settings;
     const order = shuffle
       ? this.rng.permutation(this.indices.length).map((k) => this.indices[k]!)

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
+import { ready } from '../backend/ready.js';
 import { checkOptionKeys, DataError, invalidValue, ValueError } from '../core/errors.js';
 import { RandomGenerator, randomFor } from '../core/random.js';
 import type { Batch, DataLoadersLike, JsonObject, NormalizeStats, TestDlOptions } from './batch.js';
@@ -413,6 +414,7 @@ export class DataLoaders implements DataLoadersLike {
    */
   async encodeInputs(items: readonly unknown[]): Promise<tf.Tensor> {
     if (items.length === 0) throw new ValueError('encodeInputs: `items` is empty.');
+    await ready();
     const input = this.dsets.blocks[0]!;
     const getter = this.dsets.getters[0]!;
     const rng = new RandomGenerator(0);

@@ -3,7 +3,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
-import type { BatchStream } from '../data/batch.js';
+import type { BatchStream, DataLoadersLike } from '../data/batch.js';
+import { Normalize } from '../data/normalize.js';
+import type { BatchTransform } from '../data/transforms.js';
 import type { Learner } from '../learner/learner.js';
 import { heatmapSvg } from '../plot/heatmap.js';
 import { imageGrid } from '../plot/image-grid.js';
@@ -44,6 +46,13 @@ export interface InterpretationInputs {
    * @defaultValue none (`plotTopLosses` then needs the images another way)
    */
   items?: readonly unknown[];
+  /**
+   * Makes the image the model saw for an item: `[H, W, 3]` in [0, 1] (decoded, validation
+   * item and batch transforms applied, de-normalised); the caller disposes it. `fromLearner`
+   * sets it from the learner's data, so `plotTopLosses` shows the model's input as fastai does.
+   * @defaultValue none (`plotTopLosses` shows the image file as it is)
+   */
+  modelInput?: (item: unknown) => Promise<tf.Tensor3D>;
 }
 
 /**
@@ -212,6 +221,8 @@ export class ClassificationInterpretation {
   readonly losses: readonly number[];
   /** The items, when known. */
   readonly items: readonly unknown[] | undefined;
+  /** Makes the model's input image for an item, when known (see {@link InterpretationInputs}). */
+  readonly modelInput: ((item: unknown) => Promise<tf.Tensor3D>) | undefined;
 
   /**
    * @param inputs - Probabilities, targets, losses and vocab (and optionally the items).
@@ -225,6 +236,7 @@ export class ClassificationInterpretation {
       'vocab',
       'decoded',
       'items',
+      'modelInput',
     ]);
     const { probs, targets, losses, vocab } = inputs;
     const n = targets.length;
@@ -268,6 +280,7 @@ export class ClassificationInterpretation {
     this.decoded = decoded;
     this.losses = losses;
     this.items = inputs.items;
+    this.modelInput = inputs.modelInput;
   }
 
   /**
@@ -319,6 +332,8 @@ export class ClassificationInterpretation {
       const stream = dsIdx === 1 ? learn.dls.valid : undefined;
       const items = options.items ?? (stream ? streamItems(stream) : undefined);
       const inputs: InterpretationInputs = { probs, targets, losses, vocab, decoded };
+      const modelInput = modelInputOf(learn.dls);
+      if (modelInput) inputs.modelInput = modelInput;
       if (items !== undefined && items.length === targets.length) inputs.items = items;
       else if (options.items !== undefined) inputs.items = options.items; // let the constructor report it
       return new ClassificationInterpretation(inputs);
@@ -469,7 +484,10 @@ export class ClassificationInterpretation {
   /**
    * Shows the `k` items with the highest loss as an image grid, each titled
    * `predicted/actual/loss/probability` (fastai's layout; the probability is the one the
-   * model gave to the actual class, so with cross-entropy loss = -ln(probability)).
+   * model gave to the actual class, so with cross-entropy loss = -ln(probability)). Like
+   * fastai, each image is the model's input (resized/cropped as for validation and
+   * de-normalised) when the interpretation knows how to make it (`fromLearner` does);
+   * otherwise the image file as it is.
    *
    * @param k - How many images.
    * @param options - `file` (required), `ncols`, `tileSize`, `largest`.
@@ -488,30 +506,67 @@ export class ClassificationInterpretation {
       throw invalidValue('file', 'a PNG file path', options?.file);
     const top = this.topLosses(k, { largest: options.largest ?? true });
     const tileSize = options.tileSize ?? 192;
-    const tiles = [];
-    for (const t of top) {
-      if (typeof t.item !== 'string' && !(t.item instanceof Uint8Array)) {
-        throw new ValueError(
-          `plotTopLosses: item ${t.index} is ${t.item === undefined ? 'unknown' : `a ${typeof t.item}`}, ` +
-            'not an image path; pass `items` (image paths in dataset order) to fromLearner or ' +
-            'the constructor',
-        );
+    const tiles: { image: Awaited<ReturnType<typeof decodeImage>> | tf.Tensor3D; title: string }[] =
+      [];
+    const made: tf.Tensor3D[] = [];
+    try {
+      for (const t of top) {
+        if (typeof t.item !== 'string' && !(t.item instanceof Uint8Array)) {
+          throw new ValueError(
+            `plotTopLosses: item ${t.index} is ${t.item === undefined ? 'unknown' : `a ${typeof t.item}`}, ` +
+              'not an image path; pass `items` (image paths in dataset order) to fromLearner or ' +
+              'the constructor',
+          );
+        }
+        let image: Awaited<ReturnType<typeof decodeImage>> | tf.Tensor3D;
+        if (this.modelInput) {
+          const x = await this.modelInput(t.item);
+          made.push(x);
+          image = x;
+        } else {
+          image = await decodeImage(t.item);
+        }
+        const names = `${t.predicted}/${t.actual}`;
+        // Captions use about tileSize / 14 px glyphs: split long breed pairs over two lines.
+        const fits = names.length * 0.6 * Math.max(10, Math.round(tileSize / 14)) <= tileSize + 8;
+        tiles.push({
+          image,
+          title: `${fits ? names : `${t.predicted}/\n${t.actual}`}\n${t.loss.toFixed(2)} / ${formatProb(t.probability)}`,
+        });
       }
-      const image = await decodeImage(t.item);
-      const names = `${t.predicted}/${t.actual}`;
-      // Captions use about tileSize / 14 px glyphs: split long breed pairs over two lines.
-      const fits = names.length * 0.6 * Math.max(10, Math.round(tileSize / 14)) <= tileSize + 8;
-      tiles.push({
-        image,
-        title: `${fits ? names : `${t.predicted}/\n${t.actual}`}\n${t.loss.toFixed(2)} / ${formatProb(t.probability)}`,
-      });
+      const gridOptions: { file: string; ncols?: number; tileSize?: number } = {
+        file: options.file,
+      };
+      if (options.ncols !== undefined) gridOptions.ncols = options.ncols;
+      gridOptions.tileSize = tileSize;
+      await imageGrid(tiles, gridOptions);
+    } finally {
+      tf.dispose(made);
     }
-    const gridOptions: { file: string; ncols?: number; tileSize?: number } = { file: options.file };
-    if (options.ncols !== undefined) gridOptions.ncols = options.ncols;
-    gridOptions.tileSize = tileSize;
-    await imageGrid(tiles, gridOptions);
     return top;
   }
+}
+
+/**
+ * The model's input for one item, from data that can encode raw items: the validation
+ * pipeline's output, de-normalised with its `Normalize` and clipped to [0, 1].
+ */
+function modelInputOf(dls: DataLoadersLike): ((item: unknown) => Promise<tf.Tensor3D>) | undefined {
+  const encode = dls.encodeInputs?.bind(dls);
+  if (encode === undefined) return undefined;
+  const tfms = (dls as Partial<{ batchTfms: readonly BatchTransform[] }>).batchTfms ?? [];
+  const norm = tfms.find((t): t is Normalize => t instanceof Normalize);
+  return async (item) => {
+    const xs = await encode([item]);
+    try {
+      return tf.tidy(() => {
+        const x = norm ? norm.decode(xs) : xs;
+        return x.squeeze([0]).clipByValue(0, 1) as tf.Tensor3D;
+      });
+    } finally {
+      xs.dispose();
+    }
+  };
 }
 
 /** A probability with two decimals, or one significant digit below 0.01 (fastai prints 0.00). */

@@ -37,6 +37,34 @@ describe("tfjs's node-backend banner", () => {
     assert.doesNotMatch(r.stderr + r.stdout, BANNER);
   });
 
+  it('is not printed when a DataLoader makes the first tensors (it chooses the engine first)', () => {
+    const r = runChild(`
+const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+const { join } = await import('node:path');
+const { tmpdir } = await import('node:os');
+const sharp = (await import('sharp')).default;
+const dir = mkdtempSync(join(tmpdir(), 'tsfast-banner-'));
+for (let i = 0; i < 4; i++) {
+  for (const [name, r] of [['red', 220], ['blue', 20]]) {
+    const img = sharp({ create: { width: 20, height: 20, channels: 3, background: { r: r, g: 0, b: 255 - r } } });
+    writeFileSync(join(dir, name + '_' + i + '.png'), await img.png().toBuffer());
+  }
+}
+const block = new tsf.DataBlock({
+  blocks: [tsf.ImageBlock, tsf.CategoryBlock],
+  getItems: tsf.getImageFiles,
+  splitter: tsf.IndexSplitter([0]),
+  getY: tsf.usingAttr(tsf.RegexLabeller(/(.+)_\\d+.png$/), 'name'),
+  itemTfms: tsf.Resize(16),
+});
+const dls = await block.dataloaders(dir, { bs: 2 });
+const b = await dls.oneBatch();
+tf.dispose([b.xs, b.ys]);
+rmSync(dir, { recursive: true, force: true });`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr + r.stdout, BANNER);
+  });
+
   it('is still printed when the user picks the cpu backend without tsfast', () => {
     const r = runChild("await tf.setBackend('cpu');");
     assert.equal(r.status, 0, r.stderr);

@@ -14,6 +14,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,20 @@ export function exampleNotebooks(): string[] {
   return readdirSync(EXAMPLES)
     .filter((f) => f.endsWith('.ipynb'))
     .sort();
+}
+
+/**
+ * Why `dist` cannot stand for the sources (missing, or older than a file of src/), or false.
+ * The notebooks import the built package, as a user's would.
+ */
+export function distOutdated(): false | string {
+  const built = join(REPO, 'dist', 'index.js');
+  if (!existsSync(built)) return `${built} is missing: run \`npm run build\` first`;
+  const builtAt = statSync(built).mtimeMs;
+  const newer = readdirSync(join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).find(
+    (f) => f.endsWith('.ts') && statSync(join(REPO, 'src', f)).mtimeMs > builtAt,
+  );
+  return newer ? `src/${newer} is newer than dist: run \`npm run build\` first` : false;
 }
 
 /** The shared data each notebook reads (relative to ../shared); absent ones skip. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   cellOutputs,
+  distOutdated,
   EXAMPLES,
   exampleNotebooks,
   executeNotebook,
@@ -36,6 +37,8 @@ function notebook(cells: string[]): string {
 describe('example notebooks in the tslab kernel', { skip: noJupyter }, () => {
   let jupyterPath = '';
   before(() => {
+    const outdated = distOutdated();
+    assert.equal(outdated, false, `the notebooks run the built package: ${outdated}`);
     jupyterPath = tslabKernelPath();
   });
   after(() => {

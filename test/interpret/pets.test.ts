@@ -94,6 +94,23 @@ describe('ClassificationInterpretation on the pets subset', { skip }, () => {
       assert.ok(String(top[0]!.item).startsWith(IMAGES));
       // With cross-entropy, each top loss is -ln(probability of the actual class).
       for (const t of top) assert.ok(Math.abs(t.loss + Math.log(t.probability)) < 1e-3);
+      // The grid shows the model's input, as fastai does: the 64 px validation centre crop,
+      // de-normalised. Reference: sharp's own resize and centre crop of the photo.
+      const tensorsBefore = tf.memory().numTensors;
+      const seen = await interp.modelInput!(top[0]!.item);
+      assert.deepEqual(seen.shape, [64, 64, 3]);
+      const { data: ref } = await sharp(String(top[0]!.item))
+        .rotate()
+        .resize(64, 64, { fit: 'cover' })
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const px = await seen.data();
+      let diff = 0;
+      for (let i = 0; i < px.length; i++) diff += Math.abs(px[i]! - ref[i]! / 255);
+      assert.ok(diff / px.length < 0.06, `mean |model input - photo| = ${diff / px.length}`);
+      seen.dispose();
+      assert.equal(tf.memory().numTensors, tensorsBefore);
       if (process.env.TSFAST_KEEP_PLOTS) {
         console.log(`plots in ${out}; accuracy ${acc}; most confused`, confused.slice(0, 5));
         out = '';
