@@ -5,7 +5,7 @@
  *
  * No global state: the tslab kernelspec is written to a temporary JUPYTER_PATH, and `tsfast`
  * resolves from the examples through the clone's self link (`node_modules/tsfast -> ..`, made
- * by scripts/link-self.mjs) or, in a user project, through its installed copy.
+ * by test/scripts/link-self.mjs) or, in a user project, through its installed copy.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -28,7 +28,7 @@ export const REPO = resolve(HERE, '..', '..');
 export const EXAMPLES = join(REPO, 'examples');
 const SHARED = resolve(REPO, '..', 'shared');
 const PYTHON = '/usr/bin/python3';
-const EXECUTE_PY = join(REPO, 'scripts', 'execute_notebook.py');
+const EXECUTE_PY = join(REPO, 'test', 'scripts', 'execute_notebook.py');
 
 /** The example notebooks, by file name, sorted. */
 export function exampleNotebooks(): string[] {
@@ -105,7 +105,7 @@ export function notebookEnv(): Record<string, string> {
   return env;
 }
 
-/** One notebook's result, as scripts/execute_notebook.py reports it. */
+/** One notebook's result, as test/scripts/execute_notebook.py reports it. */
 export interface NotebookResult {
   notebook: string;
   ok: boolean;

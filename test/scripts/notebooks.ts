@@ -16,7 +16,7 @@ import {
   REPO,
   skipReason,
   tslabKernelPath,
-} from '../test/examples/notebook-runner.js';
+} from '../examples/notebook-runner.js';
 
 const write = process.argv.includes('--write');
 const missing = jupyterMissing();

@@ -7,7 +7,7 @@ import { lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 if (!root.split(sep).includes('node_modules')) {
   const link = join(root, 'node_modules', 'tsfast');
   let exists = true;

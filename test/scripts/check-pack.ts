@@ -26,7 +26,7 @@ import {
   jupyterMissing,
   REPO,
   tslabKernelPath,
-} from '../test/examples/notebook-runner.js';
+} from '../examples/notebook-runner.js';
 
 const SHARED = resolve(REPO, '..', 'shared');
 const PETS = join(SHARED, 'data', 'pets', 'images');

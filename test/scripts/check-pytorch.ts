@@ -8,8 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ready } from '../src/backend/ready.js';
-import { skipUnlessTorch, torchRoundTrip } from '../test/support/torch-roundtrip.js';
+import { ready } from '../../src/backend/ready.js';
+import { skipUnlessTorch, torchRoundTrip } from '../support/torch-roundtrip.js';
 
 const skip = skipUnlessTorch();
 if (skip) {

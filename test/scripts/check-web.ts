@@ -5,8 +5,8 @@
  * after the last photo. The last line is JSON: `{"top1_agree": 5, "photos": 5, "max_prob_diff": ...}`.
  */
 import { parseArgs } from 'node:util';
-import { ready } from '../src/backend/ready.js';
-import { browserParity, fineTunePets, skipUnlessBrowser } from '../test/support/web-parity.js';
+import { ready } from '../../src/backend/ready.js';
+import { browserParity, fineTunePets, skipUnlessBrowser } from '../support/web-parity.js';
 
 const { values } = parseArgs({ options: { screenshot: { type: 'string' } } });
 const skip = skipUnlessBrowser();
