@@ -78,6 +78,21 @@ export class SigmoidRange extends tf.layers.Layer {
         .add(this.low),
     );
   }
+
+  /**
+   * Rebuilds the layer from {@link SigmoidRange.getConfig}'s output (tfjs-layers adds
+   * `customObjects` to the config it passes; it is dropped).
+   * @param cls - The class to build.
+   * @param config - The saved config.
+   * @returns The layer.
+   */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const { customObjects: _ignored, ...args } = config;
+    return new cls(args);
+  }
 }
 
 tf.serialization.registerClass(SigmoidRange, 'tsfast');
