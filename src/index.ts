@@ -337,6 +337,7 @@ export {
   dihedral,
   dihedralMat,
   flipMat,
+  type GeometryPlan,
   type GridPadMode,
   gridSample,
   IDENTITY,
