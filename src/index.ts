@@ -392,6 +392,7 @@ export {
   dihedral,
   dihedralMat,
   flipMat,
+  type GeometryPlan,
   type GridPadMode,
   gridSample,
   IDENTITY,

@@ -213,15 +213,22 @@ describe('losses', () => {
             new CrossEntropyLossFlat(),
             new LabelSmoothingCrossEntropy(),
             new FocalLossFlat(),
+            new FocalLossFlat({ weight: [1, 2, 3], reduction: 'sum' }),
           ]) {
             const { grads } = tf.variableGrads(() => loss.compute(x, t) as tf.Scalar, [x]);
             tf.dispose(Object.values(grads));
           }
-          const { grads } = tf.variableGrads(
-            () => new BCEWithLogitsLossFlat().compute(x, tf.onesLike(x)) as tf.Scalar,
-            [x],
-          );
-          tf.dispose(Object.values(grads));
+          for (const bce of [
+            new BCEWithLogitsLossFlat(),
+            new BCEWithLogitsLossFlat({ posWeight: [1, 2, 3] }),
+            new BCEWithLogitsLossFlat({ posWeight: 2 }),
+          ]) {
+            const { grads } = tf.variableGrads(
+              () => bce.compute(x, tf.onesLike(x)) as tf.Scalar,
+              [x],
+            );
+            tf.dispose(Object.values(grads));
+          }
           x.dispose();
         }),
       ),

@@ -11,6 +11,7 @@ import { registerTransform } from '../../data/registry.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
 import { drawResizedCrop } from '../image/random-resized-crop.js';
 import { toHeightWidth } from '../image/resize.js';
+import { dihedralMat } from './dihedral.js';
 import { type GridPadMode, gridSample } from './grid-sample.js';
 import { lighting } from './lighting.js';
 import {
@@ -211,8 +212,9 @@ export class AffineAugment implements BatchTransform {
     const s = this.settings;
     let aff: Mat3 = IDENTITY;
     if (s.flipVert) {
+      // fastai's aug_transforms(flip_vert=True) adds Dihedral(p=0.5).
       const k = rng.randInt(0, 8);
-      aff = dihedralMat(k);
+      aff = rng.bernoulli(0.5) ? dihedralMat(k) : IDENTITY;
     } else if (s.doFlip) {
       aff = flipMat(rng.bernoulli(0.5));
     }
@@ -296,14 +298,6 @@ function centreSquare(width: number, height: number) {
     width: side,
     height: side,
   };
-}
-
-function dihedralMat(k: number): Mat3 {
-  // fastai dihedral_mat: k in 0..7 -> x flip (bit 0), y flip (bit 1), transpose (bit 2).
-  const fx = k & 1 ? -1 : 1;
-  const fy = k & 2 ? -1 : 1;
-  const m: Mat3 = [fx, 0, 0, 0, fy, 0, 0, 0, 1];
-  return k & 4 ? matMul3([0, 1, 0, 1, 0, 0, 0, 0, 1], m) : m;
 }
 
 /** Brightness and contrast of each image of a batch. */

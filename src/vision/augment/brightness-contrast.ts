@@ -52,8 +52,20 @@ abstract class LightingTfm implements BatchTransform {
     this.p = p;
   }
 
+  /**
+   * One image's draw.
+   * @param ctx - The batch generator.
+   * @returns The value.
+   */
   protected abstract draw(ctx: BatchTransformContext): number;
+  /** The value that leaves an image unchanged. */
   protected abstract readonly neutral: number;
+  /**
+   * Applies the draws.
+   * @param xs - Images in [0, 1].
+   * @param draws - One value per image.
+   * @returns A new tensor.
+   */
   protected abstract applyDraws(xs: tf.Tensor4D, draws: number[]): tf.Tensor;
 
   /**
@@ -98,6 +110,7 @@ abstract class LightingTfm implements BatchTransform {
 export class Brightness extends LightingTfm {
   /** Registry name. */
   readonly name = 'Brightness';
+  /** Brightness 0.5 leaves an image unchanged. */
   protected readonly neutral = 0.5;
 
   /**
@@ -108,10 +121,21 @@ export class Brightness extends LightingTfm {
     super('Brightness', options);
   }
 
+  /**
+   * Uniform in `0.5 (1 +- maxLighting)`.
+   * @param ctx - The batch generator.
+   * @returns The brightness.
+   */
   protected draw(ctx: BatchTransformContext): number {
     return ctx.rng.uniform(0.5 * (1 - this.maxLighting), 0.5 * (1 + this.maxLighting));
   }
 
+  /**
+   * Brightness in logit space.
+   * @param xs - Images in [0, 1].
+   * @param draws - One brightness per image.
+   * @returns A new tensor.
+   */
   protected applyDraws(xs: tf.Tensor4D, draws: number[]): tf.Tensor {
     return lighting(xs, draws, Array(draws.length).fill(1));
   }
@@ -129,6 +153,7 @@ export class Brightness extends LightingTfm {
 export class Contrast extends LightingTfm {
   /** Registry name. */
   readonly name = 'Contrast';
+  /** Contrast 1 leaves an image unchanged. */
   protected readonly neutral = 1;
 
   /**
@@ -139,11 +164,22 @@ export class Contrast extends LightingTfm {
     super('Contrast', options);
   }
 
+  /**
+   * Log-uniform in `[1 - maxLighting, 1 / (1 - maxLighting)]`.
+   * @param ctx - The batch generator.
+   * @returns The contrast.
+   */
   protected draw(ctx: BatchTransformContext): number {
     const l = Math.log(1 - this.maxLighting);
     return Math.exp(ctx.rng.uniform(l, -l));
   }
 
+  /**
+   * Contrast in logit space.
+   * @param xs - Images in [0, 1].
+   * @param draws - One contrast per image.
+   * @returns A new tensor.
+   */
   protected applyDraws(xs: tf.Tensor4D, draws: number[]): tf.Tensor {
     return lighting(xs, Array(draws.length).fill(0.5), draws);
   }

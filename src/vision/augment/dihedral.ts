@@ -7,6 +7,7 @@ import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import type { JsonObject } from '../../data/batch.js';
 import { registerTransform } from '../../data/registry.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
+import type { GeometryPlan } from './geometry-plan.js';
 import { type GridPadMode, gridSample } from './grid-sample.js';
 import { aspectCorrect, IDENTITY, type Mat3 } from './matrices.js';
 
@@ -100,7 +101,7 @@ export class Dihedral implements BatchTransform {
     width: number,
     height: number,
     ctx: BatchTransformContext,
-  ): { matrices: Mat3[]; outWidth: number; outHeight: number } | undefined {
+  ): GeometryPlan | undefined {
     if (!ctx.training) return undefined;
     const matrices: Mat3[] = [];
     for (let i = 0; i < n; i++) {

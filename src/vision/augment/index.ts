@@ -14,6 +14,7 @@ export {
 } from './brightness-contrast.js';
 export { cpuAugmentBatch, cpuExecutorAccepts, useCpuExecutor } from './cpu-executor.js';
 export { Dihedral, type DihedralOptions, dihedral, dihedralMat } from './dihedral.js';
+export type { GeometryPlan } from './geometry-plan.js';
 export { type GridPadMode, gridSample } from './grid-sample.js';
 export { LOGIT_EPS, lighting, logit } from './lighting.js';
 export {

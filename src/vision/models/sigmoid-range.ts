@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
+import type { Head } from './head.js';
 import type { BaseLayerArgs } from './layer-args.js';
 
 /** Options of {@link SigmoidRange}. */
@@ -78,6 +79,21 @@ export class SigmoidRange extends tf.layers.Layer {
         .add(this.low),
     );
   }
+
+  /**
+   * Rebuilds the layer from {@link SigmoidRange.getConfig}'s output (tfjs-layers adds
+   * `customObjects` to the config it passes; it is dropped).
+   * @param cls - The class to build.
+   * @param config - The saved config.
+   * @returns The layer.
+   */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const { customObjects: _ignored, ...args } = config;
+    return new cls(args);
+  }
 }
 
 tf.serialization.registerClass(SigmoidRange, 'tsfast');
@@ -93,10 +109,7 @@ tf.serialization.registerClass(SigmoidRange, 'tsfast');
  * const ranged = tsf.withSigmoidRange(tsf.createHead(features, 2), [-1, 1]);
  * ```
  */
-export function withSigmoidRange(
-  head: { readonly output: tf.SymbolicTensor; readonly layers: readonly tf.layers.Layer[] },
-  yRange: readonly [number, number],
-): { output: tf.SymbolicTensor; layers: tf.layers.Layer[] } {
+export function withSigmoidRange(head: Head, yRange: readonly [number, number]): Head {
   const layer = new SigmoidRange({ low: yRange[0], high: yRange[1], name: 'head.yrange' });
   return { output: layer.apply(head.output) as tf.SymbolicTensor, layers: [...head.layers, layer] };
 }

@@ -13,6 +13,7 @@ import { DataError, ValueError } from '../../core/errors.js';
 import { Normalize } from '../../data/normalize.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
 import { AffineAugment, LightingAugment } from '../augment/aug-transforms.js';
+import type { GeometryPlan } from '../augment/geometry-plan.js';
 import { applyMat, IDENTITY, type Mat3, matMul3 } from '../augment/matrices.js';
 import type { RGBImage } from '../image/decode.js';
 import type { CropBox } from '../image/random-resized-crop.js';
@@ -149,7 +150,7 @@ export interface GeometricBatchTransform extends BatchTransform {
     width: number,
     height: number,
     ctx: BatchTransformContext,
-  ): { matrices: readonly Mat3[]; outWidth: number; outHeight: number } | undefined;
+  ): GeometryPlan | undefined;
 }
 
 function isGeometric(t: BatchTransform): t is GeometricBatchTransform {

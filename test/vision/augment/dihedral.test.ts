@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../../src/backend/ready.js';
 import { RandomGenerator } from '../../../src/core/random.js';
 import { transformFromConfig } from '../../../src/data/registry.js';
+import { type AffineAugment, augTransforms } from '../../../src/vision/augment/aug-transforms.js';
 import { Brightness, Contrast } from '../../../src/vision/augment/brightness-contrast.js';
 import { Dihedral, dihedral, dihedralMat } from '../../../src/vision/augment/dihedral.js';
 import { lighting } from '../../../src/vision/augment/lighting.js';
@@ -66,6 +67,21 @@ describe('Dihedral', () => {
     });
     assert.ok(none!.matrices.every((m) => String(m) === String(IDENTITY)));
     tf.dispose([x, v]);
+  });
+
+  it("augTransforms({ flipVert: true }) is fastai's Dihedral(p=0.5): identity 1/2 + 1/16 of draws", () => {
+    const [affine] = augTransforms({ flipVert: true, maxRotate: 0, maxWarp: 0, maxZoom: 1 });
+    const table = new Set([0, 1, 2, 3, 4, 5, 6, 7].map((k) => String(dihedralMat(k))));
+    const plan = (affine as AffineAugment).plan(4000, 8, 8, {
+      training: true,
+      rng: new RandomGenerator(12),
+    })!;
+    let identity = 0;
+    for (const m of plan.matrices) {
+      assert.ok(table.has(String(m.map((v) => v + 0))), `${m}`);
+      if (String(m) === String(IDENTITY)) identity++;
+    }
+    assert.ok(Math.abs(identity / 4000 - 0.5625) < 0.025, `${identity / 4000}`);
   });
 
   it('round-trips its config', () => {

@@ -5,6 +5,8 @@
  * Also: visionLearner on point data gives 2 * points outputs through fastai's y_range (-1, 1).
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +16,7 @@ import { RandomGenerator } from '../../../src/core/random.js';
 import { DataBlock } from '../../../src/data/data-block.js';
 import { IndexSplitter } from '../../../src/data/splitters.js';
 import { Learner } from '../../../src/learner/learner.js';
+import { loadLearner } from '../../../src/learner/learner-io.js';
 import { augTransforms } from '../../../src/vision/augment/aug-transforms.js';
 import { ImageBlock } from '../../../src/vision/image/image-block.js';
 import { visionLearner } from '../../../src/vision/learner.js';
@@ -107,6 +110,21 @@ describe('learning a keypoint', () => {
     const [cx, cy] = shapes[200]!.centre;
     const [px, py] = res.probs.map((v) => ((v + 1) * SIZE) / 2) as [number, number];
     assert.ok(Math.hypot(px - cx, py - cy) < 3, `predicted (${px}, ${py}) vs (${cx}, ${cy})`);
+    // Export and load: the PointBlock and the SigmoidRange layer come back with no user code.
+    const dir = await mkdtemp(join(tmpdir(), 'tsfast-point-export-'));
+    try {
+      const exported = await learn.export(join(dir, 'points'));
+      const file = join(dir, 'shape.png');
+      await writeFile(file, shapes[200]!.png);
+      const loaded = await loadLearner(exported);
+      assert.equal(loaded.lossFunc.name, 'MSELossFlat');
+      const again = await loaded.predict(file);
+      again.probs.forEach((v, k) => {
+        assert.ok(Math.abs(v - res.probs[k]!) < 1e-5, `${again.probs} vs ${res.probs}`);
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("visionLearner on point data: 2 * points outputs in fastai's y_range (-1, 1), MSE loss", {

@@ -131,6 +131,26 @@ describe('PointBlock', () => {
     close(decodePoints([0, -0.5], 32, 32), [16, 8]);
   });
 
+  it('a padding resize, whose geometry points cannot follow, is an error naming the item', async () => {
+    const block = new DataBlock({
+      blocks: [ImageBlock, PointBlock],
+      getX: (it) => (it as { file: string }).file,
+      getY: (it) => [(it as { pt: number[] }).pt],
+      splitter: IndexSplitter([]),
+      itemTfms: Resize(48, { method: 'pad' }),
+    });
+    const dls = await block.dataloaders(items.slice(0, 2), { bs: 2, seed: 1 });
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      async () => {
+        for await (const b of dls.train) tf.dispose([b.xs, b.ys]);
+      },
+      (e: unknown) =>
+        e instanceof Error && /geometry is unknown/.test(e.message) && /dot_/.test(e.message),
+    );
+    assert.equal(tf.memory().numTensors, before, 'the batch images are disposed on the error');
+  });
+
   it('points follow dihedral symmetries and lighting leaves them alone', async () => {
     const block = new DataBlock({
       blocks: [ImageBlock, PointBlock],
