@@ -472,6 +472,7 @@ export {
   showMasks,
   showSegmentationResults,
   type UnetLearnerOptions,
+  type UnetSkip,
   unetLearner,
   warpMaskNearest,
 } from './vision/segmentation/index.js';
