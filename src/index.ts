@@ -586,6 +586,7 @@ export {
   showMasks,
   showSegmentationResults,
   type UnetLearnerOptions,
+  type UnetSkip,
   unetLearner,
   warpMaskNearest,
 } from './vision/segmentation/index.js';

@@ -42,8 +42,16 @@ export interface DynamicUnet {
   readonly model: tf.LayersModel;
   /** The decoder's layers (the learner's last parameter group). */
   readonly decoderLayers: readonly tf.layers.Layer[];
-  /** The skip connections, deepest first: body layer names and their `[h, w, channels]`. */
-  readonly skips: readonly { readonly layer: string; readonly shape: readonly number[] }[];
+  /** The skip connections, shallowest first. */
+  readonly skips: readonly UnetSkip[];
+}
+
+/** A skip connection of a {@link DynamicUnet}. */
+export interface UnetSkip {
+  /** Name of the body layer whose output it is. */
+  readonly layer: string;
+  /** Its `[height, width, channels]` at the U-Net's input size. */
+  readonly shape: readonly number[];
 }
 
 interface LayerInfo {

@@ -3,7 +3,12 @@
  * overlays and results.
  * @packageDocumentation
  */
-export { type DynamicUnet, type DynamicUnetOptions, dynamicUnet } from './dynamic-unet.js';
+export {
+  type DynamicUnet,
+  type DynamicUnetOptions,
+  dynamicUnet,
+  type UnetSkip,
+} from './dynamic-unet.js';
 export { decodeMask, MaskBlock, type MaskBlockOptions } from './mask-block.js';
 export {
   cropGeometryMatrix,

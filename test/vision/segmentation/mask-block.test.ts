@@ -71,6 +71,17 @@ describe('MaskBlock', () => {
       assert.match((e as Error).message, /trimap\.png.*pixel value 3/);
       return true;
     });
+    const fitted = MaskBlock({ codes: ['a', 'b', 'c'], values: [1, 2, 3] }).setup([]);
+    const padded = {
+      training: false,
+      rng: new RandomGenerator(0),
+      itemTfms: [Resize(3, { method: 'pad' })],
+    };
+    await assert.rejects(Promise.resolve(fitted.encode(file, 'item-7', padded)), (e: unknown) => {
+      assert.ok(e instanceof ValueError);
+      assert.match((e as Error).message, /no crop geometry.*item-7/);
+      return true;
+    });
     assert.throws(() => MaskBlock({ codes: ['a', 'b'], values: [1] }), ValueError);
     assert.throws(() => MaskBlock({ codes: [] }), ValueError);
   });
