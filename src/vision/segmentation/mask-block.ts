@@ -15,6 +15,7 @@ import { AffineAugment } from '../augment/aug-transforms.js';
 import { IDENTITY, matMul3 } from '../augment/matrices.js';
 import { decodeError, readBytes } from '../image/decode.js';
 import type { CropGeometry, ItemTransform } from '../image/item-transform.js';
+import { replayBatchGeometry } from '../points/point-geometry.js';
 import {
   cropGeometryMatrix,
   cropMaskNearest,
@@ -253,23 +254,24 @@ function maskFitted(codes: readonly string[], values: readonly number[]): Fitted
       const encoded = samples as EncodedMask[];
       const masks = encoded.map((s) => s.mask);
       checkSameSize(masks, items);
-      const affine = tfms.find((t): t is AffineAugment => t instanceof AffineAugment);
       const { width, height } = masks[0]!;
-      // The input's transforms ran first in `order`, and the affine one is the first to draw.
-      const plan = affine?.plan(masks.length, width, height, ctx);
+      // Replays every geometric transform's draws (flip, dihedral, affine, warp) in order,
+      // as the images consumed them, composed into one output-to-input matrix per mask.
+      const geo = replayBatchGeometry(tfms, masks.length, width, height, ctx);
+      const moved =
+        geo.width !== width || geo.height !== height || geo.matrices.some((m) => m !== IDENTITY);
+      const affine = tfms.find((t): t is AffineAugment => t instanceof AffineAugment);
       const pad = affine?.settings.padMode ?? 'reflection';
       return stack(
         encoded.map((s, b) => {
-          const m = plan?.matrices[b] ?? IDENTITY;
-          const outH = plan?.outHeight ?? height;
-          const outW = plan?.outWidth ?? width;
+          const m = geo.matrices[b] ?? IDENTITY;
           if (s.source && imageDeferredCrop(inputs[b])) {
             // One resampling from the uncropped mask, as the image got.
             const src = s.source.mask;
             const crop = cropGeometryMatrix(s.source.crop, src.width, src.height);
-            return warpMaskNearest(src, matMul3(crop, m), outH, outW, pad);
+            return warpMaskNearest(src, matMul3(crop, m), geo.height, geo.width, pad);
           }
-          return plan ? warpMaskNearest(s.mask, m, outH, outW, pad) : s.mask;
+          return moved ? warpMaskNearest(s.mask, m, geo.height, geo.width, pad) : s.mask;
         }),
       );
     },

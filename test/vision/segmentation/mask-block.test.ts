@@ -153,6 +153,7 @@ describe('MaskBlock', () => {
         });
         const dls = await block.dataloaders(items, { bs: 4, seed: 11, augExecutor: executor });
         let checked = 0;
+        let borderMisses = 0;
         for (let epoch = 0; epoch < 3; epoch++) {
           for await (const { xs, ys } of dls.train) {
             assert.deepEqual(ys.shape, [4, 48, 48]);
@@ -171,6 +172,12 @@ describe('MaskBlock', () => {
                   const bright = (px[3 * p]! + px[3 * p + 1]! + px[3 * p + 2]!) / 3 > 0.5;
                   if (bright === (lab[p] === 0)) continue;
                   // A disagreement must sit on the shape's edge: a neighbour holds the other label.
+                  // On the output's outer rows and columns that neighbour can lie outside the
+                  // frame (a shape edge running along the border, e.g. after a dihedral turn).
+                  if (i === 0 || j === 0 || i === 47 || j === 47) {
+                    borderMisses++;
+                    continue;
+                  }
                   let edge = false;
                   for (let di = -1; di <= 1; di++) {
                     for (let dj = -1; dj <= 1; dj++) {
@@ -188,6 +195,8 @@ describe('MaskBlock', () => {
           }
         }
         assert.equal(checked, 12);
+        // 12 batches of 4 images have 12 * 4 * 188 border pixels: only a few may miss.
+        assert.ok(borderMisses <= 20, `${borderMisses} border pixels disagree`);
       });
     }
   }
