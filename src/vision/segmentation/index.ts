@@ -16,6 +16,7 @@ export {
   type LabelMask,
   warpMaskNearest,
 } from './mask-sample.js';
+export { renderMaskResults } from './results-renderer.js';
 export {
   SegmentationDataLoaders,
   type SegmentationFromLabelFuncOptions,

@@ -15,6 +15,7 @@ import { augTransforms } from '../../../src/vision/augment/aug-transforms.js';
 import { Resize } from '../../../src/vision/image/resize.js';
 import { cutModel, mobilenetV2, resnet18 } from '../../../src/vision/models/archs.js';
 import { dynamicUnet } from '../../../src/vision/segmentation/dynamic-unet.js';
+import { renderMaskResults } from '../../../src/vision/segmentation/results-renderer.js';
 import { SegmentationDataLoaders } from '../../../src/vision/segmentation/segmentation-dataloaders.js';
 import { showSegmentationResults } from '../../../src/vision/segmentation/show-results.js';
 import { pixelShuffle } from '../../../src/vision/segmentation/unet-layers.js';
@@ -158,6 +159,12 @@ describe('DynamicUnet', () => {
     await expectNoLeaks(() => showSegmentationResults(learn, { file, maxN: 2 }));
     const meta = await sharp(file).metadata();
     assert.ok(meta.width! > 2 * 32 && meta.height! > 2 * 32);
+    // learn.showResults draws masks through the MaskBlock renderer: target | prediction.
+    const png = await expectNoLeaks(() =>
+      learn.showResults({ maxN: 2, shuffle: false, ncols: 2, tileSize: 64 }),
+    );
+    const { info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    assert.ok(info.width >= 2 * 64, `two tiles side by side (${info.width} px)`);
     const interp = await expectNoLeaks(() => SegmentationInterpretation.fromLearner(learn));
     const top = interp.topLosses();
     assert.equal(top.length, 2);
@@ -175,5 +182,25 @@ describe('DynamicUnet', () => {
     tf.dispose([diff, again.preds, again.targs, preds.preds, preds.targs, preds.losses!]);
     loaded.model.dispose();
     learn.model.dispose();
+  });
+
+  it('renders a mask result as the target and prediction overlays side by side', async () => {
+    const images = tf.tensor4d([1, 0, 0, 0, 0, 1], [1, 1, 2, 3]);
+    const targets = tf.tensor3d([[[0, 1]]], [1, 1, 2], 'int32');
+    const decoded = tf.tensor3d([[[1, 1]]], [1, 1, 2], 'int32');
+    const [tile] = await renderMaskResults({
+      images,
+      targets,
+      preds: decoded,
+      decoded,
+      vocab: ['a', 'b'],
+    });
+    tf.dispose([images, targets, decoded]);
+    const { data, width } = tile!.image as { data: Uint8Array; width: number };
+    assert.equal(width, 2 + 4 + 2);
+    // 0.5 * image + 0.5 * colour: red under class 0 (#1f77b4), blue under class 1 (#ff7f0e)
+    assert.deepEqual(Array.from(data.subarray(0, 6)), [143, 60, 90, 128, 64, 135]);
+    assert.deepEqual(Array.from(data.subarray(6 * 3, 8 * 3)), [255, 64, 7, 128, 64, 135]);
+    assert.equal(tile!.title, 'target | prediction');
   });
 });
