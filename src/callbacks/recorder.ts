@@ -177,7 +177,7 @@ export class Recorder implements Callback {
 
   /** Records a batch. */
   async afterBatch({ learn, training, loss }: EventContext): Promise<void> {
-    if (learn.lossTensor === undefined) return;
+    if (loss === undefined || learn.lossTensor === undefined) return;
     if (training) {
       this.smooth.add(loss);
       this.rawLosses.push(loss);
