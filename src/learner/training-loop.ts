@@ -186,8 +186,6 @@ export class TrainingLoop {
     } catch (err) {
       if (!(err instanceof CancelException && err.stage === stage)) throw err;
       if (stage === 'batch' || stage === 'step') this.batchCancelled = true;
-      // A cancelled batch has no loss to record (the guard may have cancelled it for a NaN).
-      if (stage === 'batch') this.learn.loss = undefined;
       await this.run(afterCancel);
     }
     if (beforeAfter) await beforeAfter();
