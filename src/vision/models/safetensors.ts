@@ -114,7 +114,7 @@ function checkMetadata(raw: unknown, source: string): Record<string, string> {
  * @returns Tensors (as float32) and metadata.
  * @throws {@link DataError} if the header is malformed (not an object, a `null` entry, a
  *   negative or fractional dimension or offset), a dtype is unknown or a tensor's byte range
- *   does not fit its shape or the file.
+ *   does not fit its shape or the file, or a tensor holds NaN or infinite values.
  * @example
  * ```ts
  * const { tensors } = tsf.parseSafetensors(await readFile('model.safetensors'), 'model.safetensors');
@@ -146,6 +146,7 @@ export function parseSafetensors(bytes: Buffer, source: string): Safetensors {
   const dataBytes = bytes.byteLength - dataStart;
   const tensors = new Map<string, NamedArray>();
   let metadata: Record<string, string> = {};
+  const nonFinite: string[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
       metadata = checkMetadata(raw, source);
@@ -182,7 +183,17 @@ export function parseSafetensors(bytes: Buffer, source: string): Safetensors {
       );
     }
     const data = toFloat32(bytes.subarray(dataStart + begin, dataStart + end), dtype, count, where);
+    let bad = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) bad++;
+    if (bad > 0) nonFinite.push(`"${name}" (${bad} of ${data.length} values)`);
     tensors.set(name, { shape, data, dtype });
+  }
+  if (nonFinite.length > 0) {
+    throw new DataError(
+      `"${source}": ${nonFinite.length} tensor(s) hold NaN or infinite values: ` +
+        `${nonFinite.slice(0, 5).join(', ')}${nonFinite.length > 5 ? ', ...' : ''}. The file is ` +
+        'damaged, or the model had diverged when it was saved.',
+    );
   }
   return { tensors, metadata };
 }

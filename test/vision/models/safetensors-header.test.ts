@@ -68,6 +68,24 @@ describe('safetensors headers are validated field by field', () => {
     });
   }
 
+  it('a right-sized tensor holding NaN or Inf is reported, naming it', () => {
+    const file = withHeader(
+      {
+        ok: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+        w: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+      },
+      f32([1, Number.NaN, Number.POSITIVE_INFINITY]),
+    );
+    assert.throws(
+      () => parseSafetensors(file, 'nan.safetensors'),
+      (e: unknown) =>
+        e instanceof DataError &&
+        /"nan.safetensors": 1 tensor\(s\) hold NaN or infinite values: "w" \(2 of 2 values\)/.test(
+          e.message,
+        ),
+    );
+  });
+
   it('accepts a null __metadata__ as empty', () => {
     const st = parseSafetensors(withHeader({ __metadata__: null }), 'm.safetensors');
     assert.deepEqual(st.metadata, {});
