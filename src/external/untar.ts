@@ -135,10 +135,16 @@ async function extractAtomically(archive: string, out: string): Promise<void> {
         if ((await kind(out)) !== 'dir') throw err;
       }
     }
-  } finally {
-    // A clean-up failure must not hide why the extraction failed.
+  } catch (err) {
+    // The clean-up must not hide why the extraction failed; it is reported alongside.
     await removeSettled(tmp).catch(() => undefined);
+    if ((await kind(tmp)) !== undefined) {
+      (err as Error).message +=
+        ` (the partial folder "${tmp}" could not be removed: delete it by hand)`;
+    }
+    throw err;
   }
+  await removeSettled(tmp).catch(() => undefined);
 }
 
 /** An archive refused before extraction because of an entry that would escape its folder. */
