@@ -156,6 +156,7 @@ export class Recorder implements Callback {
   private epochStart = 0;
   private cancelTrain = false;
   private cancelValid = false;
+  private batchCancelled = false;
 
   private withTrainMetrics = false;
 
@@ -219,7 +220,11 @@ export class Recorder implements Callback {
 
   /** Records a batch. */
   async afterBatch({ learn, training, loss }: EventContext): Promise<void> {
-    if (learn.lossTensor === undefined) return;
+    const cancelled = this.batchCancelled;
+    this.batchCancelled = false;
+    if (loss === undefined || learn.lossTensor === undefined) return;
+    // A batch a NaN guard cancelled: its loss would poison the smoothed loss and the epoch's.
+    if (cancelled && !Number.isFinite(loss)) return;
     if (training) {
       this.smooth.add(loss);
       this.rawLosses.push(loss);
@@ -236,6 +241,11 @@ export class Recorder implements Callback {
     this.validTotal += loss * bs;
     this.validCount += bs;
     for (const m of learn.metrics) await m.accumulate(learn.pred, learn.yb);
+  }
+
+  /** Notes that the current batch was cancelled (see `afterBatch`). */
+  afterCancelBatch(): void {
+    this.batchCancelled = true;
   }
 
   /** Marks training as cancelled for this epoch. */

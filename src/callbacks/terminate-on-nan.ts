@@ -6,7 +6,9 @@ import type { Callback, EventContext } from '../learner/events.js';
 
 /**
  * Cancels the fit (instead of the learner's `NAN_LOSS` error) when a training loss is NaN or
- * infinite, and says so through the logger (fastai's `TerminateOnNaNCallback`).
+ * infinite, and says so through the logger (fastai's `TerminateOnNaNCallback`). A batch a
+ * callback cancelled before its loss was computed has no loss and is not checked. A
+ * non-finite validation loss is reported by the Learner itself, through its logger.
  * @example
  * ```ts
  * await learn.fit(5, 1e-1, { cbs: [new tsf.TerminateOnNaN()] });
@@ -29,7 +31,7 @@ export class TerminateOnNaN implements Callback {
 
   /** Cancels the fit on a non-finite loss. */
   afterBatch({ learn, loss, epoch, iter }: EventContext): void {
-    if (learn.lossTensor !== undefined && !Number.isFinite(loss)) {
+    if (loss !== undefined && !Number.isFinite(loss)) {
       this.terminated = true;
       learn.logger(`Loss is ${loss} at epoch ${epoch}, batch ${iter}: terminating training.`);
       throw new CancelFit('non-finite loss');

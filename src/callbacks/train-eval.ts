@@ -21,7 +21,7 @@ export class TrainEval implements Callback {
   /** Resets counters. */
   beforeFit({ learn }: EventContext): void {
     learn.epoch = 0;
-    learn.loss = Number.NaN;
+    learn.loss = undefined;
     learn.trainIter = 0;
     learn.pctTrain = 0;
   }

@@ -6,6 +6,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { extract, list } from 'tar';
 import { checkOptionKeys, DataError, invalidValue } from '../core/errors.js';
+import { checkArchiveEntry } from '../core/safe-path.js';
 import {
   cacheDir,
   DownloadError,
@@ -93,9 +94,27 @@ async function matchesKnown(url: string, file: string): Promise<boolean> {
 async function extractAtomically(archive: string, out: string): Promise<void> {
   const parent = join(out, '..');
   const tmp = join(parent, `.${basename(out)}.partial-${process.pid}-${Date.now()}`);
-  // Read the whole archive once without writing anything: a truncated or corrupt archive
-  // fails here, before a single file lands on disk.
-  await list({ file: archive, strict: true });
+  // Read the whole archive once without writing anything: a truncated or corrupt archive,
+  // or one with an entry that would land outside the folder (`..`, an absolute path, a link
+  // leading out), fails here, before a single file lands on disk.
+  const unsafe: string[] = [];
+  await list({
+    file: archive,
+    strict: true,
+    onReadEntry: (entry) => {
+      try {
+        checkArchiveEntry(archive, entry.path, entry.type, entry.linkpath);
+      } catch (err) {
+        unsafe.push((err as Error).message);
+      }
+    },
+  });
+  if (unsafe.length > 0) {
+    throw new UnsafeArchiveError(
+      `${unsafe.length} entr${unsafe.length === 1 ? 'y' : 'ies'} would be written outside the ` +
+        `dataset folder, so nothing was extracted: ${unsafe.slice(0, 3).join(' ')}`,
+    );
+  }
   await mkdir(tmp, { recursive: true });
   try {
     await extract({ file: archive, cwd: tmp, strict: true });
@@ -116,18 +135,28 @@ async function extractAtomically(archive: string, out: string): Promise<void> {
         if ((await kind(out)) !== 'dir') throw err;
       }
     }
-  } finally {
-    await removeSettled(tmp);
+  } catch (err) {
+    // The clean-up must not hide why the extraction failed; it is reported alongside.
+    await removeSettled(tmp).catch(() => undefined);
+    if ((await kind(tmp)) !== undefined) {
+      (err as Error).message +=
+        ` (the partial folder "${tmp}" could not be removed: delete it by hand)`;
+    }
+    throw err;
   }
+  await removeSettled(tmp).catch(() => undefined);
 }
+
+/** An archive refused before extraction because of an entry that would escape its folder. */
+class UnsafeArchiveError extends Error {}
 
 /**
  * Removes a folder that a failed extraction may still be writing to (tar rejects on the
  * first error while queued writes finish): remove, wait, and remove again until it stays gone.
  */
 async function removeSettled(dir: string): Promise<void> {
-  for (let i = 0; i < 10; i++) {
-    await rm(dir, { recursive: true, force: true });
+  for (let i = 0; i < 40; i++) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     await new Promise((ok) => setTimeout(ok, i === 0 ? 0 : 25));
     if ((await kind(dir)) === undefined) return;
   }
@@ -212,6 +241,14 @@ export async function untarData(url: string, options: UntarDataOptions = {}): Pr
   try {
     await extractAtomically(archive, out);
   } catch (err) {
+    if (err instanceof UnsafeArchiveError) {
+      if (remote) await rm(archive, { force: true });
+      throw new DataError(
+        `untarData: refusing "${archive}"${remote ? ` (downloaded from "${url}"; deleted)` : ''}: ` +
+          `${err.message}. Do not extract this archive.`,
+        { cause: err },
+      );
+    }
     if (remote) await rm(archive, { force: true });
     throw new DataError(
       `untarData: cannot extract "${archive}"${remote ? ` (downloaded from "${url}")` : ''}: ` +

@@ -75,7 +75,7 @@ export const SYNC_EVENTS: readonly EventName[] = [
  * const cb: tsf.Callback = {
  *   name: 'logBatch',
  *   afterBatch: ({ epoch, iter, training, loss }: tsf.EventContext) => {
- *     if (training) console.log(epoch, iter, loss);
+ *     if (training && loss !== undefined) console.log(epoch, iter, loss);
  *   },
  * };
  * ```
@@ -99,8 +99,12 @@ export interface EventContext {
   readonly pctTrain: number;
   /** Whether the current phase is training. */
   readonly training: boolean;
-  /** Loss of the last batch as a number (`NaN` before the first batch). */
-  readonly loss: number;
+  /**
+   * Loss of the current batch as a number, from `afterLoss` on (NaN or infinite when the
+   * model diverged); `undefined` before `afterLoss`, and when the batch was cancelled
+   * before its loss was computed.
+   */
+  readonly loss: number | undefined;
 }
 
 /**
@@ -135,7 +139,10 @@ export interface Hooks {
   beforeBatch?: Hook;
   /** After the forward pass, inside the gradient tape (synchronous): `learn.pred` holds the output. */
   afterPred?: Hook;
-  /** After the loss is computed, inside the tape (synchronous): `learn.lossTensor` holds it. */
+  /**
+   * After the loss is computed, inside the tape (synchronous): `learn.lossTensor` holds it and
+   * `ctx.loss` its value; throw `CancelBatch` here to skip the step (a NaN guard).
+   */
   afterLoss?: Hook;
   /** Before gradients are taken, inside the tape (synchronous). */
   beforeBackward?: Hook;
@@ -151,7 +158,7 @@ export interface Hooks {
   afterStep?: Hook;
   /** After a hook threw `CancelBatch`: the rest of the batch was skipped. */
   afterCancelBatch?: Hook;
-  /** After each batch; `ctx.loss` holds its loss as a number. */
+  /** After each batch; `ctx.loss` holds its loss as a number (`undefined` if cancelled first). */
   afterBatch?: Hook;
   /** After a hook threw `CancelTrain`: the rest of the training phase was skipped. */
   afterCancelTrain?: Hook;

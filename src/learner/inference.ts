@@ -178,7 +178,8 @@ export interface PredictResult {
  * @param item - A tensor (one item, with or without a batch axis of 1) or a raw item the data
  *   pipeline encodes (`dls.encodeInputs`).
  * @returns Label, index, probabilities, decoded values.
- * @throws {@link ValueError} if `item` is not a tensor and the data cannot encode it.
+ * @throws {@link ValueError} if `item` is not a tensor and the data cannot encode it, or is
+ *   a batch of more than one item.
  * @example
  * ```ts
  * const { label, probs } = await tsf.predict(learn, 'cat.jpg');
@@ -189,6 +190,13 @@ export async function predict(learn: Learner, item: unknown): Promise<PredictRes
   let x: tf.Tensor;
   if (item instanceof tf.Tensor) {
     const inputRank = learn.model.inputs[0]?.shape.length ?? item.rank + 1;
+    if (item.rank === inputRank && item.shape[0] !== 1) {
+      throw new ValueError(
+        `predict takes one item; received a batch of ${item.shape[0]} (shape ` +
+          `${JSON.stringify(item.shape)}). Call predict once per item, or use ` +
+          'learn.getPreds({ dl }) for a batch.',
+      );
+    }
     x = item.rank === inputRank - 1 ? item.expandDims(0) : item.clone();
   } else if (learn.dls.encodeInputs !== undefined) {
     x = await learn.dls.encodeInputs([item]);
@@ -197,12 +205,17 @@ export async function predict(learn: Learner, item: unknown): Promise<PredictRes
       "predict: the item is not a tensor and this learner's data has no encodeInputs; pass a tensor or build the learner from a DataBlock.",
     );
   }
-  const [act, dec] = tf.tidy(() => {
-    const out = learn.model.apply(x, { training: false }) as tf.Tensor;
-    const a = learn.lossFunc.activation(out);
-    return [a, learn.lossFunc.decodes(a)];
-  });
-  x.dispose();
+  let act: tf.Tensor;
+  let dec: tf.Tensor;
+  try {
+    [act, dec] = tf.tidy(() => {
+      const out = learn.model.apply(x, { training: false }) as tf.Tensor;
+      const a = learn.lossFunc.activation(out);
+      return [a, learn.lossFunc.decodes(a)];
+    });
+  } finally {
+    x.dispose();
+  }
   const [probsAll, decAll] = await Promise.all([act.data(), dec.data()]);
   const perItemP = act.size / (act.shape[0] ?? 1);
   const perItemD = dec.size / (dec.shape[0] ?? 1);

@@ -132,8 +132,11 @@ export class Learner {
   training = false;
   /** The stream of the current phase. */
   dl: BatchStream | undefined;
-  /** Loss of the last batch (`NaN` until computed). */
-  loss = Number.NaN;
+  /**
+   * Loss of the current batch as a number, from `afterLoss` on; `undefined` before it in each
+   * batch (and before the first batch).
+   */
+  loss: number | undefined = undefined;
 
   private readonly optFunc: OptimizerFactory;
   private readonly freezer: GroupFreezer;

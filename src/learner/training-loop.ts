@@ -8,11 +8,13 @@ import { ready } from '../backend/ready.js';
 import { checkOptionKeys, invalidValue, TsfastError, ValueError } from '../core/errors.js';
 import type { Batch } from '../data/batch.js';
 import { type BatchState, need } from './batch-state.js';
-import { CancelException, type CancelStage } from './cancel.js';
+import { CancelException, CancelFit, type CancelStage } from './cancel.js';
 import { type Callback, type EventName, runEvent, runEventSync } from './events.js';
 import type { GroupFreezer } from './group-freezer.js';
+import { FitInterrupt } from './interrupt.js';
 import type { Learner } from './learner.js';
 import type { HyperValue } from './lr-range.js';
+import { variableGradsSafe } from './tape.js';
 
 /**
  * Options of {@link Learner.fit}.
@@ -61,6 +63,12 @@ const STAGE_EVENTS: Record<CancelStage, readonly [EventName, EventName, EventNam
  * ```
  */
 export class TrainingLoop {
+  // Set when a callback cancelled part of the current batch: its loss is then not a failure.
+  private batchCancelled = false;
+  // Validation batches of the current phase whose loss was not finite.
+  private nonFiniteValid = 0;
+  private interrupt: FitInterrupt | undefined;
+
   /**
    * @param learn - The learner whose state the loop advances.
    * @param batch - Where the current batch's tensors live.
@@ -92,6 +100,24 @@ export class TrainingLoop {
     }
     await ready();
     const learn = this.learn;
+    const interrupt = FitInterrupt.enter((line) => learn.logger(line));
+    const outer = this.interrupt;
+    this.interrupt = interrupt;
+    try {
+      await this.fitWithCbs(nEpoch, lr, options);
+    } finally {
+      this.interrupt = outer;
+      interrupt.leave();
+    }
+    interrupt.exitIfInterrupted();
+  }
+
+  private async fitWithCbs(
+    nEpoch: number,
+    lr: HyperValue | undefined,
+    options: FitOptions,
+  ): Promise<void> {
+    const learn = this.learn;
     await learn.withCbs(options.cbs ?? [], async () => {
       if (options.resetOpt) learn.opt.clearState();
       const wd = options.wd ?? learn.wd;
@@ -107,6 +133,7 @@ export class TrainingLoop {
               await this.withEvents('train', () => this.allBatches());
               learn.dl = learn.dls.valid;
               await this.withEvents('validate', () => this.allBatches());
+              this.reportNonFiniteValid();
             });
           }
         });
@@ -130,6 +157,7 @@ export class TrainingLoop {
     this.learn.dl = this.learn.dls.valid;
     try {
       await this.withEvents('validate', () => this.allBatches());
+      this.reportNonFiniteValid();
     } finally {
       this.batch.end();
       this.learn.dl = undefined;
@@ -157,10 +185,25 @@ export class TrainingLoop {
       await fn();
     } catch (err) {
       if (!(err instanceof CancelException && err.stage === stage)) throw err;
+      if (stage === 'batch' || stage === 'step') this.batchCancelled = true;
       await this.run(afterCancel);
     }
     if (beforeAfter) await beforeAfter();
     await this.run(after);
+  }
+
+  // The Learner's own report of a diverged model: a validation loss that is not finite.
+  private reportNonFiniteValid(): void {
+    const n = this.nonFiniteValid;
+    this.nonFiniteValid = 0;
+    if (n === 0) return;
+    const learn = this.learn;
+    learn.logger(
+      `Validation loss is not finite (NaN or infinite) in ${n} of ${learn.nIter} batches at ` +
+        `epoch ${learn.epoch}: the model's outputs overflowed (learning rate too high, or ` +
+        'BatchNorm statistics diverged) or the validation inputs hold NaN. Lower the learning ' +
+        'rate (see learn.lrFind()), add TerminateOnNaN, or reload a checkpoint.',
+    );
   }
 
   private async allBatches(): Promise<void> {
@@ -170,23 +213,20 @@ export class TrainingLoop {
     for await (const batch of dl) {
       this.learn.iter = i++;
       await this.oneBatch(batch);
+      if (this.interrupt?.requested) throw new CancelFit('interrupted by Ctrl-C (SIGINT)');
     }
   }
 
   private async oneBatch(batch: Batch): Promise<void> {
     const learn = this.learn;
-    learn.loss = Number.NaN;
+    learn.loss = undefined;
+    this.batchCancelled = false;
     this.batch.setBatch(batch.xs, batch.ys);
     try {
-      await this.withEvents(
-        'batch',
-        () => this.doOneBatch(),
-        async () => {
-          const lossT = this.batch.loss;
-          if (lossT !== undefined) learn.loss = (await lossT.data())[0] as number;
-        },
-      );
-      if (learn.training && this.batch.loss !== undefined && !Number.isFinite(learn.loss)) {
+      await this.withEvents('batch', () => this.doOneBatch());
+      const loss = learn.loss;
+      if (!learn.training && loss !== undefined && !Number.isFinite(loss)) this.nonFiniteValid++;
+      if (learn.training && !this.batchCancelled && loss !== undefined && !Number.isFinite(loss)) {
         const lrs = learn.opt.getHyper('lr').map((v) => v.toPrecision(3));
         throw new TsfastError(
           'NAN_LOSS',
@@ -206,7 +246,7 @@ export class TrainingLoop {
       tf.tidy(() => {
         batch.setPred(this.applyModel(batch.xb, false));
         this.runSync('afterPred');
-        batch.setLoss(learn.lossFunc.compute(batch.pred, batch.yb) as tf.Scalar);
+        this.setLoss(learn.lossFunc.compute(batch.pred, batch.yb) as tf.Scalar);
         this.runSync('afterLoss');
       });
       return;
@@ -215,6 +255,7 @@ export class TrainingLoop {
       this.backward();
     } catch (err) {
       if (!(err instanceof CancelException && err.stage === 'backward')) throw err;
+      this.batchCancelled = true;
       await this.run('afterCancelBackward');
     }
     await this.run('afterBackward');
@@ -234,10 +275,10 @@ export class TrainingLoop {
         'Nothing to train: every parameter group is frozen. Call learn.unfreeze() or freezeTo(n) with n < nGroups.',
       );
     }
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = variableGradsSafe(() => {
       batch.setPred(this.applyModel(batch.xb, true));
       this.runSync('afterPred');
-      batch.setLoss(learn.lossFunc.compute(batch.pred, batch.yb) as tf.Scalar);
+      this.setLoss(learn.lossFunc.compute(batch.pred, batch.yb) as tf.Scalar);
       this.runSync('afterLoss');
       this.runSync('beforeBackward');
       return need(batch.loss, 'lossTensor');
@@ -250,6 +291,12 @@ export class TrainingLoop {
       else if (g != null) g.dispose();
     }
     batch.setGrads(map);
+  }
+
+  // The loss as a number from `afterLoss` on: read once per batch, as logging needs anyway.
+  private setLoss(loss: tf.Scalar): void {
+    const t = this.batch.setLoss(loss);
+    this.learn.loss = t.dataSync()[0] as number;
   }
 
   private applyModel(x: tf.Tensor, training: boolean): tf.Tensor {

@@ -90,14 +90,31 @@ function toFloat32(bytes: Buffer, dtype: string, count: number, where: string): 
   return out;
 }
 
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function checkMetadata(raw: unknown, source: string): Record<string, string> {
+  if (raw === null || raw === undefined) return {};
+  if (
+    typeof raw !== 'object' ||
+    Array.isArray(raw) ||
+    !Object.values(raw).every((v) => typeof v === 'string')
+  ) {
+    throw new DataError(`"${source}": __metadata__ is not an object of strings`);
+  }
+  return raw as Record<string, string>;
+}
+
 /**
  * Parses safetensors bytes.
  *
  * @param bytes - The whole file.
  * @param source - File name or URL, for error messages.
  * @returns Tensors (as float32) and metadata.
- * @throws {@link DataError} if the header is malformed, a dtype is unknown or a tensor's
- *   byte range does not fit its shape or the file.
+ * @throws {@link DataError} if the header is malformed (not an object, a `null` entry, a
+ *   negative or fractional dimension or offset), a dtype is unknown or a tensor's byte range
+ *   does not fit its shape or the file, or a tensor holds NaN or infinite values.
  * @example
  * ```ts
  * const { tensors } = tsf.parseSafetensors(await readFile('model.safetensors'), 'model.safetensors');
@@ -115,39 +132,68 @@ export function parseSafetensors(bytes: Buffer, source: string): Safetensors {
         `exceeds the file size ${bytes.byteLength}`,
     );
   }
-  let header: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<
-      string,
-      unknown
-    >;
+    parsed = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8'));
   } catch (err) {
     throw new DataError(`"${source}": the safetensors header is not valid JSON`, { cause: err });
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new DataError(`"${source}": the safetensors header is not a JSON object`);
+  }
+  const header = parsed as Record<string, unknown>;
   const dataStart = 8 + headerLen;
+  const dataBytes = bytes.byteLength - dataStart;
   const tensors = new Map<string, NamedArray>();
   let metadata: Record<string, string> = {};
+  const nonFinite: string[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
-      metadata = (raw ?? {}) as Record<string, string>;
+      metadata = checkMetadata(raw, source);
       continue;
     }
-    const info = raw as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     const where = `"${source}", tensor "${name}"`;
-    const dtype = info.dtype ?? '';
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new DataError(`${where}: the entry is ${JSON.stringify(raw)}, not an object`);
+    }
+    const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const dtype = typeof info.dtype === 'string' ? info.dtype : '';
     const size = BYTES[dtype];
-    if (size === undefined) throw new DataError(`${where}: dtype "${dtype}" is not supported`);
-    const shape = info.shape ?? [];
+    if (size === undefined) {
+      throw new DataError(`${where}: dtype ${JSON.stringify(info.dtype)} is not supported`);
+    }
+    if (!Array.isArray(info.shape) || !info.shape.every(isCount)) {
+      throw new DataError(
+        `${where}: shape ${JSON.stringify(info.shape)} is not a list of non-negative integers`,
+      );
+    }
+    const shape = info.shape as number[];
+    const offsets = info.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+      throw new DataError(
+        `${where}: data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`,
+      );
+    }
+    const [begin, end] = offsets as [number, number];
     const count = shape.reduce((a, b) => a * b, 1);
-    const [begin, end] = info.data_offsets ?? [0, -1];
-    if (end - begin !== count * size || dataStart + end > bytes.byteLength) {
+    if (end < begin || end - begin !== count * size || end > dataBytes) {
       throw new DataError(
         `${where}: byte range [${begin}, ${end}) does not hold ${dtype} [${shape.join(', ')}] ` +
-          `or lies outside the file (${bytes.byteLength} bytes); the file may be truncated`,
+          `or lies outside the data (${dataBytes} bytes after the header); the file may be truncated`,
       );
     }
     const data = toFloat32(bytes.subarray(dataStart + begin, dataStart + end), dtype, count, where);
+    let bad = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) bad++;
+    if (bad > 0) nonFinite.push(`"${name}" (${bad} of ${data.length} values)`);
     tensors.set(name, { shape, data, dtype });
+  }
+  if (nonFinite.length > 0) {
+    throw new DataError(
+      `"${source}": ${nonFinite.length} tensor(s) hold NaN or infinite values: ` +
+        `${nonFinite.slice(0, 5).join(', ')}${nonFinite.length > 5 ? ', ...' : ''}. The file is ` +
+        'damaged, or the model had diverged when it was saved.',
+    );
   }
   return { tensors, metadata };
 }

@@ -1,0 +1,52 @@
+/**
+ * `tf.variableGrads` that frees its tape when the function throws. The tape keeps a copy of
+ * every tensor a kernel saves for its gradient and frees them only after a successful
+ * backward pass: a hook that throws (or cancels) inside the tape would otherwise leak
+ * hundreds of tensors per batch.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Frees what a gradient tape abandoned by an exception still holds: the copies its kernels
+ * saved for the backward pass. Does nothing inside an enclosing gradient computation (the
+ * outer tape still owns them) or when no tape was left.
+ * @example
+ * ```ts
+ * try {
+ *   tf.variableGrads(f);
+ * } finally {
+ *   releaseAbandonedTape();
+ * }
+ * ```
+ */
+export function releaseAbandonedTape(): void {
+  const state = tf.engine().state;
+  if (state.gradientDepth !== 0 || state.activeTape == null) return;
+  for (const node of state.activeTape) {
+    for (const t of node.saved ?? []) if (!t.isDisposed) t.dispose();
+  }
+  state.activeTape = null as unknown as typeof state.activeTape;
+}
+
+/**
+ * {@link tf.variableGrads}, with the tape released when `f` throws.
+ * @param f - The loss function (synchronous).
+ * @param varList - Variables to differentiate.
+ * @returns The loss and the gradients, as `tf.variableGrads` returns them.
+ * @throws Whatever `f` throws, after freeing the tape.
+ * @example
+ * ```ts
+ * const { value, grads } = variableGradsSafe(() => loss(model.apply(x)), vars);
+ * ```
+ */
+export function variableGradsSafe(
+  f: () => tf.Scalar,
+  varList: tf.Variable[],
+): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  try {
+    return tf.variableGrads(f, varList);
+  } catch (err) {
+    releaseAbandonedTape();
+    throw err;
+  }
+}
