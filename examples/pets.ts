@@ -17,8 +17,8 @@
  * time (data, model, training, validation); `images_per_s` counts training images seen per
  * second of `fineTune`.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   augTransforms,
@@ -26,9 +26,12 @@ import {
   CategoryBlock,
   DataBlock,
   errorRate,
+  GrandparentSplitter,
   getArch,
   getImageFiles,
   ImageBlock,
+  lrRange,
+  parentLabel,
   RandomSplitter,
   RegexLabeller,
   Resize,
@@ -53,6 +56,8 @@ const { values } = parseArgs({
     bs: { type: 'string', default: '8' },
     bn: { type: 'string', default: 'train' },
     seed: { type: 'string', default: '42' },
+    'split-out': { type: 'string' },
+    'unfrozen-lr': { type: 'string' },
   },
 });
 
@@ -75,41 +80,64 @@ const weights =
 const runStart = performance.now();
 const { backend } = await ready();
 setSeed(seed);
+// A folder with train/ and val/ (or valid/) subfolders of class folders (hymenoptera, ImageNet
+// style) is split and labelled by folder; any other folder holds pet photos named
+// `<breed>_<n>.jpg`, split at random (20 %).
+const dataDir = values.data as string;
+const validName = ['val', 'valid'].find((v) => existsSync(join(dataDir, v)));
+const byFolder = existsSync(join(dataDir, 'train')) && validName !== undefined;
 const pets = new DataBlock({
   blocks: [ImageBlock, CategoryBlock],
   getItems: getImageFiles,
-  splitter: RandomSplitter({ seed }),
-  getY: usingAttr(RegexLabeller(/(.+)_\d+.jpg$/), 'name'),
+  splitter: byFolder ? GrandparentSplitter({ validName }) : RandomSplitter({ seed }),
+  getY: byFolder ? parentLabel : usingAttr(RegexLabeller(/(.+)_\d+.jpg$/), 'name'),
   itemTfms: Resize(values.resize ? num('resize') : 460),
   batchTfms: augTransforms({ size, minScale: 0.75 }),
 });
-const dls = await pets.dataloaders(values.data as string, { bs: num('bs'), seed });
+const dls = await pets.dataloaders(dataDir, { bs: num('bs'), seed });
+if (values['split-out']) {
+  // The split and labels, for the PyTorch reference (bench/torch/fine_tune.py).
+  writeFileSync(
+    values['split-out'],
+    JSON.stringify({ train: dls.trainDs.items, valid: dls.validDs.items, vocab: dls.vocab }),
+  );
+}
 console.log(
   `backend ${backend}; ${dls.train.numItems} training / ${dls.valid.numItems} validation images, ` +
     `${dls.c} classes; arch ${arch.name}, weights ${weights ?? arch.weights}`,
 );
 
 const bnMode = values.bn as string;
-if (bnMode !== 'freeze' && bnMode !== 'train') {
-  throw new Error(`--bn must be freeze or train, got ${bnMode}`);
+if (bnMode !== 'body' && bnMode !== 'freeze' && bnMode !== 'train') {
+  throw new Error(`--bn must be body, freeze or train, got ${bnMode}`);
 }
-// --bn train (default) is fastai's default: BatchNorm layers of the frozen body still train
-// their scale/shift on batch statistics. --bn freeze is fastai's `train_bn=False,
-// cbs=BnFreeze`: while the body is frozen its BatchNorm layers keep their pretrained
-// statistics and do not train, so frozen epochs skip the body's backward pass (1:39 instead of
-// ~8 min per 224px epoch here) and reach a lower error; but with batches of 8 (the wasm heap
-// does not hold the activations of 16 images at 224px) the switch to batch statistics at
-// unfreeze costs accuracy at first, and one 224px run hit a NaN loss just after unfreezing.
+// --bn train is fastai's default: BatchNorm layers of the frozen body still train their
+// scale/shift on batch statistics. --bn freeze is fastai's `train_bn=False, cbs=BnFreeze`:
+// while the body is frozen its BatchNorm layers keep their pretrained statistics and do not
+// train (frozen epochs skip the body's backward pass), and they switch to batch statistics at
+// unfreeze. --bn body keeps the body's pretrained statistics for the whole run
+// (`BnFreeze({ body: true })`), while their scale and shift train once unfrozen.
 const learn = await visionLearner(dls, arch, {
   metrics: [errorRate],
   trainBn: bnMode === 'train',
-  cbs: bnMode === 'freeze' ? [new BnFreeze()] : [],
+  cbs: bnMode === 'train' ? [] : [new BnFreeze({ body: bnMode === 'body' })],
   ...(weights !== undefined ? { weights } : {}),
 });
 const epochs = num('epochs');
 const freezeEpochs = num('freeze-epochs');
 const start = performance.now();
-await learn.fineTune(epochs, num('lr'), { freezeEpochs });
+const baseLr = num('lr');
+if (values['unfrozen-lr'] === undefined) {
+  await learn.fineTune(epochs, baseLr, { freezeEpochs });
+} else {
+  // fineTune's two cycles with a lower peak rate once unfrozen (fastai book, chapter 5:
+  // slice(1e-6, 1e-4) after unfreezing).
+  const unfrozenLr = num('unfrozen-lr');
+  learn.freeze();
+  await learn.fitOneCycle(freezeEpochs, lrRange(baseLr), { pctStart: 0.99 });
+  learn.unfreeze();
+  await learn.fitOneCycle(epochs, lrRange(unfrozenLr / 100, unfrozenLr), { pctStart: 0.3, div: 5 });
+}
 const seconds = (performance.now() - start) / 1000;
 const [validLoss, error] = await learn.validate();
 const trained = (epochs + freezeEpochs) * dls.train.numItems;
