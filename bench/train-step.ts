@@ -170,9 +170,7 @@ function run224(batch: number, steps: number): { rates?: ModelRates; error?: str
   const last = run.stdout.trim().split('\n').pop() ?? '';
   if (run.status === 0 && last.startsWith('{')) return { rates: JSON.parse(last) as ModelRates };
   // The wasm module prints its own source with a crash: keep only the error's own line.
-  const why = `${run.stderr}\n${run.stdout}`.match(
-    /(RuntimeError|BackendError|RangeError|wasm memory limit|memory access out of bounds)[^\n]{0,240}/,
-  )?.[0];
+  const why = `${run.stderr}\n${run.stdout}`.match(/^\s*(?:\w*Error): [^\n]{0,240}/m)?.[0];
   return { error: (why ?? `exit status ${run.status}, signal ${run.signal}`).trim() };
 }
 
