@@ -169,10 +169,9 @@ function run224(batch: number, steps: number): { rates?: ModelRates; error?: str
   );
   const last = run.stdout.trim().split('\n').pop() ?? '';
   if (run.status === 0 && last.startsWith('{')) return { rates: JSON.parse(last) as ModelRates };
-  const why = `${run.stderr}\n${run.stdout}`
-    .split('\n')
-    .find((l) => /memory|RuntimeError|BackendError|Error/.test(l));
-  return { error: (why ?? `exit status ${run.status}`).trim().slice(0, 300) };
+  // The wasm module prints its own source with a crash: keep only the error's own line.
+  const why = `${run.stderr}\n${run.stdout}`.match(/^\s*(?:\w*Error): [^\n]{0,240}/m)?.[0];
+  return { error: (why ?? `exit status ${run.status}, signal ${run.signal}`).trim() };
 }
 
 function runTorch(steps: number, batch224: number): TorchResult {

@@ -4,21 +4,30 @@
  * body -> fineTune -> validation error rate. The last line of output is JSON:
  * `{"error_rate": e, "minutes": m, "images_per_s": ...}`.
  *
- * Usage (from the repository root):
- *   npx tsx examples/pets.ts --data ../shared/data/pets/images --arch mobilenet_v1_0.75 \
- *     --weights ../shared/models/mobilenet_v1_0.75_224 --size 224 --epochs 7 --bn freeze --bs 8
+ * Usage (from the repository root), with the defaults being the recipe the README recommends:
+ *   npx tsx examples/pets.ts --data ../shared/data/pets/images \
+ *     --weights ../shared/models/mobilenet_v1_0.75_224
  *
- * On the wasm engine that command reached 9.6 % validation error in 13.5 minutes
- * (docs/benchmarks.md, "Pets fine-tuning"); `--bn freeze` makes frozen epochs skip the body's
- * backward pass. Batches larger than ~15 do not fit the wasm heap at 224 px once unfrozen.
+ * The recipe: MobileNet v1 0.75 at 224 px, batches of 8, the body's BatchNorm layers on their
+ * pretrained statistics throughout (`trainBn: false`, `BnFreeze({ body: true })`, `--bn body`),
+ * `fineTune(6, 2e-3, { freezeEpochs: 3, unfrozenLr: 1e-4 })`: three frozen epochs, then six
+ * unfrozen at `lrRange(1e-6, 1e-4)` (the fastai book's `slice(1e-6, 1e-4)`). fastai's own
+ * `fine_tune` defaults are `--bn train --freeze-epochs 1 --unfrozen-lr 1e-3` (half of `--lr`);
+ * with batches this small they end worse than the frozen epoch on the ants/bees set, in PyTorch
+ * too (docs/benchmarks.md, "Fine-tuning recipe").
  *
- * Other flags: --resize (item Resize, default 460), --freeze-epochs (1), --lr (fineTune's base
- * rate, 2e-3), --bn freeze|train (see below), --seed (42). `minutes` is the whole run's wall
- * time (data, model, training, validation); `images_per_s` counts training images seen per
- * second of `fineTune`.
+ * A folder with `train/` and `val/` (or `valid/`) subfolders of class folders, such as
+ * `../shared/data/hymenoptera`, is split and labelled by folder instead of by pet file name.
+ *
+ * Other flags: --arch, --size (224), --resize (item Resize, 460), --epochs (6),
+ * --freeze-epochs (3), --lr (fineTune's base rate, 2e-3), --unfrozen-lr (1e-4), --bs (8),
+ * --bn body|freeze|train (see below), --seed (42), --split-out FILE (writes the split and
+ * labels as JSON, for bench/torch/fine_tune.py). `minutes` is the whole run's wall time (data,
+ * model, training, validation); `images_per_s` counts training images seen per second of
+ * `fineTune`.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   augTransforms,
@@ -26,9 +35,11 @@ import {
   CategoryBlock,
   DataBlock,
   errorRate,
+  GrandparentSplitter,
   getArch,
   getImageFiles,
   ImageBlock,
+  parentLabel,
   RandomSplitter,
   RegexLabeller,
   Resize,
@@ -47,12 +58,14 @@ const { values } = parseArgs({
     weights: { type: 'string' },
     size: { type: 'string', default: '224' },
     resize: { type: 'string' },
-    epochs: { type: 'string', default: '4' },
-    'freeze-epochs': { type: 'string', default: '1' },
+    epochs: { type: 'string', default: '6' },
+    'freeze-epochs': { type: 'string', default: '3' },
     lr: { type: 'string', default: '2e-3' },
     bs: { type: 'string', default: '8' },
-    bn: { type: 'string', default: 'train' },
+    bn: { type: 'string', default: 'body' },
     seed: { type: 'string', default: '42' },
+    'split-out': { type: 'string' },
+    'unfrozen-lr': { type: 'string', default: '1e-4' },
   },
 });
 
@@ -75,41 +88,55 @@ const weights =
 const runStart = performance.now();
 const { backend } = await ready();
 setSeed(seed);
+// A folder with train/ and val/ (or valid/) subfolders of class folders (hymenoptera, ImageNet
+// style) is split and labelled by folder; any other folder holds pet photos named
+// `<breed>_<n>.jpg`, split at random (20 %).
+const dataDir = values.data as string;
+const validName = ['val', 'valid'].find((v) => existsSync(join(dataDir, v)));
+const byFolder = existsSync(join(dataDir, 'train')) && validName !== undefined;
 const pets = new DataBlock({
   blocks: [ImageBlock, CategoryBlock],
   getItems: getImageFiles,
-  splitter: RandomSplitter({ seed }),
-  getY: usingAttr(RegexLabeller(/(.+)_\d+.jpg$/), 'name'),
+  splitter: byFolder ? GrandparentSplitter({ validName }) : RandomSplitter({ seed }),
+  getY: byFolder ? parentLabel : usingAttr(RegexLabeller(/(.+)_\d+.jpg$/), 'name'),
   itemTfms: Resize(values.resize ? num('resize') : 460),
   batchTfms: augTransforms({ size, minScale: 0.75 }),
 });
-const dls = await pets.dataloaders(values.data as string, { bs: num('bs'), seed });
+const dls = await pets.dataloaders(dataDir, { bs: num('bs'), seed });
+if (values['split-out']) {
+  // The split and labels, for the PyTorch reference (bench/torch/fine_tune.py).
+  writeFileSync(
+    values['split-out'],
+    JSON.stringify({ train: dls.trainDs.items, valid: dls.validDs.items, vocab: dls.vocab }),
+  );
+}
 console.log(
   `backend ${backend}; ${dls.train.numItems} training / ${dls.valid.numItems} validation images, ` +
     `${dls.c} classes; arch ${arch.name}, weights ${weights ?? arch.weights}`,
 );
 
 const bnMode = values.bn as string;
-if (bnMode !== 'freeze' && bnMode !== 'train') {
-  throw new Error(`--bn must be freeze or train, got ${bnMode}`);
+if (bnMode !== 'body' && bnMode !== 'freeze' && bnMode !== 'train') {
+  throw new Error(`--bn must be body, freeze or train, got ${bnMode}`);
 }
-// --bn train (default) is fastai's default: BatchNorm layers of the frozen body still train
-// their scale/shift on batch statistics. --bn freeze is fastai's `train_bn=False,
-// cbs=BnFreeze`: while the body is frozen its BatchNorm layers keep their pretrained
-// statistics and do not train, so frozen epochs skip the body's backward pass (1:39 instead of
-// ~8 min per 224px epoch here) and reach a lower error; but with batches of 8 (the wasm heap
-// does not hold the activations of 16 images at 224px) the switch to batch statistics at
-// unfreeze costs accuracy at first, and one 224px run hit a NaN loss just after unfreezing.
+// --bn train is fastai's default: BatchNorm layers of the frozen body still train their
+// scale/shift on batch statistics. --bn freeze is fastai's `train_bn=False, cbs=BnFreeze`:
+// while the body is frozen its BatchNorm layers keep their pretrained statistics and do not
+// train (frozen epochs skip the body's backward pass), and they switch to batch statistics at
+// unfreeze. --bn body keeps the body's pretrained statistics for the whole run
+// (`BnFreeze({ body: true })`), while their scale and shift train once unfrozen.
 const learn = await visionLearner(dls, arch, {
   metrics: [errorRate],
   trainBn: bnMode === 'train',
-  cbs: bnMode === 'freeze' ? [new BnFreeze()] : [],
+  cbs: bnMode === 'train' ? [] : [new BnFreeze({ body: bnMode === 'body' })],
   ...(weights !== undefined ? { weights } : {}),
 });
 const epochs = num('epochs');
 const freezeEpochs = num('freeze-epochs');
 const start = performance.now();
-await learn.fineTune(epochs, num('lr'), { freezeEpochs });
+const baseLr = num('lr');
+const unfrozenLr = num('unfrozen-lr');
+await learn.fineTune(epochs, baseLr, { freezeEpochs, unfrozenLr });
 const seconds = (performance.now() - start) / 1000;
 const [validLoss, error] = await learn.validate();
 const trained = (epochs + freezeEpochs) * dls.train.numItems;
@@ -125,6 +152,8 @@ console.log(
     size,
     epochs,
     freeze_epochs: freezeEpochs,
+    lr: baseLr,
+    unfrozen_lr: unfrozenLr,
     bs: num('bs'),
     bn: bnMode,
     n_train: dls.train.numItems,

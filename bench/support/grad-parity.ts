@@ -6,7 +6,11 @@
  * backend in one process and compared layer by layer; with `--dump DIR` the inputs, weights and
  * both gradients are written for `bench/torch/grad_parity.py`, which adds PyTorch's.
  *
- *   npx tsx bench/support/grad-parity.ts [--n 4] [--size 224] [--dump /tmp/grad-parity]
+ *   npx tsx bench/support/grad-parity.ts [--n 4] [--size 224] [--bn train|eval] [--no-cpu]
+ *     [--dump /tmp/grad-parity]
+ *
+ * `--bn eval` runs the BatchNorm layers on their moving statistics (what `BnFreeze` does);
+ * `--no-cpu` skips the cpu backend (minutes at 224 px) and compares wasm with PyTorch only.
  *
  * The table shows, per weight, the relative L2 error ||g_cpu - g_wasm|| / ||g_cpu|| and the
  * largest absolute difference. The last line is JSON: the worst relative error and its weight.
@@ -29,11 +33,15 @@ const { values } = parseArgs({
     data: { type: 'string', default: join(SHARED, 'data', 'pets', 'images') },
     weights: { type: 'string', default: join(SHARED, 'models', 'mobilenet_v1_0.75_224') },
     dump: { type: 'string' },
+    bn: { type: 'string', default: 'train' },
+    'no-cpu': { type: 'boolean', default: false },
   },
 });
 const n = Number(values.n);
 const size = Number(values.size);
 const CLASSES = 37;
+const bnTraining = values.bn !== 'eval';
+const withCpu = !values['no-cpu'];
 
 /** The first `n` JPEG photos of distinct breeds, resized to `size` and scaled to [-1, 1]. */
 async function photos(dir: string): Promise<{ x: Float32Array; names: string[] }> {
@@ -87,7 +95,7 @@ function gradients(
 ): { loss: number; grads: Map<string, Float32Array> } {
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(x, { training: true }) as tf.Tensor;
+    const logits = model.apply(x, { training: bnTraining }) as tf.Tensor;
     return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
   }, vars);
   const out = new Map<string, Float32Array>();
@@ -125,12 +133,15 @@ async function main(): Promise<void> {
   console.log(
     `wasm: loss ${wasm.loss.toFixed(5)} (${((performance.now() - t0) / 1e3).toFixed(1)} s)`,
   );
-  await tf.setBackend('cpu');
-  const t1 = performance.now();
-  const cpu = gradients(model, x, y);
-  console.log(
-    `cpu:  loss ${cpu.loss.toFixed(5)} (${((performance.now() - t1) / 1e3).toFixed(1)} s)`,
-  );
+  let cpu = wasm;
+  if (withCpu) {
+    await tf.setBackend('cpu');
+    const t1 = performance.now();
+    cpu = gradients(model, x, y);
+    console.log(
+      `cpu:  loss ${cpu.loss.toFixed(5)} (${((performance.now() - t1) / 1e3).toFixed(1)} s)`,
+    );
+  }
 
   console.log('\n| weight | shape | ‖g‖ (cpu) | rel. L2 cpu vs wasm | max abs diff |');
   console.log('| --- | --- | --- | --- | --- |');
@@ -163,7 +174,7 @@ async function main(): Promise<void> {
     }
     writeFileSync(
       join(dir, 'index.json'),
-      JSON.stringify({ entries, losses: { wasm: wasm.loss, cpu: cpu.loss } }),
+      JSON.stringify({ entries, bn: values.bn, losses: { wasm: wasm.loss, cpu: cpu.loss } }),
     );
     writeFileSync(join(dir, 'data.bin'), Buffer.concat(blobs));
     console.log(`\nwritten to ${dir} (run /usr/bin/python3 bench/torch/grad_parity.py ${dir})`);

@@ -15,35 +15,33 @@ import sys
 import torch
 
 
-def blas_info():
-    """{"blas": "mkl" | "openblas" | "blis" | "reference" | "unknown", "library": path or build
-    flag, "openblas_threads": OPENBLAS_NUM_THREADS or None}. Read from torch's build flags (MKL is
-    linked statically into pip wheels) and from the libraries mapped into this process."""
-    build = torch.__config__.show()
-    info = {"blas": "unknown", "library": None,
-            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+def classify(build, libs):
+    """(blas, library) from torch's build flags and the paths of the BLAS-like libraries mapped
+    into the process: "mkl", "openblas", "blis", "reference" (netlib's libblas.so) or
+    "unknown"."""
     if "BLAS_INFO=mkl" in build:
-        info.update(blas="mkl", library="BLAS_INFO=mkl (linked into torch)")
-        return info
-    torch.ones(2, 2) @ torch.ones(2, 2)  # make sure the BLAS library is loaded
-    with open("/proc/self/maps") as f:
-        libs = sorted({line.split()[-1] for line in f
-                       if "blas" in line.lower() or "mkl" in line.lower()})
-    for lib in libs:
-        name = lib.lower()
-        if "openblas" in name:
-            info.update(blas="openblas", library=os.path.realpath(lib))
-            return info
-        if "blis" in name:
-            info.update(blas="blis", library=os.path.realpath(lib))
-            return info
-        if "mkl" in name:
-            info.update(blas="mkl", library=os.path.realpath(lib))
-            return info
+        return "mkl", "BLAS_INFO=mkl (linked into torch)"
+    for kind in ("openblas", "blis", "mkl"):
+        for lib in libs:
+            if kind in lib.lower():
+                return kind, lib
     for lib in libs:
         if os.path.basename(lib).startswith("libblas.so"):
-            info.update(blas="reference", library=os.path.realpath(lib))
-    return info
+            return "reference", lib
+    return "unknown", None
+
+
+def blas_info():
+    """{"blas": see classify, "library": path or build flag, "openblas_threads":
+    OPENBLAS_NUM_THREADS or None}, read from torch's build flags (MKL is linked into pip
+    wheels) and from the libraries mapped into this process."""
+    torch.ones(2, 2) @ torch.ones(2, 2)  # make sure the BLAS library is loaded
+    with open("/proc/self/maps") as f:
+        libs = sorted({os.path.realpath(line.split()[-1]) for line in f
+                       if "blas" in line.lower() or "mkl" in line.lower()})
+    blas, library = classify(torch.__config__.show(), libs)
+    return {"blas": blas, "library": library,
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
 
 
 def require_fast_blas():
@@ -61,4 +59,10 @@ def require_fast_blas():
 
 if __name__ == "__main__":
     import json
+    # Self-check of the classification on the library paths Debian installs.
+    assert classify("", ["/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"])[0] == "reference"
+    assert classify("", ["/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so"])[0] == "openblas"
+    assert classify("", ["/usr/lib/x86_64-linux-gnu/blis-openmp/libblis.so.4"])[0] == "blis"
+    assert classify("BLAS_INFO=mkl, LAPACK_INFO=mkl", [])[0] == "mkl"
+    assert classify("", [])[0] == "unknown"
     print(json.dumps(blas_info()))

@@ -69,7 +69,7 @@ class MobileNetV1Body(nn.Module):
         """Copies NHWC-layout Keras arrays (conv [kh,kw,in,out], depthwise [kh,kw,in,1]) in."""
         with torch.no_grad():
             for name, (t, kind) in self.keras.items():
-                a = torch.from_numpy(np.ascontiguousarray(arrays[name], dtype=np.float32))
+                a = torch.from_numpy(np.array(arrays[name], dtype=np.float32))
                 if kind == "conv":
                     a = a.permute(3, 2, 0, 1)
                 elif kind == "dw":

@@ -396,10 +396,19 @@ export interface FineTuneOptions {
    */
   freezeEpochs?: number;
   /**
-   * The first group's LR is `baseLr / lrMult` when unfrozen.
+   * The first group's LR is `unfrozenLr / lrMult` when unfrozen.
    * @defaultValue 100
    */
   lrMult?: number;
+  /**
+   * Peak LR of the last group once unfrozen (the unfrozen cycle runs at
+   * `lrRange(unfrozenLr / lrMult, unfrozenLr)`). fastai's `fine_tune` uses `baseLr / 2`; the
+   * fastai book's manual recipe unfreezes at `slice(1e-6, 1e-4)`, i.e. `unfrozenLr: 1e-4`,
+   * which small data sets and a body whose BatchNorm keeps its pretrained statistics
+   * (`BnFreeze({ body: true })`) need: at `baseLr / 2` the unfrozen epochs undo the frozen one.
+   * @defaultValue baseLr / 2
+   */
+  unfrozenLr?: number;
   /**
    * Warm-up fraction of the unfrozen one-cycle.
    * @defaultValue 0.3
@@ -424,8 +433,8 @@ export interface FineTuneOptions {
 
 /**
  * fastai's `fine_tune`: `freeze()`, one-cycle for `freezeEpochs` at `lrRange(baseLr)` with
- * `pctStart` 0.99, then `baseLr /= 2`, `unfreeze()`, one-cycle for `epochs` at
- * `lrRange(baseLr / lrMult, baseLr)`.
+ * `pctStart` 0.99, then `unfreeze()`, one-cycle for `epochs` at
+ * `lrRange(lr / lrMult, lr)` with `lr = unfrozenLr ?? baseLr / 2`.
  * @param learn - The learner.
  * @param epochs - Unfrozen epochs.
  * @param baseLr - Base LR. Defaults to 2e-3.
@@ -434,6 +443,8 @@ export interface FineTuneOptions {
  * @example
  * ```ts
  * await tsf.fineTune(learn, 4, 2e-3);
+ * // The recipe of the README: 3 frozen epochs, then slice(1e-6, 1e-4) once unfrozen.
+ * await tsf.fineTune(learn, 6, 2e-3, { freezeEpochs: 3, unfrozenLr: 1e-4 });
  * ```
  */
 export async function fineTune(
@@ -442,7 +453,18 @@ export async function fineTune(
   baseLr = 2e-3,
   options: FineTuneOptions = {},
 ): Promise<void> {
-  checkOptionKeys('fineTune', options, ['freezeEpochs', 'lrMult', 'pctStart', 'div', 'wd', 'cbs']);
+  checkOptionKeys('fineTune', options, [
+    'freezeEpochs',
+    'lrMult',
+    'unfrozenLr',
+    'pctStart',
+    'div',
+    'wd',
+    'cbs',
+  ]);
+  if (options.unfrozenLr !== undefined && !(options.unfrozenLr > 0)) {
+    throw invalidValue('unfrozenLr', 'a positive number', options.unfrozenLr);
+  }
   const shared = {
     ...(options.wd !== undefined ? { wd: options.wd } : {}),
     ...(options.cbs !== undefined ? { cbs: options.cbs } : {}),
@@ -452,7 +474,7 @@ export async function fineTune(
     pctStart: 0.99,
     ...shared,
   });
-  const lr = baseLr / 2;
+  const lr = options.unfrozenLr ?? baseLr / 2;
   learn.unfreeze();
   await fitOneCycle(learn, epochs, lrRange(lr / (options.lrMult ?? 100), lr), {
     pctStart: options.pctStart ?? 0.3,

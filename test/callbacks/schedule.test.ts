@@ -120,4 +120,21 @@ describe('schedules', () => {
     });
     disposeAll(learn, dls);
   });
+
+  it('fineTune({ unfrozenLr }): the unfrozen cycle peaks at unfrozenLr, the frozen one is unchanged', async () => {
+    const { learn, dls } = blobsLearner(34);
+    const s = spy();
+    const n = dls.train.numBatches;
+    await learn.fineTune(1, 2e-3, { cbs: [s], unfrozenLr: 1e-4 });
+    s.lrs.slice(0, n).forEach((l, i) => {
+      near(l[1] as number, oneCycle(i / n, 0.99, 2e-3 / 25, 2e-3, 2e-3 / 1e5), `frozen ${i}`);
+    });
+    // unfrozen: lrRange(1e-6, 1e-4) over 2 groups, pctStart 0.3, div 5
+    s.lrs.slice(n).forEach((l, i) => {
+      near(l[0] as number, oneCycle(i / n, 0.3, 1e-6 / 5, 1e-6, 1e-6 / 1e5), `body ${i}`);
+      near(l[1] as number, oneCycle(i / n, 0.3, 1e-4 / 5, 1e-4, 1e-4 / 1e5), `head ${i}`);
+    });
+    await assert.rejects(() => learn.fineTune(1, 2e-3, { unfrozenLr: 0 }), /unfrozenLr/);
+    disposeAll(learn, dls);
+  });
 });
