@@ -122,7 +122,12 @@ test('the examples whose names have real values run', { timeout: 120_000 }, asyn
       continue;
     }
     const own = await moduleOf(ex.file);
-    const scope: Record<string, unknown> = { tf, tsf, ...values };
+    const scope: Record<string, unknown> = {
+      tf,
+      tsf,
+      __import: (m: string) => import(m),
+      ...values,
+    };
     for (const n of imports[i]?.own ?? []) scope[n] = own[n];
     for (const n of imports[i]?.testing ?? []) scope[n] = testingModule[n];
     let error: unknown;

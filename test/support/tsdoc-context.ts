@@ -22,7 +22,7 @@ import { makeBlobs, syntheticDataLoaders } from '../../src/testing/synthetic-dat
 
 /** The types of the context's names. */
 export interface ExampleContext {
-  /** A learner (run: a 3-class blobs MLP over in-memory data, quiet). */
+  /** A learner (run: a 3-class blobs MLP over in-memory data, 12 batches per epoch, quiet). */
   learn: tsf.Learner;
   /** Data loaders of images (type-checked only). */
   dls: tsf.DataLoaders;
@@ -130,9 +130,9 @@ export function makeRunContext(dir: string): {
   dispose: () => void;
 } {
   setSeed(1);
-  const { x: bx, y: by } = makeBlobs({ n: 64, nFeatures: 8, nClasses: 3, seed: 1, spread: 1 });
-  const [xTrain, xValid] = tf.split(bx, [48, 16]);
-  const [yTrain, yValid] = tf.split(by, [48, 16]);
+  const { x: bx, y: by } = makeBlobs({ n: 256, nFeatures: 8, nClasses: 3, seed: 1, spread: 1 });
+  const [xTrain, xValid] = tf.split(bx, [192, 64]);
+  const [yTrain, yValid] = tf.split(by, [192, 64]);
   tf.dispose([bx, by]);
   const data = syntheticDataLoaders({
     xTrain: xTrain as tf.Tensor,

@@ -192,6 +192,52 @@ export interface ExampleCheck {
   usesContext: string[];
 }
 
+const IMPORT_LINE = /^\s*import\s[^;]*?['"][^'"]+['"];?\s*$|^\s*import\s+['"][^'"]+['"];?\s*$/;
+
+/**
+ * Splits an example's leading `import` lines (a user's imports of Node modules or other
+ * packages) from its body: they go to the module's top level when type-checking, and become
+ * dynamic imports when running.
+ */
+export function splitImports(code: string): { imports: string[]; body: string } {
+  const lines = code.split('\n');
+  const imports: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (IMPORT_LINE.test(line)) {
+      imports.push(line.trim());
+      // Keep the line count, so that error lines still match the source.
+      lines[i] = '';
+    } else if (line.trim() !== '') break;
+  }
+  return { imports, body: lines.join('\n') };
+}
+
+/** `import { a, b as c } from 'm'` as `const { a, b: c } = await __import('m')`, for running. */
+export function dynamicImport(line: string): string {
+  const m = /^import\s+(?:(.+?)\s+from\s+)?['"]([^'"]+)['"];?$/.exec(line.trim());
+  if (!m) throw new Error(`unsupported import in an example: ${line}`);
+  const [, clause, spec] = m;
+  const load = `await __import(${JSON.stringify(spec)})`;
+  if (!clause) return `${load};`;
+  if (clause.startsWith('* as ')) return `const ${clause.slice(5).trim()} = ${load};`;
+  const named = /\{([^}]*)\}/.exec(clause)?.[1];
+  const def = clause.replace(/,?\s*\{[^}]*\}/, '').trim();
+  const parts: string[] = [];
+  if (def) parts.push(`default: ${def}`);
+  if (named) {
+    for (const n of named
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      if (n.startsWith('type ')) continue;
+      const [a, b] = n.split(/\s+as\s+/);
+      parts.push(b ? `${a}: ${b}` : `${a}`);
+    }
+  }
+  return `const { ${parts.join(', ')} } = ${load};`;
+}
+
 /** The bare names an example imports: its own module's exports and `tsfast/testing`'s. */
 export interface ExampleImports {
   /** Exports of the example's own module that it mentions. */
@@ -240,18 +286,19 @@ export function exampleModuleSource(
   const testing = imports.testing.length
     ? `import { ${imports.testing.join(', ')} } from '../../../src/testing/index.js';`
     : '';
+  const { imports: userImports, body } = splitImports(ex.code);
   return [
     own,
     testing,
     "import * as tf from '@tensorflow/tfjs';",
     "import * as tsf from '../../../src/index.js';",
-    "import type { ExampleContext } from '../../support/tsdoc-context.js';",
+    `import type { ExampleContext } from '../../support/tsdoc-context.js'; ${userImports.join(' ')}`,
     'void tf; void tsf;',
     `export async function example(__ctx: ExampleContext): Promise<void> {`,
     `  const { ${contextNames.join(', ')} } = __ctx;`,
     `  void [${contextNames.join(', ')}];`,
     '  {',
-    ex.code,
+    body,
     '  }',
     '}',
     '',
@@ -346,13 +393,16 @@ export function typeCheckExamples(
 /**
  * Turns an example into a function of its scope, for running: the code is transpiled (types
  * stripped) and wrapped as an async function that destructures the bare names it may use
- * (`tf`, `tsf`, the imports, the context) from its argument.
+ * (`tf`, `tsf`, the imports, the context, and `__import`, which loads what the example's own
+ * `import` lines name) from its argument.
  */
 export function compileExampleForRun(
   ex: TsdocExample,
   scopeNames: readonly string[],
 ): (scope: Record<string, unknown>) => Promise<void> {
-  const wrapped = `(async (__scope) => {\nconst { ${scopeNames.join(', ')} } = __scope;\n{\n${ex.code}\n}\n})`;
+  const { imports, body } = splitImports(ex.code);
+  const loads = imports.map(dynamicImport).join(' ');
+  const wrapped = `(async (__scope) => {\nconst { ${scopeNames.join(', ')} } = __scope;\n{\n${loads}\n${body}\n}\n})`;
   const js = ts.transpileModule(wrapped, {
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
     reportDiagnostics: false,
