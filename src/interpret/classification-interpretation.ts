@@ -167,7 +167,7 @@ export interface PlotTopLossesOptions {
  * An `[actual, predicted, count]` row of {@link ClassificationInterpretation.mostConfused}.
  * @example
  * ```ts
- * for (const [actual, predicted, count] of interp.mostConfused(2)) {
+ * for (const [actual, predicted, count] of interp.mostConfused({ minVal: 2 })) {
  *   console.log(`${actual} taken for ${predicted} ${count} times`);
  * }
  * ```
