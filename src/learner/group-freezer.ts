@@ -59,6 +59,8 @@ export function buildOptimizer(
  * this class.
  * @example
  * ```ts
+ * const groups = [[params[0]], [params[1]]];
+ * const opt = new tsf.Adam(groups, { lr: 1e-3 });
  * const freezer = new GroupFreezer(groups);
  * freezer.freezeTo(-1, opt);
  * freezer.trainable; // the last group, plus force-trained BatchNorm
@@ -103,6 +105,7 @@ export class GroupFreezer {
    * @throws {@link ValueError} if `n` is not an integer.
    * @example
    * ```ts
+   * const freezer = new GroupFreezer(learn.opt.paramGroups.map((g) => [...g.params]));
    * freezer.freezeTo(-2, learn.opt);
    * ```
    */
@@ -128,6 +131,8 @@ export class GroupFreezer {
    * @param on - `true` to force inference mode, `false` to restore.
    * @example
    * ```ts
+   * const freezer = new GroupFreezer(learn.opt.paramGroups.map((g) => [...g.params]));
+   * const bnLayers = learn.model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
    * freezer.setBnEval(bnLayers, true);
    * ```
    */

@@ -28,6 +28,13 @@ const KNOWN_FILE = join(ROOT, 'test', 'examples', 'tsdoc-known-failures.json');
 const EXAMPLE_TIMEOUT_MS = 10_000;
 
 type Stage = 'typecheck' | 'run';
+/** What an example's `import` line loads when run: the package's sources for `tsfast`. */
+const importForExample = (spec: string): Promise<unknown> =>
+  spec === 'tsfast'
+    ? import('../../src/index.js')
+    : spec === 'tsfast/testing'
+      ? import('../../src/testing/index.js')
+      : import(spec);
 const known = JSON.parse(readFileSync(KNOWN_FILE, 'utf8')) as Record<string, Stage>;
 
 const examples = extractExamples(ROOT);
@@ -125,7 +132,7 @@ test('the examples whose names have real values run', { timeout: 120_000 }, asyn
     const scope: Record<string, unknown> = {
       tf,
       tsf,
-      __import: (m: string) => import(m),
+      __import: importForExample,
       ...values,
     };
     for (const n of imports[i]?.own ?? []) scope[n] = own[n];

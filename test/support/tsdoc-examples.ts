@@ -213,6 +213,13 @@ export function splitImports(code: string): { imports: string[]; body: string } 
   return { imports, body: lines.join('\n') };
 }
 
+/** An import of `tsfast` or `tsfast/testing`, pointed at the sources (for type-checking). */
+function toSourceSpecifier(line: string): string {
+  return line
+    .replace(/(['"])tsfast\/testing\1/, "'../../../src/testing/index.js'")
+    .replace(/(['"])tsfast\1/, "'../../../src/index.js'");
+}
+
 /** `import { a, b as c } from 'm'` as `const { a, b: c } = await __import('m')`, for running. */
 export function dynamicImport(line: string): string {
   const m = /^import\s+(?:(.+?)\s+from\s+)?['"]([^'"]+)['"];?$/.exec(line.trim());
@@ -263,9 +270,16 @@ export function exampleImports(
   };
   const testingExports = exportsFor('src/testing/index.ts');
   return examples.map((ex) => {
-    const own = ownModuleNames(ex, exportsFor(ex.file), contextNames);
+    // Names the example imports itself (e.g. from 'tsfast/testing') are not imported again.
+    const imported = new Set(
+      splitImports(ex.code).imports.flatMap(
+        (l) => l.replace(/\sfrom\s.*$/, '').match(/[\w$]+/g) ?? [],
+      ),
+    );
+    const skip = [...contextNames, ...imported];
+    const own = ownModuleNames(ex, exportsFor(ex.file), skip);
     const ownSet = new Set(own);
-    const testing = ownModuleNames(ex, testingExports, contextNames).filter((n) => !ownSet.has(n));
+    const testing = ownModuleNames(ex, testingExports, skip).filter((n) => !ownSet.has(n));
     return { own, testing };
   });
 }
@@ -292,7 +306,7 @@ export function exampleModuleSource(
     testing,
     "import * as tf from '@tensorflow/tfjs';",
     "import * as tsf from '../../../src/index.js';",
-    `import type { ExampleContext } from '../../support/tsdoc-context.js'; ${userImports.join(' ')}`,
+    `import type { ExampleContext } from '../../support/tsdoc-context.js'; ${userImports.map(toSourceSpecifier).join(' ')}`,
     'void tf; void tsf;',
     `export async function example(__ctx: ExampleContext): Promise<void> {`,
     `  const { ${contextNames.join(', ')} } = __ctx;`,
