@@ -6,7 +6,7 @@
  * new failure fails this test, and so does a listed example that now passes.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -19,6 +19,7 @@ import {
   type ExampleCheck,
   exampleImports,
   extractExamples,
+  type TsdocExample,
   typeCheckExamples,
 } from '../support/tsdoc-examples.js';
 
@@ -39,12 +40,33 @@ const known = JSON.parse(readFileSync(KNOWN_FILE, 'utf8')) as Record<string, Sta
 
 const examples = extractExamples(ROOT);
 const imports = exampleImports(ROOT, examples, CONTEXT_NAMES);
+/** Examples checked in the same program to show the checker catches what it should. */
+const PROBES: TsdocExample[] = [
+  ['undefined-name', 'const n = notDefinedAnywhere + 1;'],
+  ['wrong-type', "const rng = new tsf.RandomGenerator('seed');"],
+  ['fine', 'const rng = new tsf.RandomGenerator(1);\nlearn.model.layers.length;'],
+].map(([symbol, code]) => ({
+  id: `src/probe.ts:${symbol}`,
+  file: 'src/probe.ts',
+  line: 10,
+  symbol: symbol ?? '',
+  code: code ?? '',
+  noRun: undefined,
+}));
 let checks: ExampleCheck[] = [];
+let probeChecks: ExampleCheck[] = [];
 let workDir = '';
 const startCwd = process.cwd();
 
 before(() => {
-  checks = typeCheckExamples(ROOT, examples, imports, CONTEXT_NAMES);
+  const all = typeCheckExamples(
+    ROOT,
+    [...examples, ...PROBES],
+    [...imports, ...PROBES.map(() => ({ own: [], testing: [] }))],
+    CONTEXT_NAMES,
+  );
+  checks = all.slice(0, examples.length);
+  probeChecks = all.slice(examples.length);
   workDir = mkdtempSync(join(tmpdir(), 'tsfast-examples-'));
   process.chdir(workDir);
 });
@@ -62,6 +84,61 @@ test('extracts the @example blocks of src/ with file, line and symbol', () => {
   assert.ok(rng, 'RandomGenerator has an example');
   const line = readFileSync(join(ROOT, rng.file), 'utf8').split('\n')[rng.line - 1];
   assert.equal(line?.replace(/^\s*\* ?/, ''), rng.code.split('\n')[0]);
+});
+
+test('an example with an undefined name or a wrong type fails, naming file:line', async () => {
+  const [undef, wrong, fine] = probeChecks;
+  assert.match(
+    undef?.errors.join('\n') ?? '',
+    /^src\/probe\.ts:10: TS2304: Cannot find name 'notDefinedAnywhere'/,
+  );
+  assert.match(wrong?.errors.join('\n') ?? '', /^src\/probe\.ts:10: TS2345:/);
+  assert.deepEqual(fine?.errors, []);
+  assert.deepEqual(fine?.usesContext, ['learn']);
+  const throws = compileExampleForRun(
+    { ...PROBES[2], code: "throw new Error('no ' + x);" } as TsdocExample,
+    ['x'],
+  );
+  await assert.rejects(throws({ x: 'luck' }), /no luck/);
+});
+
+test('extracts symbols, lines and no-run fences from a source tree', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsfast-extract-'));
+  try {
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(
+      join(dir, 'src', 'a.ts'),
+      [
+        '/** A class.',
+        ' * @example',
+        ' * ```ts',
+        ' * new A();',
+        ' * ```',
+        ' */',
+        'export class A {',
+        '  /**',
+        '   * Loads.',
+        '   * @example',
+        '   * ```ts no-run (needs photos)',
+        "   * await new A().load('cat.jpg');",
+        '   * ```',
+        '   */',
+        '  async load(_f: string): Promise<void> {}',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const found = extractExamples(dir);
+    assert.deepEqual(
+      found.map((e) => [e.id, e.line, e.code, e.noRun]),
+      [
+        ['src/a.ts:A', 4, 'new A();', undefined],
+        ['src/a.ts:A.load', 12, "await new A().load('cat.jpg');", '(needs photos)'],
+      ],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the known-failure list names existing examples only', () => {
