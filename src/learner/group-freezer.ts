@@ -33,7 +33,10 @@ export interface BnBiasFlags {
  * @returns The new optimizer; the caller disposes the one it replaces.
  * @example
  * ```ts
- * const opt = buildOptimizer(optFunc, groups, 1e-3, info, { wdBnBias: false, trainBn: true });
+ * const groups = learn.opt.paramGroups.map((g) => [...g.params]);
+ * const optFunc: tsf.OptimizerFactory = (g, lr) => new tsf.Adam(g, { lr });
+ * const opt = buildOptimizer(optFunc, groups, 1e-3, learn.paramInfo, { wdBnBias: false, trainBn: true });
+ * // no weight decay on biases: opt.flags.get(bias).doWd is false
  * ```
  */
 export function buildOptimizer(
