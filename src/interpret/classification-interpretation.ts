@@ -139,7 +139,7 @@ export interface FromLearnerOptions {
  * Options of {@link ClassificationInterpretation.plotTopLosses}.
  *
  * @example
- * ```ts
+ * ```ts no-run (needs an interpretation of images)
  * await interp.plotTopLosses(9, { file: 'out/top-losses.png', ncols: 3 });
  * ```
  */
@@ -460,7 +460,7 @@ export class ClassificationInterpretation {
    *   `fromLearner`); {@link DataError} when an image cannot be read.
    *
    * @example
-   * ```ts
+   * ```ts no-run (needs an interpretation of images)
    * await interp.plotTopLosses(9, { file: 'out/top-losses.png' });
    * ```
    */

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { RandomGenerator, setSeed } from '../../src/core/random.js';
 import type * as tsf from '../../src/index.js';
+import { ClassificationInterpretation } from '../../src/interpret/classification-interpretation.js';
 import { Adam } from '../../src/learner/adam.js';
 import { Learner } from '../../src/learner/learner.js';
 import { CrossEntropyLossFlat } from '../../src/learner/losses.js';
@@ -68,7 +69,7 @@ export interface ExampleContext {
   pets: tsf.DataBlock;
   /** Datasets of images (type-checked only). */
   dsets: tsf.Datasets;
-  /** A classification interpretation (type-checked only). */
+  /** A classification interpretation (run: 12 predictions over 3 classes, no items). */
   interp: tsf.ClassificationInterpretation;
 }
 
@@ -118,6 +119,15 @@ function tinyModel(seed: number): tf.LayersModel {
       tf.layers.dense({ units: 3, kernelInitializer: init(2) }),
     ],
   });
+}
+
+/** Predictions of a 3-class problem with some confusions (b taken for a three times...). */
+function tinyInterpretation(): ClassificationInterpretation {
+  const targets = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2];
+  const predicted = [0, 0, 1, 0, 0, 0, 0, 1, 2, 0, 1, 2];
+  const probs = predicted.map((p) => [0, 1, 2].map((c) => (c === p ? 0.8 : 0.1)));
+  const losses = targets.map((t, i) => -Math.log(probs[i]?.[t] ?? 1));
+  return new ClassificationInterpretation({ probs, targets, losses, vocab: ['a', 'b', 'c'] });
 }
 
 /**
@@ -187,6 +197,7 @@ export function makeRunContext(dir: string): {
     opt,
     items: Array.from({ length: 100 }, (_, i) => i),
     dir,
+    interp: tinyInterpretation(),
   };
   const dispose = () => {
     for (const t of [x, xs, y, ys, tensor, g, w, v, ...params]) {
