@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as tsf from '../../src/index.js';
-import { CONTEXT_NAMES, makeRunContext } from '../support/tsdoc-context.js';
+import { CONTEXT_NAMES, makeJpegBytes, makeRunContext } from '../support/tsdoc-context.js';
 import {
   compileExampleForRun,
   type ExampleCheck,
@@ -184,6 +184,7 @@ test('the examples whose names have real values run', { timeout: 600_000 }, asyn
     return mod;
   };
   const testingModule = await moduleOf('src/testing/index.ts');
+  const jpeg = await makeJpegBytes();
   let ran = 0;
   let optedOut = 0;
   let contextOnly = 0;
@@ -199,7 +200,7 @@ test('the examples whose names have real values run', { timeout: 600_000 }, asyn
       continue;
     }
     const dir = mkdtempSync(join(workDir, 'ex-'));
-    const run = makeRunContext(dir);
+    const run = makeRunContext(dir, jpeg);
     const values = run.values as Record<string, unknown>;
     if (c.usesContext.some((n) => values[n] === undefined)) {
       run.dispose();

@@ -7,10 +7,13 @@
  * them), and, for an example of a module's own helper, that module's exports by bare name.
  * Any other free name is a compile error: define it in the example.
  *
- * An example is run only when every context name it mentions has a value in
+ * An example runs in a fresh temporary folder (its current directory) that holds `cat.jpg`, a
+ * small JPEG. It is run only when every context name it mentions has a value in
  * {@link makeRunContext}; the others (a `dls` of images, a `pets` data block...) are type-checked
  * only. Keep this list short: a name belongs here only when many examples use it.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { RandomGenerator, setSeed } from '../../src/core/random.js';
 import type * as tsf from '../../src/index.js';
@@ -61,7 +64,7 @@ export interface ExampleContext {
   files: string[];
   /** Items to split (run: the numbers 0..99). */
   items: number[];
-  /** Raw bytes of a JPEG file (type-checked only). */
+  /** Raw bytes of a JPEG file (run: a 16x12 JPEG, from {@link makeJpegBytes}). */
   bytes: Uint8Array;
   /** A folder (run: a fresh temporary folder). */
   dir: string;
@@ -121,6 +124,17 @@ function tinyModel(seed: number): tf.LayersModel {
   });
 }
 
+/** A small JPEG (16x12, one colour), the run value of `bytes`; made once, copied per example. */
+export async function makeJpegBytes(): Promise<Uint8Array> {
+  const { default: sharp } = await import('sharp');
+  const buf = await sharp({
+    create: { width: 16, height: 12, channels: 3, background: { r: 200, g: 100, b: 50 } },
+  })
+    .jpeg()
+    .toBuffer();
+  return new Uint8Array(buf);
+}
+
 /** Predictions of a 3-class problem with some confusions (b taken for a three times...). */
 function tinyInterpretation(): ClassificationInterpretation {
   const targets = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2];
@@ -135,11 +149,16 @@ function tinyInterpretation(): ClassificationInterpretation {
  * example's fit or dispose does not change the next one's inputs). Names absent here make an
  * example type-checked only.
  */
-export function makeRunContext(dir: string): {
+export function makeRunContext(
+  dir: string,
+  bytes?: Uint8Array,
+): {
   values: Partial<ExampleContext>;
   dispose: () => void;
 } {
   setSeed(1);
+  // Examples that open 'cat.jpg' find a small JPEG in their folder (the current directory).
+  if (bytes) writeFileSync(join(dir, 'cat.jpg'), bytes);
   const { x: bx, y: by } = makeBlobs({ n: 256, nFeatures: 8, nClasses: 3, seed: 1, spread: 1 });
   const [xTrain, xValid] = tf.split(bx, [192, 64]);
   const [yTrain, yValid] = tf.split(by, [192, 64]);
@@ -198,6 +217,7 @@ export function makeRunContext(dir: string): {
     items: Array.from({ length: 100 }, (_, i) => i),
     dir,
     interp: tinyInterpretation(),
+    ...(bytes ? { bytes: bytes.slice() } : {}),
   };
   const dispose = () => {
     for (const t of [x, xs, y, ys, tensor, g, w, v, ...params]) {
