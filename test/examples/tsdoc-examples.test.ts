@@ -235,6 +235,8 @@ test('the examples whose names have real values run', { timeout: 600_000 }, asyn
     } finally {
       process.chdir(workDir);
       run.dispose();
+      // CLI examples set the exit code; it must not become this test's.
+      process.exitCode = undefined;
     }
     ran++;
     const listed = known[ex.id] === 'run';
