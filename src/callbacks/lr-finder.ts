@@ -157,7 +157,7 @@ export function slide(
  * The suggestion functions by name (the names `lrFind`'s `suggestFuncs` accepts).
  * @example
  * ```ts
- * const { lr } = tsf.SUGGESTION_FUNCS.steep(lrs, losses, 100);
+ * const { lr } = tsf.SUGGESTION_FUNCS.steep(lrs, losses);
  * ```
  */
 export const SUGGESTION_FUNCS = {
@@ -355,6 +355,7 @@ export async function lrFind(learn: Learner, options: LRFinderOptions = {}): Pro
  * @returns The file written.
  * @example
  * ```ts
+ * await learn.lrFind();
  * await tsf.plotLrFind(learn, 'lr.png');
  * ```
  */

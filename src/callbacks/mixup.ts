@@ -100,8 +100,11 @@ class MixedLoss implements Loss {
  * A batch in a random order: each item's mixing partner.
  * @example
  * ```ts
- * // inside a MixUp subclass's beforeBatch
- * const { xb1, yb1 }: tsf.ShuffledBatch = this.shuffled(learn);
+ * class MyMix extends tsf.MixUp {
+ *   override beforeBatch({ learn }: tsf.EventContext): void {
+ *     const { xb1, yb1 }: tsf.ShuffledBatch = this.shuffled(learn);
+ *   }
+ * }
  * ```
  */
 export interface ShuffledBatch {
@@ -245,7 +248,7 @@ export class MixUp extends MixHandler {
  * CutMix (Yun et al.): a random box of each image is replaced by the same box of another
  * image of the batch; `lam` is the kept area fraction. Inputs are NHWC images.
  * @example
- * ```ts
+ * ```ts no-run (needs a learner on images)
  * await learn.fit(5, 1e-3, { cbs: [new tsf.CutMix({ alpha: 1 })] });
  * ```
  */

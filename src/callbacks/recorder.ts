@@ -12,6 +12,7 @@ import { writePng } from '../plot/render.js';
  * Options of {@link Recorder.plotLoss}.
  * @example
  * ```ts
+ * await learn.fit(1);
  * await learn.recorder.plotLoss({ file: 'loss.png', skipStart: 5, withValid: true });
  * ```
  */
@@ -41,6 +42,7 @@ export interface PlotLossOptions {
  * Options of {@link Recorder.plotSched}.
  * @example
  * ```ts
+ * await learn.fitOneCycle(1);
  * await learn.recorder.plotSched({ file: 'sched.png' });
  * ```
  */
@@ -308,6 +310,7 @@ export class Recorder implements Callback {
    *   number of steps recorded and no epoch ended after it).
    * @example
    * ```ts
+   * await learn.fit(1);
    * await learn.recorder.plotLoss({ file: 'loss.png' });
    * ```
    */
@@ -324,6 +327,7 @@ export class Recorder implements Callback {
    * @returns The file written.
    * @example
    * ```ts
+   * await learn.fitOneCycle(1);
    * await learn.recorder.plotSched({ file: 'sched.png' });
    * ```
    */
@@ -352,6 +356,7 @@ export class Recorder implements Callback {
  * @throws {@link ValueError} when no point is left to draw.
  * @example
  * ```ts
+ * await learn.fit(1);
  * const svg = lossChartSvg(learn.recorder, { file: '', skipStart: 0 });
  * ```
  */

@@ -40,6 +40,7 @@ export interface TrackerOptions {
  * Option keys of {@link TrackerOptions}, for subclasses that check their own options.
  * @example
  * ```ts
+ * const options = { monitor: 'valid_loss', patience: 3 };
  * tsf.checkOptionKeys('MyTracker', options, [...tsf.TRACKER_KEYS, 'patience']);
  * ```
  */

@@ -15,7 +15,7 @@ and compares with the same network trained from scratch. No network, no data fil
  * @param args - The arguments after `demo` (`--out DIR`, `--seed N`, `--quick`, `--json`).
  * @returns The process exit code: 0 on success, 2 on bad arguments.
  * @example
- * ```ts
+ * ```ts no-run (trains for several seconds)
  * process.exitCode = await demoCommand(['--quick', '--out', 'tmp-demo']);
  * ```
  * @internal

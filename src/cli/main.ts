@@ -30,7 +30,7 @@ function usage(): string {
  * @returns The process exit code: the command's, 0 for help, 2 for an unknown command.
  * @example
  * ```ts
- * process.exitCode = await main(process.argv.slice(2)); // e.g. ['doctor', '--json']
+ * process.exitCode = await main(['doctor', '--json']); // the CLI passes process.argv.slice(2)
  * ```
  * @internal
  */

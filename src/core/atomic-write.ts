@@ -51,7 +51,8 @@ async function syncDir(dir: string): Promise<void> {
  * @throws The file-system error (ENOSPC, EACCES...), unchanged.
  * @example
  * ```ts
- * await tsf.writeFileAtomic('models/best/weights.json', JSON.stringify(meta));
+ * const meta = { epoch: 3, validLoss: 0.21 };
+ * await tsf.writeFileAtomic('models/best/meta.json', JSON.stringify(meta));
  * ```
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
@@ -83,6 +84,8 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
  * @returns Resolves once `dir` holds the new content.
  * @example
  * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { join } from 'node:path';
  * await writeFolderAtomic('out/web', async (tmp) => writeFile(join(tmp, 'a.json'), '{}'));
  * ```
  */

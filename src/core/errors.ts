@@ -48,7 +48,7 @@ export class TsfastError extends Error {
  * An argument or option has an invalid value.
  *
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.ValueError('`validPct` must be in [0, 1). Received: validPct=2');
  * ```
  */
@@ -63,7 +63,7 @@ export class ValueError extends TsfastError {
  * A data item (file, label, row) cannot be used; the message names the item.
  *
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.DataError('Cannot decode image "pets/cat_1.jpg": unsupported format');
  * ```
  */
@@ -78,7 +78,7 @@ export class DataError extends TsfastError {
  * A tfjs backend cannot be loaded or lacks something the library needs.
  *
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.BackendError('TSFAST_BACKEND=tensorflow: @tensorflow/tfjs-node is not installed');
  * ```
  */
@@ -93,7 +93,7 @@ export class BackendError extends TsfastError {
  * A callback threw during an event; the message names the callback and the event.
  *
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.CallbackError('Callback "recorder" failed in "afterBatch": boom');
  * ```
  */

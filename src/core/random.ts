@@ -117,7 +117,7 @@ export class RandomGenerator {
    * @returns The draw.
    * @example
    * ```ts
-   * if (rng.bernoulli(0.5)) flip();
+   * const flip = rng.bernoulli(0.5); // true half the time
    * ```
    */
   bernoulli(p: number): boolean {
@@ -230,6 +230,7 @@ export function globalRandom(): RandomGenerator {
  * @returns A generator owned by the caller.
  * @example
  * ```ts
+ * const options: { seed?: number } = { seed: 42 };
  * const rng = tsf.randomFor(options.seed);
  * ```
  */

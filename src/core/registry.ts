@@ -15,7 +15,7 @@ export type SerializableKind = 'transform' | 'block' | 'loss';
  * @typeParam C - The config.
  * @example
  * ```ts
- * const factory: tsf.ConfigFactory<string, { text: string }> = (cfg) => cfg.text;
+ * const factory: ConfigFactory<string, { text: string }> = (cfg) => cfg.text;
  * ```
  */
 export type ConfigFactory<T, C> = (config: C) => T;
@@ -35,7 +35,7 @@ function keyOf(kind: SerializableKind, name: string): string {
  * @throws {@link ValueError} when the name is taken for that kind.
  * @example
  * ```ts
- * registerSerializable('transform', 'MyCrop', (cfg: { size: number }) => MyCrop(cfg.size));
+ * registerSerializable('transform', 'MyResize', (cfg: { size: number }) => tsf.Resize(cfg.size));
  * ```
  */
 export function registerSerializable<T, C>(
@@ -90,7 +90,8 @@ export function registeredNames(kind: SerializableKind): string[] {
  * @throws {@link DataError} naming the unknown name and listing the registered ones.
  * @example
  * ```ts
- * const t = fromRegistry<Transform, JsonObject>('transform', 'Normalize', cfg, 'call registerTransform');
+ * registerSerializable('loss', 'MyScale', (cfg: { k: number }) => cfg.k);
+ * const k = fromRegistry<number, { k: number }>('loss', 'MyScale', { k: 2 }, 'call registerLoss'); // 2
  * ```
  */
 export function fromRegistry<T, C>(

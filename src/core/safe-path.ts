@@ -32,6 +32,9 @@ function inside(root: string, target: string): boolean {
  * @example
  * ```ts
  * checkRelativeRef('weights.bin', 'model.json', 'models/net'); // 'weights.bin'
+ * ```
+ * @example
+ * ```ts no-run (throws)
  * checkRelativeRef('../secret', 'model.json', 'models/net'); // throws DataError
  * ```
  */
@@ -84,6 +87,8 @@ export function resolveInside(dir: string, ref: unknown, source: string): string
  * @throws {@link DataError} naming `source` and the offending `ref` (or the link target).
  * @example
  * ```ts
+ * import { readFile, writeFile } from 'node:fs/promises';
+ * await writeFile(`${dir}/weights.bin`, new Uint8Array(4));
  * const shard = await tsf.resolveInsideReal(dir, 'weights.bin', `${dir}/model.json`);
  * const bytes = await readFile(shard);
  * ```

@@ -6,7 +6,9 @@ import { checkOptionKeys, DataError } from '../core/errors.js';
  * Options of {@link readCsv}.
  * @example
  * ```ts
- * const rows = tsf.readCsv('labels.tsv', { delimiter: '\t' });
+ * import { writeFileSync } from 'node:fs';
+ * writeFileSync('labels.tsv', 'fname\tlabel\ncat.jpg\tcat\n');
+ * const rows = tsf.readCsv('labels.tsv', { delimiter: '\t' }); // [{ fname: 'cat.jpg', label: 'cat' }]
  * ```
  */
 export interface ReadCsvOptions {
@@ -28,8 +30,9 @@ export interface ReadCsvOptions {
  * @throws {@link DataError} naming the file if it cannot be read or parsed.
  * @example
  * ```ts
- * const rows = tsf.readCsv('planet/labels.csv');
- * const dls = await dblock.dataloaders(rows);
+ * import { writeFileSync } from 'node:fs';
+ * writeFileSync('labels.csv', 'fname,labels\ncat.jpg,"cat pet"\n');
+ * const rows = tsf.readCsv('labels.csv'); // [{ fname: 'cat.jpg', labels: 'cat pet' }]
  * ```
  */
 export function readCsv(file: string, options: ReadCsvOptions = {}): Record<string, string>[] {

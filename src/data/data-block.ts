@@ -96,7 +96,7 @@ function describe(v: unknown): string {
  * rows) into datasets and DataLoaders.
  *
  * @example
- * ```ts
+ * ```ts no-run (needs the pets photos)
  * const pets = new tsf.DataBlock({
  *   blocks: [tsf.ImageBlock, tsf.CategoryBlock],
  *   getItems: tsf.getImageFiles,

@@ -213,6 +213,10 @@ export class DataLoader implements BatchStream {
  * @throws {@link DataError} when samples cannot be stacked (e.g. images of different sizes).
  * @example
  * ```ts
+ * const idx = dsets.valid.indices.slice(0, 4);
+ * const samples = await Promise.all(idx.map((i) => dsets.load(i, false, rng)));
+ * const items = idx.map((i) => dsets.items[i]);
+ * const tfms = [tsf.Normalize.fromStats(tsf.imagenetStats)];
  * const batch = tsf.collateSamples(dsets, samples, items, tfms, { training: false, rng }, 'auto');
  * ```
  */

@@ -22,7 +22,7 @@ let pipelineLoader: PipelineLoader | undefined;
  * @param loader - The function.
  * @example
  * ```ts
- * tsf.registerPipelineLoader((cfg) => DataLoaders.fromConfig(cfg));
+ * tsf.registerPipelineLoader((cfg) => tsf.DataLoaders.fromConfig(cfg));
  * ```
  */
 export function registerPipelineLoader(loader: PipelineLoader): void {
@@ -34,7 +34,7 @@ export function registerPipelineLoader(loader: PipelineLoader): void {
  * @param config - The exported pipeline description.
  * @returns The rebuilt loaders, or `undefined` when no loader is registered.
  * @example
- * ```ts
+ * ```ts no-run (needs an exported learner's pipeline)
  * const dls = await rebuildDataLoaders({ blocks: [], vocab: ['cat', 'dog'] });
  * ```
  */
@@ -52,7 +52,7 @@ const EMPTY: BatchStream = {
  * The data of a loaded learner when no pipeline loader is registered: vocab, `c` and the
  * exported configuration, with empty training and validation streams.
  * @example
- * ```ts
+ * ```ts no-run (needs an exported learner)
  * const inf = await tsf.loadLearner('export');
  * inf.dls.vocab; // ['cat', 'dog']
  * ```

@@ -53,7 +53,10 @@ export type GetImageFilesOptions = Omit<GetFilesOptions, 'extensions'>;
  * @throws {@link DataError} if `path` is not a folder.
  * @example
  * ```ts
- * const csvs = await tsf.getFiles('data', { extensions: ['.csv'] });
+ * import { mkdir, writeFile } from 'node:fs/promises';
+ * await mkdir('data');
+ * await writeFile('data/a.csv', 'x\n');
+ * const csvs = await tsf.getFiles('data', { extensions: ['.csv'] }); // ['/abs/path/data/a.csv']
  * ```
  */
 export async function getFiles(path: string, options: GetFilesOptions = {}): Promise<string[]> {
@@ -96,7 +99,7 @@ export async function getFiles(path: string, options: GetFilesOptions = {}): Pro
  * @returns Absolute file paths, sorted.
  * @throws {@link DataError} if `path` is not a folder.
  * @example
- * ```ts
+ * ```ts no-run (needs a folder of photos)
  * const files = await tsf.getImageFiles('../shared/data/pets/images');
  * ```
  */

@@ -11,7 +11,7 @@ import type { BatchTransform } from './transforms.js';
  * @example
  * ```ts
  * const norm = tsf.Normalize.fromStats(tsf.imagenetStats);
- * const y = norm.apply(x, { training: false, rng });   // x: [N, H, W, 3] in [0, 1]
+ * const y = norm.apply(x); // x: [N, H, W, 3] in [0, 1]
  * ```
  */
 export class Normalize implements BatchTransform {
@@ -53,7 +53,8 @@ export class Normalize implements BatchTransform {
    * @returns `(xs - mean) / std` (a new tensor).
    * @example
    * ```ts
-   * const y = norm.apply(x, ctx);
+   * const norm = tsf.Normalize.fromStats(tsf.imagenetStats);
+   * const y = norm.apply(x); // x: [N, H, W, 3] in [0, 1]
    * ```
    */
   apply(xs: tf.Tensor): tf.Tensor {
@@ -74,7 +75,8 @@ export class Normalize implements BatchTransform {
    * @returns The inputs in their original range (a new tensor).
    * @example
    * ```ts
-   * const pixels = norm.decode(batch.xs);
+   * const norm = tsf.Normalize.fromStats(tsf.imagenetStats);
+   * const pixels = norm.decode(norm.apply(x)); // x again
    * ```
    */
   decode(xs: tf.Tensor): tf.Tensor {
@@ -87,7 +89,8 @@ export class Normalize implements BatchTransform {
    * @returns `{ name: 'Normalize', mean, std }`.
    * @example
    * ```ts
-   * norm.toConfig();
+   * const norm = tsf.Normalize.fromStats(tsf.imagenetStats);
+   * norm.toConfig(); // { name: 'Normalize', mean: [0.485, 0.456, 0.406], std: [...] }
    * ```
    */
   toConfig(): JsonObject {

@@ -17,7 +17,7 @@ import type { Transform } from './transforms.js';
  * @throws {@link ValueError} if the name is taken.
  * @example
  * ```ts
- * tsf.registerTransform('MyCrop', (cfg) => MyCrop(cfg.size as number));
+ * tsf.registerTransform('MyCrop', (cfg) => tsf.Resize(cfg.size as number));
  * ```
  */
 export function registerTransform(name: string, factory: (config: JsonObject) => Transform): void {
@@ -31,7 +31,8 @@ export function registerTransform(name: string, factory: (config: JsonObject) =>
  * @throws {@link ValueError} if the name is taken.
  * @example
  * ```ts
- * tsf.registerBlock('MyBlock', (cfg) => myFitted(cfg));
+ * // a block saved as 'MyBlock' is rebuilt as a CategoryBlock
+ * tsf.registerBlock('MyBlock', (cfg) => tsf.blockFromConfig({ ...cfg, name: 'CategoryBlock' }));
  * ```
  */
 export function registerBlock(name: string, factory: (config: JsonObject) => FittedBlock): void {

@@ -74,6 +74,7 @@ export interface EndSplitterOptions {
  *   training empty; here every item is training.
  * @example
  * ```ts
+ * const range10 = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
  * tsf.EndSplitter()(range10);                      // [[0..7], [8, 9]]
  * tsf.EndSplitter({ validLast: false })(range10);  // [[2..9], [0, 1]]
  * ```
@@ -102,7 +103,7 @@ export function EndSplitter(options: EndSplitterOptions = {}): DataSplitter {
  * @throws {@link DataError} at split time when the mask and the items differ in length.
  * @example
  * ```ts
- * tsf.MaskSplitter([true, false, false, true, false, true])(items); // [[1, 2, 4], [0, 3, 5]]
+ * tsf.MaskSplitter([true, false, false, true, false, true])(['a', 'b', 'c', 'd', 'e', 'f']); // [[1, 2, 4], [0, 3, 5]]
  * ```
  */
 export function MaskSplitter(mask: readonly boolean[]): DataSplitter {

@@ -28,7 +28,7 @@ import { copyBodyWeights, smallCnn, smallCnnSplitter } from './small-cnn.js';
 /**
  * Options of {@link runDemo}.
  * @example
- * ```ts
+ * ```ts no-run (trains for several seconds)
  * const r = await runDemo({ out: 'demo-out', seed: 1, quick: true, log: () => {} });
  * ```
  */
@@ -58,7 +58,7 @@ export interface DemoOptions {
 /**
  * What {@link runDemo} measured.
  * @example
- * ```ts
+ * ```ts no-run (trains for several seconds)
  * const r: DemoResult = await runDemo({ quick: true });
  * console.log(r.pretrainedAccuracy - r.scratchAccuracy);
  * ```
@@ -90,7 +90,7 @@ export interface DemoResult {
  * Pretraining task: shapes with many images.
  * @example
  * ```ts
- * await writeShapeImages('pretrain', { classes: PRETRAIN_CLASSES, perClass: 100 });
+ * PRETRAIN_CLASSES.length; // 6
  * ```
  */
 export const PRETRAIN_CLASSES: readonly ShapeName[] = [
@@ -105,7 +105,7 @@ export const PRETRAIN_CLASSES: readonly ShapeName[] = [
  * Transfer task: other shapes, few images.
  * @example
  * ```ts
- * await writeShapeImages('transfer', { classes: TRANSFER_CLASSES, perClass: 10 });
+ * TRANSFER_CLASSES.filter((c) => PRETRAIN_CLASSES.includes(c)); // [] (no class in common)
  * ```
  */
 export const TRANSFER_CLASSES: readonly ShapeName[] = [
@@ -172,8 +172,8 @@ function metricLog(name: string, into: number[]): Callback {
  * @throws {@link ValueError} on unknown options.
  *
  * @example
- * ```ts
- * const r = await tsf.runDemo({ out: 'demo-out' });
+ * ```ts no-run (trains for several seconds)
+ * const r = await runDemo({ out: 'demo-out' });
  * console.log(r.pretrainedAccuracy, r.scratchAccuracy);
  * ```
  */
@@ -309,8 +309,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
  * @returns Lines of text.
  *
  * @example
- * ```ts
- * console.log(tsf.formatDemoResult(await tsf.runDemo()));
+ * ```ts no-run (trains for several seconds)
+ * console.log(formatDemoResult(await runDemo()));
  * ```
  */
 export function formatDemoResult(r: DemoResult): string {

@@ -68,9 +68,8 @@ export interface ShapeImagesOptions {
  * A written image and its class.
  * @example
  * ```ts
- * for (const { file, label }: ShapeImage of await writeShapeImages('shapes', { classes: ['circle'], perClass: 2 })) {
- *   console.log(file, label);
- * }
+ * const images: ShapeImage[] = await writeShapeImages('shapes', { classes: ['circle'], perClass: 2 });
+ * for (const { file, label } of images) console.log(file, label);
  * ```
  */
 export interface ShapeImage {
@@ -156,6 +155,7 @@ function hsl(h: number, s: number, l: number): string {
  * @returns The SVG document.
  * @example
  * ```ts
+ * import sharp from 'sharp';
  * const svg = shapeSvg('star', tsf.randomFor(1), 32);
  * const png = await sharp(Buffer.from(svg)).png().toBuffer();
  * ```

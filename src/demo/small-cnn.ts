@@ -116,6 +116,7 @@ export function smallCnnSplitter(model: tf.LayersModel): tf.layers.Layer[][] {
  * @returns The number of layers copied.
  * @example
  * ```ts
+ * const pretrained = smallCnn(6, { seed: 1 });
  * const transfer = smallCnn(4, { seed: 2 });
  * copyBodyWeights(pretrained, transfer); // 8 (four conv + four BatchNorm layers)
  * ```

@@ -205,7 +205,9 @@ async function fileSize(path: string): Promise<number | undefined> {
  *
  * @example
  * ```ts
- * const digest = await tsf.sha256File('weights.bin');
+ * import { writeFile } from 'node:fs/promises';
+ * await writeFile('weights.bin', 'abc');
+ * const digest = await tsf.sha256File('weights.bin'); // 'ba7816bf...'
  * ```
  */
 export async function sha256File(path: string): Promise<string> {
@@ -341,7 +343,7 @@ function describeNetworkError(err: unknown): string {
  *   bad options.
  *
  * @example
- * ```ts
+ * ```ts no-run (network)
  * const file = await tsf.downloadFile('https://example.com/model/model.json', {
  *   onProgress: (got, total) => console.log(got, total),
  * });

@@ -183,7 +183,7 @@ async function removeSettled(dir: string): Promise<void> {
  *   afresh) or a local path does not exist; {@link ValueError} on bad options.
  *
  * @example
- * ```ts
+ * ```ts no-run (network)
  * const path = await tsf.untarData(tsf.URLs.PETS);
  * const files = await tsf.getImageFiles(`${path}/images`);
  * // offline, with the data already on disk:

@@ -14,7 +14,7 @@ const COCO = `${S3}coco/`;
  * {@link untarData}. All are `.tgz` archives holding one top-level folder.
  *
  * @example
- * ```ts
+ * ```ts no-run (network)
  * const path = await tsf.untarData(tsf.URLs.PETS); // ~/.cache/tsfast/data/oxford-iiit-pet
  * ```
  */

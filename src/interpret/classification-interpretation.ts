@@ -149,7 +149,7 @@ export interface FromLearnerOptions {
  * Options of {@link ClassificationInterpretation.plotTopLosses}.
  *
  * @example
- * ```ts
+ * ```ts no-run (needs an interpretation of images)
  * await interp.plotTopLosses(9, { file: 'out/top-losses.png', ncols: 3 });
  * ```
  */
@@ -177,7 +177,7 @@ export interface PlotTopLossesOptions {
  * An `[actual, predicted, count]` row of {@link ClassificationInterpretation.mostConfused}.
  * @example
  * ```ts
- * for (const [actual, predicted, count] of interp.mostConfused(2)) {
+ * for (const [actual, predicted, count] of interp.mostConfused({ minVal: 2 })) {
  *   console.log(`${actual} taken for ${predicted} ${count} times`);
  * }
  * ```
@@ -496,7 +496,7 @@ export class ClassificationInterpretation {
    *   `fromLearner`); {@link DataError} when an image cannot be read.
    *
    * @example
-   * ```ts
+   * ```ts no-run (needs an interpretation of images)
    * await interp.plotTopLosses(9, { file: 'out/top-losses.png' });
    * ```
    */

@@ -60,7 +60,9 @@ const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd', 'decoupleWd'];
  * change every batch, and debiasing with the current momentum (fastai).
  * @example
  * ```ts
- * const opt = new tsf.Adam([[w1, b1], [w2, b2]], { lr: 3e-3 });
+ * const body = [tf.variable(tf.ones([4, 4]))];
+ * const head = [tf.variable(tf.zeros([4]))];
+ * const opt = new tsf.Adam([body, head], { lr: 3e-3 });
  * opt.setHyper('lr', [1e-4, 1e-3]);
  * ```
  */

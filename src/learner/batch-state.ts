@@ -12,7 +12,7 @@ import { ValueError } from '../core/errors.js';
  * @example
  * ```ts
  * const batch = new BatchState();
- * batch.setBatch(xs, ys);
+ * batch.setBatch(tf.randomNormal([2, 8]), ys); // model takes 8 features
  * try {
  *   batch.setPred(model.apply(batch.xb) as tf.Tensor);
  * } finally {
@@ -68,6 +68,7 @@ export class BatchState {
    * @param yb - Targets.
    * @example
    * ```ts
+   * const batch = new BatchState();
    * batch.setBatch(xs, ys);
    * ```
    */
@@ -81,6 +82,8 @@ export class BatchState {
    * @param pred - The output.
    * @example
    * ```ts
+   * const batch = new BatchState();
+   * batch.setBatch(tf.randomNormal([2, 8]), ys); // model takes 8 features
    * tf.tidy(() => batch.setPred(model.apply(batch.xb) as tf.Tensor));
    * ```
    */
@@ -94,6 +97,10 @@ export class BatchState {
    * @returns `loss`.
    * @example
    * ```ts
+   * const batch = new BatchState();
+   * batch.setBatch(tf.randomNormal([2, 8]), ys); // model takes 8 features
+   * tf.tidy(() => batch.setPred(model.apply(batch.xb) as tf.Tensor));
+   * const lossFunc = new tsf.CrossEntropyLossFlat();
    * tf.tidy(() => batch.setLoss(lossFunc.compute(batch.pred, batch.yb) as tf.Scalar));
    * ```
    */
@@ -107,6 +114,7 @@ export class BatchState {
    * @param grads - Gradient per variable.
    * @example
    * ```ts
+   * const batch = new BatchState();
    * batch.setGrads(new Map([[v, g]]));
    * ```
    */
@@ -121,6 +129,8 @@ export class BatchState {
    * @returns `t`.
    * @example
    * ```ts
+   * const batch = new BatchState();
+   * const value = tf.ones([2]);
    * batch.own(value);
    * ```
    */
@@ -133,6 +143,7 @@ export class BatchState {
    * Disposes the gradients once the step used them, so they do not wait for the batch end.
    * @example
    * ```ts
+   * const batch = new BatchState();
    * batch.zeroGrad();
    * ```
    */
@@ -149,6 +160,7 @@ export class BatchState {
    * Ends the batch: disposes every tensor it owns and forgets them.
    * @example
    * ```ts
+   * const batch = new BatchState();
    * batch.end();
    * ```
    */
@@ -170,8 +182,8 @@ export class BatchState {
  * @returns `value`.
  * @throws {@link ValueError} if `value` is undefined.
  * @example
- * ```ts
- * const dl = need(learn.dl, 'dl');
+ * ```ts no-run (throws outside a batch)
+ * const dl = need(learn.dl, 'dl'); // in a callback, during a batch
  * ```
  */
 export function need<T>(value: T | undefined, what: string): T {

@@ -32,7 +32,7 @@ export class CancelException extends Error {
 /**
  * Stages a callback can cancel.
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * const stage: tsf.CancelStage = 'epoch';
  * throw new tsf.CancelException(stage); // as `throw new tsf.CancelEpoch()`
  * ```
@@ -61,7 +61,7 @@ export class CancelBatch extends CancelException {
 /**
  * Skips the gradient computation of this batch (so no step either).
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.CancelBackward();
  * ```
  */
@@ -75,7 +75,7 @@ export class CancelBackward extends CancelException {
 /**
  * Skips the optimizer step of this batch.
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.CancelStep();
  * ```
  */
@@ -89,7 +89,7 @@ export class CancelStep extends CancelException {
 /**
  * Ends the training phase of this epoch (validation still runs).
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.CancelTrain();
  * ```
  */
@@ -103,7 +103,7 @@ export class CancelTrain extends CancelException {
 /**
  * Skips the validation phase of this epoch (the LR finder uses it).
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.CancelValid();
  * ```
  */
@@ -117,7 +117,7 @@ export class CancelValid extends CancelException {
 /**
  * Ends this epoch; the next one starts.
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.CancelEpoch();
  * ```
  */
@@ -131,7 +131,7 @@ export class CancelEpoch extends CancelException {
 /**
  * Ends training (`afterCancelFit`, then `afterFit` run): early stopping, the LR finder.
  * @example
- * ```ts
+ * ```ts no-run (throws)
  * throw new tsf.CancelFit('no improvement');
  * ```
  */

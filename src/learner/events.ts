@@ -49,7 +49,7 @@ export const EVENTS = [
  * @example
  * ```ts
  * const event: tsf.EventName = 'afterEpoch';
- * await tsf.runEvent(learn.cbs.list, event, ctx);
+ * const log: tsf.Callback = { name: 'log', [event]: (ctx: tsf.EventContext) => console.log(ctx.epoch) };
  * ```
  */
 export type EventName = (typeof EVENTS)[number];
@@ -227,7 +227,9 @@ export interface Callback extends Hooks {
  *   {@link CallbackError} naming the callback and the event.
  * @example
  * ```ts
- * await runEvent(learn.cbs.list, 'beforeFit', ctx);
+ * const inner: tsf.Callback[] = [{ name: 'hello', beforeFit: () => console.log('fit starts') }];
+ * const relay: tsf.Callback = { name: 'relay', beforeFit: (ctx) => runEvent(inner, 'beforeFit', ctx) };
+ * await learn.fit(1, 1e-3, { cbs: [relay] });
  * ```
  */
 export async function runEvent(
@@ -257,7 +259,9 @@ export async function runEvent(
  *   tape), or wraps its failure; {@link CancelException}s pass through.
  * @example
  * ```ts
- * runEventSync(learn.cbs.list, 'afterPred', ctx);
+ * const inner: tsf.Callback[] = [{ name: 'hello', afterPred: () => console.log('a prediction') }];
+ * const relay: tsf.Callback = { name: 'relay', afterPred: (ctx) => runEventSync(inner, 'afterPred', ctx) };
+ * await learn.fit(1, 1e-3, { cbs: [relay] });
  * ```
  */
 export function runEventSync(cbs: readonly Callback[], event: EventName, ctx: EventContext): void {

@@ -33,7 +33,10 @@ export interface BnBiasFlags {
  * @returns The new optimizer; the caller disposes the one it replaces.
  * @example
  * ```ts
- * const opt = buildOptimizer(optFunc, groups, 1e-3, info, { wdBnBias: false, trainBn: true });
+ * const groups = learn.opt.paramGroups.map((g) => [...g.params]);
+ * const optFunc: tsf.OptimizerFactory = (g, lr) => new tsf.Adam(g, { lr });
+ * const opt = buildOptimizer(optFunc, groups, 1e-3, learn.paramInfo, { wdBnBias: false, trainBn: true });
+ * // no weight decay on biases: opt.flags.get(bias).doWd is false
  * ```
  */
 export function buildOptimizer(
@@ -59,6 +62,8 @@ export function buildOptimizer(
  * this class.
  * @example
  * ```ts
+ * const groups = [[params[0]], [params[1]]];
+ * const opt = new tsf.Adam(groups, { lr: 1e-3 });
  * const freezer = new GroupFreezer(groups);
  * freezer.freezeTo(-1, opt);
  * freezer.trainable; // the last group, plus force-trained BatchNorm
@@ -103,6 +108,7 @@ export class GroupFreezer {
    * @throws {@link ValueError} if `n` is not an integer.
    * @example
    * ```ts
+   * const freezer = new GroupFreezer(learn.opt.paramGroups.map((g) => [...g.params]));
    * freezer.freezeTo(-2, learn.opt);
    * ```
    */
@@ -128,6 +134,8 @@ export class GroupFreezer {
    * @param on - `true` to force inference mode, `false` to restore.
    * @example
    * ```ts
+   * const freezer = new GroupFreezer(learn.opt.paramGroups.map((g) => [...g.params]));
+   * const bnLayers = learn.model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
    * freezer.setBnEval(bnLayers, true);
    * ```
    */

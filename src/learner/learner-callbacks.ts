@@ -15,7 +15,8 @@ import type { Learner } from './learner.js';
  * @returns The context passed to every hook of `event`.
  * @example
  * ```ts
- * await runEvent(learn.cbs.list, 'beforeFit', eventContext(learn, 'beforeFit'));
+ * const ctx = eventContext(learn, 'beforeFit');
+ * ctx.event; // 'beforeFit'
  * ```
  */
 export function eventContext(learn: Learner, event: EventName): EventContext {

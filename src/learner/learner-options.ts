@@ -107,7 +107,8 @@ export interface LearnerOptions {
  * The option keys `Learner` accepts (helpers built on it pass them through).
  * @example
  * ```ts
- * checkOptionKeys('visionLearner', options, [...VISION_KEYS, ...LEARNER_OPTION_KEYS]);
+ * const options = { wd: 0.01, pretrained: true };
+ * tsf.checkOptionKeys('visionLearner', options, [...LEARNER_OPTION_KEYS, 'pretrained']);
  * ```
  */
 export const LEARNER_OPTION_KEYS: readonly (keyof LearnerOptions)[] = [

@@ -24,7 +24,8 @@ export type Hypers = Record<string, number>;
  * A set of parameters sharing hyper-parameters (e.g. a pretrained body, or the head).
  * @example
  * ```ts
- * for (const { params, hypers }: tsf.ParamGroup of learn.opt.paramGroups) {
+ * for (const group of learn.opt.paramGroups) {
+ *   const { params, hypers }: tsf.ParamGroup = group;
  *   console.log(params.length, hypers.lr);
  * }
  * ```
@@ -40,6 +41,7 @@ export interface ParamGroup {
  * Per-parameter optimizer state: a step count and named buffers (moving averages).
  * @example
  * ```ts
+ * const variable = learn.opt.paramGroups[0].params[0];
  * const state: tsf.ParamState | undefined = learn.opt.state.get(variable);
  * console.log(state?.step ?? 0); // undefined before the parameter's first step
  * ```
@@ -55,6 +57,7 @@ export interface ParamState {
  * Per-parameter flags the learner sets (fastai's `do_wd`, `force_train`).
  * @example
  * ```ts
+ * const variable = learn.opt.paramGroups[0].params[0];
  * const flags: tsf.ParamFlags | undefined = learn.opt.flags.get(variable);
  * console.log(flags?.doWd, flags?.forceTrain);
  * ```
@@ -220,7 +223,10 @@ export class Optimizer {
    * @throws {@link ValueError} if the optimizer was disposed.
    * @example
    * ```ts
+   * const [w] = params; // a parameter of opt
+   * const gradW = tf.onesLike(w);
    * opt.step(new Map([[w, gradW]]));
+   * gradW.dispose();
    * ```
    */
   step(grads: ReadonlyMap<tf.Variable, tf.Tensor>): void {
@@ -349,7 +355,9 @@ export class Optimizer {
    *   missing buffer or a buffer of the wrong shape).
    * @example
    * ```ts
+   * const saved = opt.getState();
    * opt.setState(saved);
+   * tf.dispose(Object.values(saved.tensors));
    * ```
    */
   setState(state: OptimizerState): void {

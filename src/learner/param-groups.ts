@@ -164,6 +164,7 @@ export function resolveParamGroups(
  * @returns A function restoring the original behaviour.
  * @example
  * ```ts
+ * const bnLayer = tf.layers.batchNormalization();
  * const restore = tsf.forceInferenceMode(bnLayer);
  * // ... train ...
  * restore();

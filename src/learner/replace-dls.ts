@@ -17,7 +17,7 @@ import type { DataLoadersLike, NormalizeStats } from '../data/batch.js';
  *   of outputs (`c`) or another vocab than the model was built for.
  * @example
  * ```ts
- * const dls = checkReplacementDls(learn.dls, dls224); // what `learn.dls = dls224` runs
+ * const checked = checkReplacementDls(learn.dls, dls); // what `learn.dls = dls` runs
  * ```
  */
 export function checkReplacementDls(prev: DataLoadersLike, next: DataLoadersLike): DataLoadersLike {

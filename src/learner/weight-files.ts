@@ -41,6 +41,7 @@ function isDim(d: unknown): d is number {
  * @throws {@link DataError} naming the file and the bad field.
  * @example
  * ```ts
+ * const json = { weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'k', shape: [2], dtype: 'float32' }] }] };
  * const groups = checkWeightsManifest(json.weightsManifest, 'model.json');
  * ```
  */
@@ -99,7 +100,9 @@ export function weightSpecBytes(spec: tf.io.WeightsManifestEntry): number {
  * @throws {@link DataError} saying which file is short (or too long) by how much.
  * @example
  * ```ts
- * checkWeightBytes(specs, buf.byteLength, ['weights.bin'], 'weights.json');
+ * const specs: tf.io.WeightsManifestEntry[] = [{ name: 'conv1/kernel', shape: [2], dtype: 'float32' }];
+ * const buf = new Float32Array([0.5, -1]).buffer;
+ * checkWeightBytes(specs, buf.byteLength, ['weights.bin'], 'weights.json'); // 8 bytes: passes
  * ```
  */
 export function checkWeightBytes(
@@ -139,7 +142,9 @@ export function checkWeightBytes(
  * @returns `name (count of total values)` per weight with non-finite values, in order.
  * @example
  * ```ts
- * const bad = nonFiniteWeights(specs, buffer); // ['conv1/kernel (864 of 864 values)']
+ * const specs: tf.io.WeightsManifestEntry[] = [{ name: 'conv1/kernel', shape: [2], dtype: 'float32' }];
+ * const buffer = new Float32Array([Number.NaN, Number.NaN]).buffer;
+ * const bad = nonFiniteWeights(specs, buffer); // ['conv1/kernel (2 of 2 values)']
  * ```
  */
 export function nonFiniteWeights(
@@ -172,7 +177,9 @@ export function nonFiniteWeights(
  * @throws {@link DataError} listing the weights with non-finite values.
  * @example
  * ```ts
- * checkFiniteWeights(specs, buffer, 'models/best/weights.json');
+ * const specs: tf.io.WeightsManifestEntry[] = [{ name: 'conv1/kernel', shape: [2], dtype: 'float32' }];
+ * const buffer = new Float32Array([0.5, -1]).buffer;
+ * checkFiniteWeights(specs, buffer, 'models/best/weights.json'); // passes
  * ```
  */
 export function checkFiniteWeights(

@@ -60,8 +60,8 @@ export interface ImageGridOptions {
  * @throws {@link ValueError} on no tiles or a tensor that is not `[H, W, 3]`.
  * @example
  * ```ts
- * await tsf.imageGrid([{ image: await tsf.decodeImage('cat.jpg'), title: 'cat' }],
- *   { file: 'grid.png', ncols: 4 });
+ * const image = tf.randomUniform([32, 32, 3]) as tf.Tensor3D; // or await tsf.decodeImage('cat.jpg')
+ * await tsf.imageGrid([{ image, title: 'noise' }], { file: 'grid.png', ncols: 4 });
  * ```
  */
 export async function imageGrid(

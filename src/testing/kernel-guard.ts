@@ -7,8 +7,8 @@ import { TsfastError } from '../core/errors.js';
 /**
  * Options of {@link expectKernelsSupported}.
  * @example
- * ```ts
- * await tsf.expectKernelsSupported(() => learn.fit(1), { kernelsFile: 'my-engine-kernels.txt' });
+ * ```ts no-run (needs the engine's kernel list)
+ * await expectKernelsSupported(() => learn.fit(1), { kernelsFile: 'my-engine-kernels.txt' });
  * ```
  */
 export interface KernelGuardOptions {
@@ -23,7 +23,7 @@ export interface KernelGuardOptions {
  * What {@link expectKernelsSupported} recorded.
  * @example
  * ```ts
- * const { result, kernels }: tsf.KernelGuardResult<number> = await tsf.expectKernelsSupported(
+ * const { result, kernels }: KernelGuardResult<number> = await expectKernelsSupported(
  *   () => tf.tidy(() => tf.ones([2]).sum().arraySync() as number),
  * );
  * console.log(result, kernels); // 2 [ 'Sum', ... ]
@@ -44,7 +44,7 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * The default list: the kernels `@tensorflow/tfjs-node(-gpu)` 4.22.0 registers.
  * @example
  * ```ts
- * const kernels = tsf.readKernelList(tsf.TFJS_NODE_KERNELS_FILE);
+ * const kernels = readKernelList(TFJS_NODE_KERNELS_FILE);
  * kernels.has('Conv2D'); // true
  * ```
  */
@@ -92,7 +92,9 @@ export function readKernelList(file: string): Set<string> {
  * @throws TsfastError (code `KERNEL`) naming each missing kernel.
  * @example
  * ```ts
- * const { kernels } = await expectKernelsSupported(() => tf.conv2d(x, w, 1, 'same'));
+ * const filter = tf.ones([3, 3, 3, 4]) as tf.Tensor4D;
+ * const { result, kernels } = await expectKernelsSupported(() => tf.conv2d(x, filter, 1, 'same'));
+ * tf.dispose([result, filter]);
  * ```
  */
 export async function expectKernelsSupported<T>(

@@ -12,7 +12,7 @@ import type { Batch, BatchStream, DataLoadersLike, JsonObject } from '../data/ba
  * tensors per batch (the consumer disposes them, as the contract says).
  * @example
  * ```ts
- * const stream = new tsf.TensorBatchStream(x, y, { bs: 16, shuffle: true, seed: 1 });
+ * const stream = new TensorBatchStream(x, y, { bs: 16, shuffle: true, seed: 1 });
  * for await (const { xs, ys } of stream) { tf.dispose([xs, ys]); }
  * ```
  */
@@ -68,8 +68,10 @@ export class TensorBatchStream implements BatchStream {
  * Options of {@link syntheticDataLoaders}.
  * @example
  * ```ts
- * const options: tsf.SyntheticDataLoadersOptions = { xTrain, yTrain, xValid, yValid, bs: 16, seed: 1 };
- * const dls = tsf.syntheticDataLoaders(options);
+ * const { x: xTrain, y: yTrain } = makeBlobs({ n: 64, nFeatures: 8, nClasses: 2, seed: 1 });
+ * const { x: xValid, y: yValid } = makeBlobs({ n: 32, nFeatures: 8, nClasses: 2, seed: 2 });
+ * const options: SyntheticDataLoadersOptions = { xTrain, yTrain, xValid, yValid, bs: 16, seed: 1 };
+ * const dls = syntheticDataLoaders(options);
  * ```
  */
 export interface SyntheticDataLoadersOptions {
@@ -107,8 +109,10 @@ export interface SyntheticDataLoadersOptions {
  * A {@link DataLoadersLike} over in-memory tensors, owning them until `dispose()`.
  * @example
  * ```ts
- * const dls: tsf.SyntheticDataLoaders = tsf.syntheticDataLoaders({ xTrain, yTrain, xValid, yValid });
- * await new tsf.Learner(dls, model).fit(1);
+ * const { x: xTrain, y: yTrain } = makeBlobs({ n: 64, nFeatures: 8, nClasses: 2, seed: 1 });
+ * const { x: xValid, y: yValid } = makeBlobs({ n: 32, nFeatures: 8, nClasses: 2, seed: 2 });
+ * const dls: SyntheticDataLoaders = syntheticDataLoaders({ xTrain, yTrain, xValid, yValid });
+ * await new tsf.Learner(dls, model, { lossFunc: new tsf.CrossEntropyLossFlat() }).fit(1);
  * dls.dispose();
  * ```
  */
@@ -125,7 +129,9 @@ export interface SyntheticDataLoaders extends DataLoadersLike {
  * @throws `ValueError` (from `tsfast`) for unknown options or mismatched lengths.
  * @example
  * ```ts
- * const dls = tsf.syntheticDataLoaders({ xTrain, yTrain, xValid, yValid, bs: 32, vocab: ['a', 'b'] });
+ * const { x: xTrain, y: yTrain } = makeBlobs({ n: 64, nFeatures: 8, nClasses: 2, seed: 1 });
+ * const { x: xValid, y: yValid } = makeBlobs({ n: 32, nFeatures: 8, nClasses: 2, seed: 2 });
+ * const dls = syntheticDataLoaders({ xTrain, yTrain, xValid, yValid, bs: 32, vocab: ['a', 'b'] });
  * ```
  */
 export function syntheticDataLoaders(options: SyntheticDataLoadersOptions): SyntheticDataLoaders {
@@ -166,7 +172,7 @@ export function syntheticDataLoaders(options: SyntheticDataLoadersOptions): Synt
  * Options of {@link makeBlobs}.
  * @example
  * ```ts
- * const { x, y } = tsf.makeBlobs({ n: 300, nFeatures: 4, nClasses: 3, spread: 0.5, seed: 1 });
+ * const { x, y } = makeBlobs({ n: 300, nFeatures: 4, nClasses: 3, spread: 0.5, seed: 1 });
  * ```
  */
 export interface MakeBlobsOptions {
@@ -201,7 +207,7 @@ export interface MakeBlobsOptions {
  * What {@link makeBlobs} returns.
  * @example
  * ```ts
- * const blobs: tsf.Blobs = tsf.makeBlobs({ n: 64, seed: 1 });
+ * const blobs: Blobs = makeBlobs({ n: 64, seed: 1 });
  * tf.dispose([blobs.x, blobs.y]);
  * ```
  */
@@ -218,7 +224,7 @@ export interface Blobs {
  * @returns `x` float32 `[n, nFeatures]` and `y` int32 `[n]`; the caller disposes them.
  * @example
  * ```ts
- * const { x, y } = tsf.makeBlobs({ n: 200, seed: 1 });
+ * const { x, y } = makeBlobs({ n: 200, seed: 1 });
  * ```
  */
 export function makeBlobs(options: MakeBlobsOptions = {}): Blobs {

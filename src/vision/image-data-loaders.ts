@@ -270,7 +270,7 @@ function fileOrRow(read: Getter): Getter {
  * with fastai's getters, splitter and defaults, so what it builds can be rebuilt by hand.
  *
  * @example
- * ```ts
+ * ```ts no-run (needs the pets photos)
  * const files = await tsf.getImageFiles('../shared/data/pets/images');
  * const dls = await tsf.ImageDataLoaders.fromNameRe(files, /^(.+)_\d+\.jpg$/, {
  *   itemTfms: tsf.Resize(224), seed: 42,
@@ -289,7 +289,7 @@ export const ImageDataLoaders = {
    * @throws {@link DataError} when the `train` or `valid` folder is missing, no image is
    *   found or a validation label is not a training one; {@link ValueError} on a bad option.
    * @example
-   * ```ts
+   * ```ts no-run (needs the hymenoptera photos)
    * const dls = await tsf.ImageDataLoaders.fromFolder('../shared/data/hymenoptera', {
    *   valid: 'val', itemTfms: tsf.Resize(224),
    * });
@@ -431,7 +431,8 @@ export const ImageDataLoaders = {
    * @throws {@link DataError} on no rows or a column the rows lack; {@link ValueError} on a
    *   bad option.
    * @example
-   * ```ts
+   * ```ts no-run (needs the planet photos)
+   * const rows = tsf.readCsv('planet/labels.csv');
    * const dls = await tsf.ImageDataLoaders.fromDf(rows, {
    *   path: 'planet', folder: 'train', suff: '.jpg', labelDelim: ' ',
    * });
@@ -481,7 +482,7 @@ export const ImageDataLoaders = {
    * @returns The DataLoaders.
    * @throws {@link DataError} naming the file when it cannot be read or parsed.
    * @example
-   * ```ts
+   * ```ts no-run (needs the planet photos)
    * const dls = await tsf.ImageDataLoaders.fromCsv('planet', {
    *   folder: 'train', suff: '.jpg', labelDelim: ' ',
    * });
@@ -507,6 +508,7 @@ export const ImageDataLoaders = {
    * @throws {@link DataError} when the lists differ in length.
    * @example
    * ```ts
+   * const labels = files.map((f) => (f.includes('/cats/') ? 'cat' : 'dog'));
    * const dls = await tsf.ImageDataLoaders.fromLists(files, labels, { seed: 42 });
    * ```
    * @remarks Differs from fastai: JavaScript has one number type, so numeric labels are

@@ -51,6 +51,9 @@ export const WASM_PACKAGE_VERSION = '4.22.0';
  * @example
  * ```ts
  * checkWasmPackageVersion('4.22.0'); // passes
+ * ```
+ * @example
+ * ```ts no-run (throws)
  * checkWasmPackageVersion('4.23.0'); // throws BackendError
  * ```
  */

@@ -139,8 +139,9 @@ function layerLists(topology: Config): LayerJson[][] {
  * @throws {@link ValueError} naming each layer whose class stock tfjs does not know.
  * @example
  * ```ts
- * const { topology, converted } = tsf.toStockTopology(artifacts.modelTopology);
- * converted; // { BatchNorm: 29, ReLU6: 27, SeededDropout: 2 }
+ * const modelTopology = JSON.parse(learn.model.toJSON() as string);
+ * const { topology, converted } = tsf.toStockTopology(modelTopology);
+ * converted; // for a MobileNet learner: { BatchNorm: 29, ReLU6: 27, SeededDropout: 2 }
  * ```
  */
 export function toStockTopology(topology: Config): StockTopology {

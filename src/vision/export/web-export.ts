@@ -22,7 +22,7 @@ export type WebActivation = 'softmax' | 'sigmoid' | 'linear';
 /**
  * Options of {@link exportForWeb}.
  * @example
- * ```ts
+ * ```ts no-run (needs a vision learner)
  * await tsf.exportForWeb(learn, 'web-model', { inputSize: 224, activation: 'softmax' });
  * ```
  */
@@ -178,7 +178,7 @@ function withActivation(topology: Config, activation: WebActivation): Config {
  * @throws {@link ValueError} for an unknown option, a layer stock tfjs cannot load, an input
  *   size that the data does not give, or a loss whose activation is unknown.
  * @example
- * ```ts
+ * ```ts no-run (needs a vision learner)
  * const { dir } = await tsf.exportForWeb(learn, 'web-model');
  * // in a page: const model = await tf.loadLayersModel('web-model/model.json');
  * ```
