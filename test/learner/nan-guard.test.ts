@@ -158,4 +158,22 @@ describe('ctx.loss and the NaN guard', () => {
     assert.match(report, /in 1 of 2 batches at epoch 0/);
     disposeAll(learn, dls);
   });
+
+  it('the SIGINT handler exists only while a fit runs, also when the fit fails', async () => {
+    const { learn, dls } = blobsLearner(13);
+    const n0 = process.listenerCount('SIGINT');
+    let during = -1;
+    const spy: Callback = {
+      name: 'spy',
+      beforeFit: () => {
+        during = process.listenerCount('SIGINT');
+      },
+    };
+    await learn.fit(1, 1e-3, { cbs: [spy] });
+    assert.equal(during, n0 + 1);
+    assert.equal(process.listenerCount('SIGINT'), n0);
+    await assert.rejects(learn.fit(1, 1e-3, { cbs: [poison(0)] }));
+    assert.equal(process.listenerCount('SIGINT'), n0);
+    disposeAll(learn, dls);
+  });
 });
