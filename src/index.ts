@@ -248,6 +248,8 @@ export {
   loadWeights,
   logSoftmax,
   lossFromConfig,
+  lowMemoryApply,
+  lowMemoryVariableGrads,
   lrRange,
   type Metric,
   type MetricFunc,

@@ -70,6 +70,8 @@ export {
   type Reduction,
   registerLoss,
 } from './losses.js';
+export { lowMemoryApply } from './low-memory-forward.js';
+export { lowMemoryVariableGrads } from './low-memory-grads.js';
 export {
   evenMults,
   expandHyper,

@@ -12,6 +12,8 @@ import { CancelException, type CancelStage } from './cancel.js';
 import { type Callback, type EventName, runEvent, runEventSync } from './events.js';
 import type { GroupFreezer } from './group-freezer.js';
 import type { Learner } from './learner.js';
+import { lowMemoryApply } from './low-memory-forward.js';
+import { lowMemoryVariableGrads } from './low-memory-grads.js';
 import type { HyperValue } from './lr-range.js';
 
 /**
@@ -226,7 +228,8 @@ export class TrainingLoop {
   }
 
   // Forward, afterPred, loss, afterLoss and beforeBackward run inside the gradient tape
-  // (synchronous hooks); the gradients come out of tf.variableGrads.
+  // (synchronous hooks); the gradients come out of lowMemoryVariableGrads (tf.variableGrads's
+  // values, with the backward pass's memory freed as it goes).
   private backward(): void {
     const { learn, batch, freezer } = this;
     if (freezer.trainable.length === 0) {
@@ -234,7 +237,7 @@ export class TrainingLoop {
         'Nothing to train: every parameter group is frozen. Call learn.unfreeze() or freezeTo(n) with n < nGroups.',
       );
     }
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = lowMemoryVariableGrads(() => {
       batch.setPred(this.applyModel(batch.xb, true));
       this.runSync('afterPred');
       batch.setLoss(learn.lossFunc.compute(batch.pred, batch.yb) as tf.Scalar);
@@ -253,7 +256,10 @@ export class TrainingLoop {
   }
 
   private applyModel(x: tf.Tensor, training: boolean): tf.Tensor {
-    const out = this.learn.model.apply(x, { training });
+    // Training: intermediate outputs freed as the graph is walked (see lowMemoryApply).
+    const out = training
+      ? lowMemoryApply(this.learn.model, x, true)
+      : this.learn.model.apply(x, { training });
     if (Array.isArray(out)) {
       throw new ValueError(
         `The model has ${out.length} outputs; the Learner trains single-output models.`,

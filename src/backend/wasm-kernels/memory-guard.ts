@@ -27,6 +27,8 @@ interface WasmBackendInternals {
 interface GuardState {
   limit: number;
   bytes: number;
+  /** High-water mark of `bytes` since the guard was installed or the peak was reset. */
+  peak: number;
   sizes: WeakMap<object, number>;
   /** Leading dimension and bytes of the last rank-4 allocations. */
   recentLeading: [number, number][];
@@ -114,7 +116,13 @@ export function installWasmMemoryGuard(limit = DEFAULT_WASM_TENSOR_LIMIT): boole
     return true;
   }
   const internals = backend as unknown as WasmBackendInternals;
-  const state: GuardState = { limit, bytes: 0, sizes: new WeakMap(), recentLeading: [] };
+  const state: GuardState = {
+    limit,
+    bytes: 0,
+    peak: 0,
+    sizes: new WeakMap(),
+    recentLeading: [],
+  };
   const move = internals.move.bind(internals);
   const disposeData = internals.disposeData.bind(internals);
   internals.move = (dataId, values, shape, dtype, refCount) => {
@@ -132,6 +140,7 @@ export function installWasmMemoryGuard(limit = DEFAULT_WASM_TENSOR_LIMIT): boole
       throw memoryError(state, bytes, shape);
     }
     state.bytes += bytes;
+    if (state.bytes > state.peak) state.peak = state.bytes;
     state.sizes.set(dataId, bytes);
   };
   internals.disposeData = (dataId, force) => {
@@ -155,4 +164,25 @@ export function installWasmMemoryGuard(limit = DEFAULT_WASM_TENSOR_LIMIT): boole
 export function wasmTensorBytes(): number | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   return stateOf(tf.backend())?.bytes;
+}
+
+/**
+ * The most bytes live wasm tensors held at once since the guard was installed or since the
+ * last {@link resetWasmTensorPeak} (as {@link wasmTensorBytes} counts them), or `undefined`
+ * if wasm is not active or not guarded.
+ * @internal
+ */
+export function wasmTensorPeakBytes(): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return stateOf(tf.backend())?.peak;
+}
+
+/**
+ * Restarts {@link wasmTensorPeakBytes} from the bytes live now.
+ * @internal
+ */
+export function resetWasmTensorPeak(): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const state = stateOf(tf.backend());
+  if (state) state.peak = state.bytes;
 }

@@ -6,7 +6,7 @@
  * subtract, square, mean) and normalises with `tf.batchNorm`; its backward pass runs through
  * the gradient of every one of those kernels (about 20 full-size passes per layer and step,
  * four of them for a gradient that is exactly zero). Here the forward pass is 5 full-size
- * kernels and the backward 6, with PyTorch's closed form
+ * kernels and the backward 7 (it recentres the saved input rather than keeping a centred copy), with PyTorch's closed form
  * (`xhat = (x - mean) * rstd`, `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)`,
  * `dx = gamma * rstd / N * (N * dy - dbeta - xhat * dgamma)`).
  *
@@ -192,11 +192,16 @@ function batchNormTrainingImpl(
     const y = ops.affine(xc, scale, beta === null ? null : b);
     mean = tf.keep(mu);
     variance = tf.keep(v);
-    save([xc, rstd, g]);
+    // The input, not the centred input: the layer before (a convolution's output, which the
+    // convolution's own gradient keeps) already holds it, so saving it costs no memory, while
+    // a saved `xc` would be one more activation-sized tensor per layer. The backward pass
+    // recentres it in one affine kernel.
+    save([xIn, mu, rstd, g]);
     return {
       value: tf.reshape(y, xIn.shape),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xcS, rstdS, gS] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+        const [xS, muS, rstdS, gS] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const xcS = ops.affine(ops.view(xS), null, tf.neg(muS) as tf.Tensor1D);
         const dyv = ops.view(dy);
         // Means over the batch: dbeta / M and sum(dy * (x - mean)) / M.
         const dyMean = ops.channelMean(dyv);
