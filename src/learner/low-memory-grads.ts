@@ -106,7 +106,29 @@ export function lowMemoryVariableGrads(
   const nested = engine.state.gradientDepth > 0;
   const tape = engine.state.activeTape ?? [];
   const nodes = nodesFromXsToY(tape, varList, y);
-  const grads = engine.tidy('backward', () => {
+  let grads: tf.NamedTensorMap;
+  try {
+    grads = backward(engine, nodes, y, varList, nested);
+  } catch (err) {
+    // A failed backward pass (the wasm memory guard, a missing gradient) must not leave the
+    // loss or the tape's saved tensors behind: tfjs-core's own `gradients` leaks the loss.
+    y.dispose();
+    if (!nested) releaseTape(engine);
+    throw err;
+  }
+  if (!nested) releaseTape(engine);
+  return { value: y as tf.Scalar, grads };
+}
+
+/** Walks the tape backwards, freeing as it goes (see {@link lowMemoryVariableGrads}). */
+function backward(
+  engine: EngineInternals,
+  nodes: TapeNode[],
+  y: tf.Tensor,
+  varList: readonly tf.Variable[],
+  nested: boolean,
+): tf.NamedTensorMap {
+  return engine.tidy('backward', () => {
     const acc = new Map<number, tf.Tensor>([[y.id, tf.onesLike(y)]]);
     /** Disposes a gradient unless the same tensor is still held for another tensor. */
     const release = (t: tf.Tensor) => {
@@ -175,8 +197,6 @@ export function lowMemoryVariableGrads(
     }
     return out;
   });
-  if (!nested) releaseTape(engine);
-  return { value: y as tf.Scalar, grads };
 }
 
 /** Frees what the tape still holds (nodes off the x-to-y paths) and closes it. */

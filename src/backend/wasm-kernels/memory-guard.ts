@@ -21,6 +21,7 @@ interface WasmBackendInternals {
     refCount: number,
   ): void;
   disposeData(dataId: object, force?: boolean): boolean;
+  wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number | null } | undefined };
 }
 
@@ -133,11 +134,22 @@ export function installWasmMemoryGuard(limit = DEFAULT_WASM_TENSOR_LIMIT): boole
       if (state.recentLeading.length > 64) state.recentLeading.shift();
     }
     if (bytes > 0 && state.bytes + bytes > state.limit) throw memoryError(state, bytes, shape);
-    move(dataId, values, shape, dtype, refCount);
-    if (bytes > 0 && internals.dataIdMap.get(dataId)?.memoryOffset === 0) {
+    // Allocate first and copy the values only once the allocation is known to have succeeded:
+    // the package copies them to whatever malloc returned, and a failed malloc returns 0, so
+    // the values would overwrite the module's own data at address 0 and the next
+    // `disposeData` dies with "memory access out of bounds" (the heap can fail to grow below
+    // the guard's limit: fragmentation, XNNPACK's buffers).
+    const copy = bytes > 0 && values != null;
+    move(dataId, copy ? null : values, shape, dtype, refCount);
+    const offset = internals.dataIdMap.get(dataId)?.memoryOffset;
+    if (bytes > 0 && offset === 0) {
       // malloc failed: the heap could not grow. Undo and report instead of corrupting memory.
       disposeData(dataId, true);
       throw memoryError(state, bytes, shape);
+    }
+    if (copy && offset != null) {
+      const v = values as ArrayBufferView;
+      internals.wasm.HEAPU8.set(new Uint8Array(v.buffer, v.byteOffset, bytes), offset);
     }
     state.bytes += bytes;
     if (state.bytes > state.peak) state.peak = state.bytes;
