@@ -95,6 +95,11 @@ export {
   topKAccuracy,
 } from './metrics.js';
 export {
+  accumulateMicroBatches,
+  type MicroBatchForward,
+  type MicroBatchResult,
+} from './micro-batching.js';
+export {
   debias,
   type Hypers,
   Optimizer,

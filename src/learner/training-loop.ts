@@ -15,6 +15,7 @@ import type { Learner } from './learner.js';
 import { lowMemoryApply } from './low-memory-forward.js';
 import { lowMemoryVariableGrads } from './low-memory-grads.js';
 import type { HyperValue } from './lr-range.js';
+import { accumulateMicroBatches, MicroBatching } from './micro-batching.js';
 
 /**
  * Options of {@link Learner.fit}.
@@ -72,7 +73,12 @@ export class TrainingLoop {
     private readonly learn: Learner,
     private readonly batch: BatchState,
     private readonly freezer: GroupFreezer,
-  ) {}
+  ) {
+    this.microBatching = new MicroBatching((line) => learn.logger(line));
+  }
+
+  /** Splits batches that do not fit the wasm heap (see micro-batching.ts). */
+  private readonly microBatching: MicroBatching;
 
   /**
    * Trains for `nEpoch` epochs at a constant learning rate, validating after each.
@@ -237,6 +243,17 @@ export class TrainingLoop {
         'Nothing to train: every parameter group is frozen. Call learn.unfreeze() or freezeTo(n) with n < nGroups.',
       );
     }
+    this.microBatching.backward(
+      batch.xb,
+      learn.model,
+      learn.autoMicroBatch,
+      () => this.wholeBackward(),
+      (size) => this.splitBackward(size),
+    );
+  }
+
+  private wholeBackward(): void {
+    const { learn, batch, freezer } = this;
     const { value, grads } = lowMemoryVariableGrads(() => {
       batch.setPred(this.applyModel(batch.xb, true));
       this.runSync('afterPred');
@@ -253,6 +270,30 @@ export class TrainingLoop {
       else if (g != null) g.dispose();
     }
     batch.setGrads(map);
+  }
+
+  // A batch too big for the wasm heap (see micro-batching.ts): the hooks run once, after the
+  // micro-batches, on the whole batch's predictions and loss.
+  private splitBackward(size: number): void {
+    const { learn, batch, freezer } = this;
+    const r = accumulateMicroBatches(
+      batch.xb,
+      batch.yb,
+      size,
+      freezer.trainable as tf.Variable[],
+      (x, y) => {
+        const pred = this.applyModel(x, true);
+        return { pred, loss: learn.lossFunc.compute(pred, y) as tf.Scalar };
+      },
+    );
+    batch.setPred(r.pred);
+    batch.own(r.pred);
+    this.runSync('afterPred');
+    batch.setLoss(r.loss);
+    batch.own(r.loss);
+    this.runSync('afterLoss');
+    this.runSync('beforeBackward');
+    batch.setGrads(r.grads);
   }
 
   private applyModel(x: tf.Tensor, training: boolean): tf.Tensor {
