@@ -244,6 +244,7 @@ export {
   type Loss,
   type LossConstructor,
   type LossFunction,
+  type LowMemoryGrads,
   type LrRange,
   loadLearner,
   loadWeights,

@@ -71,7 +71,7 @@ export {
   registerLoss,
 } from './losses.js';
 export { lowMemoryApply } from './low-memory-forward.js';
-export { lowMemoryVariableGrads } from './low-memory-grads.js';
+export { type LowMemoryGrads, lowMemoryVariableGrads } from './low-memory-grads.js';
 export {
   evenMults,
   expandHyper,

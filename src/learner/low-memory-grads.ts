@@ -65,6 +65,14 @@ function nodesFromXsToY(tape: TapeNode[], xs: readonly tf.Tensor[], y: tf.Tensor
   return filtered;
 }
 
+/** What {@link lowMemoryVariableGrads} returns; the caller disposes the tensors. */
+export interface LowMemoryGrads {
+  /** The value of `f()`. */
+  value: tf.Scalar;
+  /** The gradient of each variable `f` depends on, by variable name. */
+  grads: tf.NamedTensorMap;
+}
+
 /**
  * Computes `f()` (a scalar) and its gradients with respect to `varList`, as
  * `tf.variableGrads(f, varList)`, freeing each saved activation and each intermediate
@@ -86,7 +94,7 @@ function nodesFromXsToY(tape: TapeNode[], xs: readonly tf.Tensor[], y: tf.Tensor
 export function lowMemoryVariableGrads(
   f: () => tf.Scalar,
   varList: readonly tf.Variable[],
-): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+): LowMemoryGrads {
   if (varList.length === 0) {
     throw new ValueError('lowMemoryVariableGrads: `varList` is empty (nothing to differentiate).');
   }
