@@ -71,7 +71,13 @@ async function wasmPeak(arch: string, bs: number, batches = 2): Promise<number> 
     vocab: Array.from({ length: CLASSES }, (_, i) => `c${i}`),
     seed: 0,
   });
-  const learn = await visionLearner(dls, arch, { pretrained: false, seed: 0, logger: () => {} });
+  // No automatic micro-batching: a batch that does not fit must fail, not be split.
+  const learn = await visionLearner(dls, arch, {
+    pretrained: false,
+    seed: 0,
+    logger: () => {},
+    autoMicroBatch: false,
+  });
   const before = wasmTensorBytes() ?? 0;
   resetWasmTensorPeak();
   await learn.fit(1, 1e-3);
