@@ -3,7 +3,7 @@
  * Adam; all layers trainable; fastai's head, 37 classes) per image, on wasm through the
  * Learner, and in PyTorch 1.13 for the same models and shapes in the same run.
  *
- *   npx tsx bench/memory.ts [--quick] [--no-verify]
+ *   npx tsx bench/memory.ts [--quick] [--no-verify] [--models resnet34,mobilenet_v2_1]
  *
  * How each peak is measured:
  * - tsfast (wasm): the wasm memory guard's high-water mark of live tensor bytes (every tensor
@@ -132,7 +132,13 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   let blasShown = false;
-  for (const spec of quick ? SPECS.slice(0, 1) : SPECS) {
+  // `--models resnet34,mobilenet_v2_1` measures those only (MobileNet v1 0.75 always runs).
+  const mi = process.argv.indexOf('--models');
+  const only = mi >= 0 ? (process.argv[mi + 1] ?? '').split(',') : undefined;
+  const specs = quick
+    ? SPECS.slice(0, 1)
+    : SPECS.filter((s, i) => i === 0 || only === undefined || only.includes(s.arch));
+  for (const spec of specs) {
     const [a, b] = spec.batches;
     const wasm: [number, number] = [
       (await wasmPeak(spec.arch, a)) / MB,
