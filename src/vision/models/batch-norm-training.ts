@@ -186,7 +186,9 @@ function batchNormTrainingImpl(
     const xv = ops.view(xIn);
     const mu = ops.channelMean(xv);
     const xc = ops.affine(xv, null, tf.neg(mu));
-    const v = ops.channelMean(tf.square(xc));
+    // Full-size temporaries are freed as soon as they are reduced: a layer's forward and
+    // backward passes then hold two or three activations at a time, not five or six.
+    const v = tf.tidy(() => ops.channelMean(tf.square(xc)));
     const rstd = tf.rsqrt(tf.add(v, epsilon)) as tf.Tensor1D;
     const scale = gamma === null ? rstd : (tf.mul(g, rstd) as tf.Tensor1D);
     const y = ops.affine(xc, scale, beta === null ? null : b);
@@ -205,7 +207,7 @@ function batchNormTrainingImpl(
         const dyv = ops.view(dy);
         // Means over the batch: dbeta / M and sum(dy * (x - mean)) / M.
         const dyMean = ops.channelMean(dyv);
-        const dyXcMean = ops.channelMean(tf.mul(dyv, xcS));
+        const dyXcMean = tf.tidy(() => ops.channelMean(tf.mul(dyv, xcS)));
         const rstd2 = tf.square(rstdS);
         // dx = gamma * rstd * (dy - dyMean - xc * rstd^2 * dyXcMean)
         const k = ops.affine(
@@ -213,8 +215,12 @@ function batchNormTrainingImpl(
           tf.neg(tf.mul(rstd2, dyXcMean)) as tf.Tensor1D,
           tf.neg(dyMean) as tf.Tensor1D,
         );
+        xcS.dispose();
+        const sum = tf.add(dyv, k);
+        k.dispose();
         const a = gamma === null ? rstdS : tf.mul(gS, rstdS);
-        const dx = tf.reshape(ops.affine(tf.add(dyv, k), a as tf.Tensor1D, null), dy.shape);
+        const dx = tf.reshape(ops.affine(sum, a as tf.Tensor1D, null), dy.shape);
+        sum.dispose();
         const dGamma = tf.mul(tf.mul(dyXcMean, rstdS), m);
         const dBeta = tf.mul(dyMean, m);
         return [dx, dGamma, dBeta];
