@@ -72,6 +72,8 @@ export {
   type Reduction,
   registerLoss,
 } from './losses.js';
+export { lowMemoryApply } from './low-memory-forward.js';
+export { type LowMemoryGrads, lowMemoryVariableGrads } from './low-memory-grads.js';
 export {
   evenMults,
   expandHyper,
@@ -97,6 +99,11 @@ export {
   toMetric,
   topKAccuracy,
 } from './metrics.js';
+export {
+  accumulateMicroBatches,
+  type MicroBatchForward,
+  type MicroBatchResult,
+} from './micro-batching.js';
 export {
   F1ScoreMulti,
   type MultiScoreAverage,

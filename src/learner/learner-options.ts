@@ -101,6 +101,13 @@ export interface LearnerOptions {
    * @defaultValue `console.log`
    */
   logger?: (line: string) => void;
+  /**
+   * On wasm, split a training batch that does not fit the heap into micro-batches with
+   * gradient accumulation (one step per batch; BatchNorm sees a micro-batch at a time), and
+   * say so once. `false` lets the memory error through instead.
+   * @defaultValue true
+   */
+  autoMicroBatch?: boolean;
 }
 
 /**
@@ -125,6 +132,7 @@ export const LEARNER_OPTION_KEYS: readonly (keyof LearnerOptions)[] = [
   'path',
   'modelDir',
   'logger',
+  'autoMicroBatch',
 ];
 
 /**
@@ -160,6 +168,8 @@ export interface ResolvedLearnerOptions {
   path: string;
   /** See {@link LearnerOptions.modelDir}. */
   modelDir: string;
+  /** See {@link LearnerOptions.autoMicroBatch}. */
+  autoMicroBatch: boolean;
   /** See {@link LearnerOptions.logger}. */
   logger: (line: string) => void;
 }
@@ -197,6 +207,7 @@ export function resolveLearnerOptions(
     path: options.path ?? '.',
     modelDir: options.modelDir ?? 'models',
     logger: options.logger ?? ((line) => console.log(line)),
+    autoMicroBatch: options.autoMicroBatch ?? true,
   };
 }
 

@@ -107,6 +107,8 @@ export class Learner {
   path: string;
   /** Sub-folder of `path` for save/load. */
   modelDir: string;
+  /** Split training batches that do not fit the wasm heap (see {@link LearnerOptions.autoMicroBatch}). */
+  autoMicroBatch: boolean;
   /** Where Progress writes. */
   logger: (line: string) => void;
   /** True inside `noLogging`: Progress writes nothing. */
@@ -163,6 +165,7 @@ export class Learner {
     this.path = resolved.path;
     this.modelDir = resolved.modelDir;
     this.logger = resolved.logger;
+    this.autoMicroBatch = resolved.autoMicroBatch;
     this.optFunc = resolved.optFunc;
     const { groups, info } = resolveParamGroups(model, resolved.splitter(model));
     this.paramInfo = info;

@@ -239,6 +239,15 @@ export class Optimizer {
       for (const p of group.params) if (grads.has(p)) this.stateOf(p);
     }
     this.scalars.clear();
+    try {
+      this.stepGroups(grads);
+    } finally {
+      tf.dispose([...this.scalars.values()]);
+      this.scalars.clear();
+    }
+  }
+
+  private stepGroups(grads: ReadonlyMap<tf.Variable, tf.Tensor>): void {
     tf.tidy(() => {
       for (const group of this.paramGroups) {
         const params: tf.Variable[] = [];
@@ -250,14 +259,18 @@ export class Optimizer {
           params.push(p);
           groupGrads.push(g);
         }
+        // One scope per parameter: its temporaries (about ten of its size) are freed before
+        // the next parameter's, instead of all of them living until the step ends (for
+        // ResNet-34 that held ~900 MB at once, more than the activations of a batch of 16).
         params.forEach((p, i) => {
-          const state = this.state.get(p) as ParamState;
-          const flags = this.flags.get(p) as ParamFlags;
-          p.assign(this.update(p, groupGrads[i] as tf.Tensor, group.hypers, state, flags.doWd));
+          tf.tidy(() => {
+            const state = this.state.get(p) as ParamState;
+            const flags = this.flags.get(p) as ParamFlags;
+            p.assign(this.update(p, groupGrads[i] as tf.Tensor, group.hypers, state, flags.doWd));
+          });
         });
       }
     });
-    this.scalars.clear();
   }
 
   /**
@@ -270,7 +283,8 @@ export class Optimizer {
   scalar(value: number): tf.Scalar {
     let t = this.scalars.get(value);
     if (t === undefined) {
-      t = tf.scalar(value);
+      // Kept across the per-parameter scopes of `step`, which frees it at the end.
+      t = tf.keep(tf.scalar(value));
       this.scalars.set(value, t);
     }
     return t;

@@ -1,10 +1,13 @@
 /**
- * `tf.variableGrads` that frees its tape when the function throws. The tape keeps a copy of
+ * The Learner's gradient call: {@link lowMemoryVariableGrads} (tf.variableGrads's values, with
+ * the backward pass's memory freed as it goes) that also frees its tape when the function
+ * throws. The tape keeps a copy of
  * every tensor a kernel saves for its gradient and frees them only after a successful
  * backward pass: a hook that throws (or cancels) inside the tape would otherwise leak
  * hundreds of tensors per batch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { lowMemoryVariableGrads } from './low-memory-grads.js';
 
 /**
  * Frees what a gradient tape abandoned by an exception still holds: the copies its kernels
@@ -29,10 +32,10 @@ export function releaseAbandonedTape(): void {
 }
 
 /**
- * {@link tf.variableGrads}, with the tape released when `f` throws.
+ * {@link lowMemoryVariableGrads}, with the tape released when `f` throws.
  * @param f - The loss function (synchronous).
  * @param varList - Variables to differentiate.
- * @returns The loss and the gradients, as `tf.variableGrads` returns them.
+ * @returns The loss and the gradients, as `tf.variableGrads` would return them.
  * @throws Whatever `f` throws, after freeing the tape.
  * @example
  * ```ts
@@ -44,7 +47,7 @@ export function variableGradsSafe(
   varList: tf.Variable[],
 ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
   try {
-    return tf.variableGrads(f, varList);
+    return lowMemoryVariableGrads(f, varList);
   } catch (err) {
     releaseAbandonedTape();
     throw err;

@@ -13,7 +13,9 @@ import { type Callback, type EventName, runEvent, runEventSync } from './events.
 import type { GroupFreezer } from './group-freezer.js';
 import { FitInterrupt } from './interrupt.js';
 import type { Learner } from './learner.js';
+import { lowMemoryApply } from './low-memory-forward.js';
 import type { HyperValue } from './lr-range.js';
+import { accumulateMicroBatches, MicroBatching } from './micro-batching.js';
 import { variableGradsSafe } from './tape.js';
 
 /**
@@ -78,7 +80,12 @@ export class TrainingLoop {
     private readonly learn: Learner,
     private readonly batch: BatchState,
     private readonly freezer: GroupFreezer,
-  ) {}
+  ) {
+    this.microBatching = new MicroBatching((line) => learn.logger(line));
+  }
+
+  /** Splits batches that do not fit the wasm heap (see micro-batching.ts). */
+  private readonly microBatching: MicroBatching;
 
   /**
    * Trains for `nEpoch` epochs at a constant learning rate, validating after each.
@@ -267,7 +274,8 @@ export class TrainingLoop {
   }
 
   // Forward, afterPred, loss, afterLoss and beforeBackward run inside the gradient tape
-  // (synchronous hooks); the gradients come out of tf.variableGrads.
+  // (synchronous hooks); the gradients come out of lowMemoryVariableGrads (tf.variableGrads's
+  // values, with the backward pass's memory freed as it goes).
   private backward(): void {
     const { learn, batch, freezer } = this;
     if (freezer.trainable.length === 0) {
@@ -275,6 +283,17 @@ export class TrainingLoop {
         'Nothing to train: every parameter group is frozen. Call learn.unfreeze() or freezeTo(n) with n < nGroups.',
       );
     }
+    this.microBatching.backward(
+      batch.xb,
+      learn.model,
+      learn.autoMicroBatch,
+      () => this.wholeBackward(),
+      (size) => this.splitBackward(size),
+    );
+  }
+
+  private wholeBackward(): void {
+    const { learn, batch, freezer } = this;
     const { value, grads } = variableGradsSafe(() => {
       batch.setPred(this.applyModel(batch.xb, true));
       this.runSync('afterPred');
@@ -299,8 +318,35 @@ export class TrainingLoop {
     this.learn.loss = t.dataSync()[0] as number;
   }
 
+  // A batch too big for the wasm heap (see micro-batching.ts): the hooks run once, after the
+  // micro-batches, on the whole batch's predictions and loss.
+  private splitBackward(size: number): void {
+    const { learn, batch, freezer } = this;
+    const r = accumulateMicroBatches(
+      batch.xb,
+      batch.yb,
+      size,
+      freezer.trainable as tf.Variable[],
+      (x, y) => {
+        const pred = this.applyModel(x, true);
+        return { pred, loss: learn.lossFunc.compute(pred, y) as tf.Scalar };
+      },
+    );
+    batch.setPred(r.pred);
+    batch.own(r.pred);
+    this.runSync('afterPred');
+    this.setLoss(r.loss);
+    batch.own(r.loss);
+    this.runSync('afterLoss');
+    this.runSync('beforeBackward');
+    batch.setGrads(r.grads);
+  }
+
   private applyModel(x: tf.Tensor, training: boolean): tf.Tensor {
-    const out = this.learn.model.apply(x, { training });
+    // Training: intermediate outputs freed as the graph is walked (see lowMemoryApply).
+    const out = training
+      ? lowMemoryApply(this.learn.model, x, true)
+      : this.learn.model.apply(x, { training });
     if (Array.isArray(out)) {
       throw new ValueError(
         `The model has ${out.length} outputs; the Learner trains single-output models.`,

@@ -21,12 +21,15 @@ interface WasmBackendInternals {
     refCount: number,
   ): void;
   disposeData(dataId: object, force?: boolean): boolean;
+  wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number | null } | undefined };
 }
 
 interface GuardState {
   limit: number;
   bytes: number;
+  /** High-water mark of `bytes` since the guard was installed or the peak was reset. */
+  peak: number;
   sizes: WeakMap<object, number>;
   /** Leading dimension and bytes of the last rank-4 allocations. */
   recentLeading: [number, number][];
@@ -114,7 +117,13 @@ export function installWasmMemoryGuard(limit = DEFAULT_WASM_TENSOR_LIMIT): boole
     return true;
   }
   const internals = backend as unknown as WasmBackendInternals;
-  const state: GuardState = { limit, bytes: 0, sizes: new WeakMap(), recentLeading: [] };
+  const state: GuardState = {
+    limit,
+    bytes: 0,
+    peak: 0,
+    sizes: new WeakMap(),
+    recentLeading: [],
+  };
   const move = internals.move.bind(internals);
   const disposeData = internals.disposeData.bind(internals);
   internals.move = (dataId, values, shape, dtype, refCount) => {
@@ -125,13 +134,25 @@ export function installWasmMemoryGuard(limit = DEFAULT_WASM_TENSOR_LIMIT): boole
       if (state.recentLeading.length > 64) state.recentLeading.shift();
     }
     if (bytes > 0 && state.bytes + bytes > state.limit) throw memoryError(state, bytes, shape);
-    move(dataId, values, shape, dtype, refCount);
-    if (bytes > 0 && internals.dataIdMap.get(dataId)?.memoryOffset === 0) {
+    // Allocate first and copy the values only once the allocation is known to have succeeded:
+    // the package copies them to whatever malloc returned, and a failed malloc returns 0, so
+    // the values would overwrite the module's own data at address 0 and the next
+    // `disposeData` dies with "memory access out of bounds" (the heap can fail to grow below
+    // the guard's limit: fragmentation, XNNPACK's buffers).
+    const copy = bytes > 0 && values != null;
+    move(dataId, copy ? null : values, shape, dtype, refCount);
+    const offset = internals.dataIdMap.get(dataId)?.memoryOffset;
+    if (bytes > 0 && offset === 0) {
       // malloc failed: the heap could not grow. Undo and report instead of corrupting memory.
       disposeData(dataId, true);
       throw memoryError(state, bytes, shape);
     }
+    if (copy && offset != null) {
+      const v = values as ArrayBufferView;
+      internals.wasm.HEAPU8.set(new Uint8Array(v.buffer, v.byteOffset, bytes), offset);
+    }
     state.bytes += bytes;
+    if (state.bytes > state.peak) state.peak = state.bytes;
     state.sizes.set(dataId, bytes);
   };
   internals.disposeData = (dataId, force) => {
@@ -155,4 +176,25 @@ export function installWasmMemoryGuard(limit = DEFAULT_WASM_TENSOR_LIMIT): boole
 export function wasmTensorBytes(): number | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   return stateOf(tf.backend())?.bytes;
+}
+
+/**
+ * The most bytes live wasm tensors held at once since the guard was installed or since the
+ * last {@link resetWasmTensorPeak} (as {@link wasmTensorBytes} counts them), or `undefined`
+ * if wasm is not active or not guarded.
+ * @internal
+ */
+export function wasmTensorPeakBytes(): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return stateOf(tf.backend())?.peak;
+}
+
+/**
+ * Restarts {@link wasmTensorPeakBytes} from the bytes live now.
+ * @internal
+ */
+export function resetWasmTensorPeak(): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const state = stateOf(tf.backend());
+  if (state) state.peak = state.bytes;
 }

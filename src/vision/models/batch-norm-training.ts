@@ -6,7 +6,7 @@
  * subtract, square, mean) and normalises with `tf.batchNorm`; its backward pass runs through
  * the gradient of every one of those kernels (about 20 full-size passes per layer and step,
  * four of them for a gradient that is exactly zero). Here the forward pass is 5 full-size
- * kernels and the backward 6, with PyTorch's closed form
+ * kernels and the backward 7 (it recentres the saved input rather than keeping a centred copy), with PyTorch's closed form
  * (`xhat = (x - mean) * rstd`, `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)`,
  * `dx = gamma * rstd / N * (N * dy - dbeta - xhat * dgamma)`).
  *
@@ -186,21 +186,28 @@ function batchNormTrainingImpl(
     const xv = ops.view(xIn);
     const mu = ops.channelMean(xv);
     const xc = ops.affine(xv, null, tf.neg(mu));
-    const v = ops.channelMean(tf.square(xc));
+    // Full-size temporaries are freed as soon as they are reduced: a layer's forward and
+    // backward passes then hold two or three activations at a time, not five or six.
+    const v = tf.tidy(() => ops.channelMean(tf.square(xc)));
     const rstd = tf.rsqrt(tf.add(v, epsilon)) as tf.Tensor1D;
     const scale = gamma === null ? rstd : (tf.mul(g, rstd) as tf.Tensor1D);
     const y = ops.affine(xc, scale, beta === null ? null : b);
     mean = tf.keep(mu);
     variance = tf.keep(v);
-    save([xc, rstd, g]);
+    // The input, not the centred input: the layer before (a convolution's output, which the
+    // convolution's own gradient keeps) already holds it, so saving it costs no memory, while
+    // a saved `xc` would be one more activation-sized tensor per layer. The backward pass
+    // recentres it in one affine kernel.
+    save([xIn, mu, rstd, g]);
     return {
       value: tf.reshape(y, xIn.shape),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xcS, rstdS, gS] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+        const [xS, muS, rstdS, gS] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const xcS = ops.affine(ops.view(xS), null, tf.neg(muS) as tf.Tensor1D);
         const dyv = ops.view(dy);
         // Means over the batch: dbeta / M and sum(dy * (x - mean)) / M.
         const dyMean = ops.channelMean(dyv);
-        const dyXcMean = ops.channelMean(tf.mul(dyv, xcS));
+        const dyXcMean = tf.tidy(() => ops.channelMean(tf.mul(dyv, xcS)));
         const rstd2 = tf.square(rstdS);
         // dx = gamma * rstd * (dy - dyMean - xc * rstd^2 * dyXcMean)
         const k = ops.affine(
@@ -208,8 +215,12 @@ function batchNormTrainingImpl(
           tf.neg(tf.mul(rstd2, dyXcMean)) as tf.Tensor1D,
           tf.neg(dyMean) as tf.Tensor1D,
         );
+        xcS.dispose();
+        const sum = tf.add(dyv, k);
+        k.dispose();
         const a = gamma === null ? rstdS : tf.mul(gS, rstdS);
-        const dx = tf.reshape(ops.affine(tf.add(dyv, k), a as tf.Tensor1D, null), dy.shape);
+        const dx = tf.reshape(ops.affine(sum, a as tf.Tensor1D, null), dy.shape);
+        sum.dispose();
         const dGamma = tf.mul(tf.mul(dyXcMean, rstdS), m);
         const dBeta = tf.mul(dyMean, m);
         return [dx, dGamma, dBeta];

@@ -108,3 +108,99 @@ export class ReLU6 extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(ReLU6, 'tsfast');
+
+/**
+ * ReLU (`max(x, 0)`) whose gradient reads its output, not its input: `dy` where `y > 0`.
+ * tfjs's `Relu` gradient keeps the input alive for the backward pass; in a conv-BN-ReLU chain
+ * that input is BatchNorm's output, which nothing else needs, while the output is kept anyway
+ * by the next layer's gradient. Reading the output (as PyTorch's `threshold_backward` does)
+ * lets the BatchNorm output be freed during the forward pass: one activation less per layer.
+ * The same values and gradients as `tf.relu` (both pass no gradient at exactly 0).
+ *
+ * @param x - Input (float32).
+ * @returns `max(x, 0)`, same shape; the caller disposes it.
+ * @example
+ * ```ts
+ * const y = reluFromOutput(tf.tensor1d([-1, 3])); // [0, 3]
+ * ```
+ * @internal
+ */
+export function reluFromOutput(x: tf.Tensor): tf.Tensor {
+  return reluOp(x);
+}
+
+function reluImpl(x: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const y = tf.relu(input);
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.step(saved[0] as tf.Tensor)),
+    };
+  });
+  return op(x);
+}
+
+const reluOp = tf.op({ reluFromOutput: reluImpl });
+
+/**
+ * The ReLU activation as a layer whose gradient reads its output ({@link reluFromOutput}):
+ * what tsfast's ResNets use, so BatchNorm outputs do not outlive the forward pass.
+ * Serialised as `ReLUFromOutput` (registered as `tsfast>ReLUFromOutput`).
+ *
+ * @example
+ * ```ts
+ * const input = tf.input({ shape: [4] });
+ * const out = new ReLUFromOutput({ name: 'relu' }).apply(input) as tf.SymbolicTensor;
+ * ```
+ * @internal
+ */
+export class ReLUFromOutput extends tf.layers.Layer {
+  /** Registered class name. */
+  static readonly className = 'ReLUFromOutput';
+
+  /**
+   * @param args - Base layer options.
+   * @throws {@link ValueError} for an unknown option.
+   */
+  constructor(args: ReLU6Args = {}) {
+    checkOptionKeys('ReLUFromOutput', args, RELU6_KEYS);
+    super(args);
+    this.supportsMasking = true;
+  }
+
+  /**
+   * The layer's config (the base layer's keys).
+   * @returns A JSON-able config.
+   */
+  override getConfig(): tf.serialization.ConfigDict {
+    return super.getConfig();
+  }
+
+  /**
+   * Applies {@link reluFromOutput}.
+   * @param inputs - One tensor.
+   * @returns The activation.
+   */
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
+    return reluFromOutput(x);
+  }
+
+  /**
+   * Rebuilds the layer from its config (tfjs-layers' `customObjects` key is dropped).
+   * @param cls - The class to build.
+   * @param config - The saved config.
+   * @returns The layer.
+   */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const { customObjects: _ignored, ...args } = config;
+    return new cls(args);
+  }
+}
+
+tf.serialization.registerClass(ReLUFromOutput, 'tsfast');

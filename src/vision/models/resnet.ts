@@ -9,6 +9,7 @@ import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import { randomFor } from '../../core/random.js';
 import { BatchNorm } from './batch-norm.js';
 import { kaimingInit, linearDefaultInit } from './init.js';
+import { ReLUFromOutput } from './relu6.js';
 
 /** Options of the ResNet builders ({@link buildResnet}, `resnet50.body(...)`). */
 export interface ResnetOptions {
@@ -101,7 +102,8 @@ function bn(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
 }
 
 function relu(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-  return tf.layers.reLU({ name }).apply(x) as tf.SymbolicTensor;
+  // Gradient from the output: the BatchNorm output before it is freed in the forward pass.
+  return new ReLUFromOutput({ name }).apply(x) as tf.SymbolicTensor;
 }
 
 function block(

@@ -5,7 +5,7 @@ import { ready } from '../../../src/backend/ready.js';
 import { ValueError } from '../../../src/core/errors.js';
 import { RandomGenerator } from '../../../src/core/random.js';
 import { expectKernelsSupported, expectNoLeaks } from '../../../src/testing/index.js';
-import { ReLU6, relu6 } from '../../../src/vision/models/relu6.js';
+import { ReLU6, ReLUFromOutput, relu6, reluFromOutput } from '../../../src/vision/models/relu6.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 
@@ -92,6 +92,59 @@ describe('relu6 and the ReLU6 layer', () => {
       Array.from((loaded.predict(tf.tensor2d([[-2, 3, 9]])) as tf.Tensor).dataSync()),
     );
     assert.deepEqual(y, [0, 3, 6]);
+    model.dispose();
+    loaded.dispose();
+  });
+});
+
+describe('reluFromOutput', () => {
+  it("the values and gradients of tf.relu, with tfjs-node's kernels, no leak", async () => {
+    await ready();
+    for (const backend of BACKENDS) {
+      await tf.setBackend(backend);
+      const x = tf.tensor(inputs(2 * 5 * 5 * 3, 3), [2, 5, 5, 3]);
+      const w = tf.randomNormal([2, 5, 5, 3], 0, 1, 'float32', 4);
+      await expectNoLeaks(() => {
+        const [ours, ref] = tf.tidy(() => {
+          const g = (f: (t: tf.Tensor) => tf.Tensor) =>
+            tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), w)))(x);
+          return [
+            [reluFromOutput(x), g(reluFromOutput)],
+            [tf.relu(x), g(tf.relu)],
+          ];
+        });
+        for (let i = 0; i < 2; i++) {
+          assert.deepEqual(Array.from(ours[i]!.dataSync()), Array.from(ref[i]!.dataSync()));
+        }
+        tf.dispose([...ours, ...ref]);
+      });
+      tf.dispose([x, w]);
+    }
+    await ready();
+    expectKernelsSupported(() => {
+      const x = tf.variable(tf.tensor1d([-1, 2]));
+      const { value, grads } = tf.variableGrads(() => tf.sum(reluFromOutput(x)), [x]);
+      tf.dispose([value, grads, x]);
+    });
+  });
+
+  it('as a layer: a model with it saves and loads', async () => {
+    const input = tf.input({ shape: [3] });
+    const out = new ReLUFromOutput({ name: 'act' }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    assert.equal(loaded.getLayer('act').getClassName(), 'ReLUFromOutput');
+    const y = tf.tidy(() =>
+      Array.from((loaded.predict(tf.tensor2d([[-1, 3, 7]])) as tf.Tensor).dataSync()),
+    );
+    assert.deepEqual(y, [0, 3, 7]);
     model.dispose();
     loaded.dispose();
   });
