@@ -232,14 +232,6 @@ export function CategoryBlock(options: CategoryBlockOptions = {}): Block {
         vocab = [...new Set(trainValues.map((v) => String(v)))];
         if (sort) vocab.sort(compareLabels);
       }
-      if (vocab.length < 2) {
-        // Otherwise tfjs fails far away, in the loss ("depth must be >=2").
-        throw new DataError(
-          `CategoryBlock: the ${options.vocab ? '`vocab` passed' : `${trainValues.length} training labels`} ` +
-            `hold${options.vocab ? 's' : ''} a single class (${JSON.stringify(vocab)}); a classifier needs at least two. ` +
-            'Check getY (does the labeller give every item the same label?) and the splitter.',
-        );
-      }
       return categoryFitted(vocab);
     },
   };

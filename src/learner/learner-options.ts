@@ -3,11 +3,11 @@
  * only form the Learner reads, so a default is decided in one place).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { checkOptionKeys, invalidValue } from '../core/errors.js';
+import { checkOptionKeys, DataError, invalidValue } from '../core/errors.js';
 import type { DataLoadersLike } from '../data/batch.js';
 import { Adam } from './adam.js';
 import type { Callback } from './events.js';
-import { type Loss, lossFromConfig } from './losses.js';
+import { CrossEntropyLossFlat, type Loss, lossFromConfig } from './losses.js';
 import { type Metric, type MetricFunc, toMetric } from './metrics.js';
 import type { OptimizerFactory } from './optimizer.js';
 import { type Splitter, trainableParams } from './param-groups.js';
@@ -191,6 +191,7 @@ export function resolveLearnerOptions(
 ): ResolvedLearnerOptions {
   checkOptionKeys('Learner', options, LEARNER_OPTION_KEYS);
   const lossFunc = options.lossFunc ?? defaultLoss(dls);
+  checkClasses(dls, lossFunc);
   const lr = options.lr ?? 1e-3;
   if (!(lr > 0)) throw invalidValue('lr', 'a positive number', options.lr);
   return {
@@ -230,6 +231,20 @@ class FunctionLoss implements Loss {
   getConfig(): Record<string, never> {
     return {};
   }
+}
+
+// One class makes a classifier with one output: tfjs would fail far away, in the loss's
+// one-hot encoding ("depth must be >=2"). The data itself is fine to build and show.
+function checkClasses(dls: DataLoadersLike, lossFunc: Loss | LossFunction): void {
+  const vocab = dls.vocab;
+  if (!(lossFunc instanceof CrossEntropyLossFlat) || vocab === undefined || vocab.length >= 2) {
+    return;
+  }
+  throw new DataError(
+    `The data holds a single class (${JSON.stringify(vocab)}); a classifier needs at least two. ` +
+      'Check getY (does the labeller give every item the same label?) and the splitter (the ' +
+      'vocab comes from the training labels).',
+  );
 }
 
 function defaultLoss(dls: DataLoadersLike): Loss {

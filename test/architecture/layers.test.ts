@@ -35,11 +35,14 @@ describe('the layering of design.md', () => {
       'learner/learner.ts':
         "import type { Batch } from '../data/batch.js';\nimport { x } from '../callbacks/x.js';\n",
       'index.ts': "export * from './vision/learner.js';\n",
+      'cli/main.ts': "import { fit } from '../index.js';\n",
+      'vision/learner.ts': "import { fit } from '../index.js';\n",
     });
     try {
       assert.deepEqual(findUpwardImports(root), [
         { file: 'core/errors.ts', target: 'learner/learner.js', from: 'core', to: 'learner' },
         { file: 'data/blocks.ts', target: 'vision/learner.js', from: 'data', to: 'vision' },
+        { file: 'vision/learner.ts', target: 'index.js', from: 'vision', to: 'cli' },
       ]);
     } finally {
       rmSync(root, { recursive: true, force: true });

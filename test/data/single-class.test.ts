@@ -3,18 +3,23 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { ready } from '../../src/backend/ready.js';
 import { DataError } from '../../src/core/errors.js';
 import { CategoryBlock } from '../../src/data/blocks.js';
 import { DataBlock } from '../../src/data/data-block.js';
 import { getImageFiles } from '../../src/data/getters.js';
 import { RegexLabeller, usingAttr } from '../../src/data/labellers.js';
 import { RandomSplitter } from '../../src/data/splitters.js';
+import { Learner } from '../../src/learner/learner.js';
+import { MSELossFlat } from '../../src/learner/losses.js';
 import { ImageBlock } from '../../src/vision/image/image-block.js';
 import { Resize } from '../../src/vision/image/resize.js';
 
 describe('a single-class dataset', () => {
-  it('fails when the data is built, with an error saying there is one class', async () => {
+  it('builds and shows, but a classifier on it fails at once, saying there is one class', async () => {
+    await ready();
     const dir = mkdtempSync(join(tmpdir(), 'tsfast-one-class-'));
     for (let i = 0; i < 6; i++) {
       const jpg = await sharp({
@@ -31,20 +36,21 @@ describe('a single-class dataset', () => {
       getY: usingAttr(RegexLabeller(/(.+)_\d+.jpg$/), 'name'),
       itemTfms: Resize(16),
     });
-    await assert.rejects(
-      block.datasets(dir),
+    const dls = await block.dataloaders(dir, { bs: 2 });
+    assert.deepEqual(dls.vocab, ['cat']);
+    const model = tf.sequential({
+      layers: [tf.layers.flatten({ inputShape: [16, 16, 3] }), tf.layers.dense({ units: 1 })],
+    });
+    assert.throws(
+      () => new Learner(dls, model),
       (e: unknown) =>
         e instanceof DataError &&
-        /4 training labels hold a single class \(\["cat"\]\)/.test(e.message) &&
+        /single class \(\["cat"\]\)/.test(e.message) &&
         /at least two/.test(e.message),
     );
-  });
-
-  it('a vocab of one class passed by hand is refused too', () => {
-    assert.throws(
-      () => CategoryBlock({ vocab: ['only'] }).setup(['only', 'only']),
-      (e: unknown) =>
-        e instanceof DataError && /`vocab` passed holds a single class/.test(e.message),
-    );
+    // A loss that is not a classifier's is the user's choice: no refusal.
+    const learn = new Learner(dls, model, { lossFunc: new MSELossFlat() });
+    assert.equal(learn.dls.vocab?.length, 1);
+    model.dispose();
   });
 });

@@ -65,7 +65,9 @@ export function findUpwardImports(root: string): UpwardImport[] {
     const text = readFileSync(path, 'utf8');
     for (const match of text.matchAll(IMPORT)) {
       const target = relative(root, join(dirname(path), match[1] ?? match[2]));
-      const to = target.split(sep)[0];
+      // The package entry (`index.ts` at the root) gathers every layer: importing it is
+      // importing from all of them, which only the bottom layers (the CLI) may do.
+      const to = target === 'index.js' ? 'cli' : (target.split(sep)[0] as string);
       if (to === from || to.startsWith('..')) continue;
       const fromLayer = layerOf(from);
       const toLayer = layerOf(to);
