@@ -26,7 +26,7 @@
  * model, training, validation); `images_per_s` counts training images seen per second of
  * `fineTune`.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -105,10 +105,13 @@ const pets = new DataBlock({
 const dls = await pets.dataloaders(dataDir, { bs: num('bs'), seed });
 if (values['split-out']) {
   // The split and labels, for the PyTorch reference (bench/torch/fine_tune.py).
+  // Written to a temporary file and renamed, so a reader never sees half a file.
+  const out = values['split-out'];
   writeFileSync(
-    values['split-out'],
+    `${out}.tmp`,
     JSON.stringify({ train: dls.trainDs.items, valid: dls.validDs.items, vocab: dls.vocab }),
   );
+  renameSync(`${out}.tmp`, out);
 }
 console.log(
   `backend ${backend}; ${dls.train.numItems} training / ${dls.valid.numItems} validation images, ` +
