@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO } from './notebook-runner.js';
@@ -27,6 +27,8 @@ describe('package entry points', () => {
   });
 
   it("tslab's TypeScript (node resolution, CommonJS) type-checks imports of both entry points", () => {
+    // test/.fixtures is ignored by git: a fresh clone has none.
+    mkdirSync(join(REPO, 'test', '.fixtures'), { recursive: true });
     const dir = mkdtempSync(join(REPO, 'test', '.fixtures', 'entry-'));
     try {
       writeFileSync(

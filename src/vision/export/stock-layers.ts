@@ -91,6 +91,8 @@ const CONVERSIONS: Readonly<Record<string, (config: Config) => { cls: string; co
     },
   }),
   ReLU6: (c) => ({ cls: 'ReLU', config: { ...base(c), max_value: 6 } }),
+  // The same ReLU; only its gradient (which reads the output, to save memory) differs.
+  ReLUFromOutput: (c) => ({ cls: 'ReLU', config: { ...base(c), max_value: null } }),
   // Identity at inference in both; the seed only matters when training resumes.
   SeededDropout: (c) => ({
     cls: 'Dropout',
@@ -130,7 +132,7 @@ function layerLists(topology: Config): LayerJson[][] {
 }
 
 /**
- * Replaces tsfast's layer classes (`BatchNorm`, `ReLU6`, `SeededDropout`) in a tfjs model
+ * Replaces tsfast's layer classes (`BatchNorm`, `ReLU6`, `ReLUFromOutput`, `SeededDropout`) in a tfjs model
  * topology by stock ones (`BatchNormalization`, `ReLU` with `max_value: 6`, `Dropout`), and
  * checks that every other layer is a stock class.
  *
