@@ -75,7 +75,9 @@ function batchSize(image: RGBImage): { width: number; height: number } {
  *   transforms or sizes need the general path.
  * @example
  * ```ts
- * const xs = tsf.cpuAugmentBatch(images, tsf.augTransforms({ size: 224 }), { training: true, rng });
+ * const images = [await tsf.decodeImage('cat.jpg'), await tsf.decodeImage('cat.jpg')];
+ * const xs = cpuAugmentBatch(images, tsf.augTransforms({ size: 8 }), { training: true, rng });
+ * xs?.dispose(); // undefined when the CPU executor cannot run these transforms
  * ```
  */
 export function cpuAugmentBatch(

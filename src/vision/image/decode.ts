@@ -135,7 +135,7 @@ export async function imageSize(source: ImageSource): Promise<{
  * @throws {@link DataError} naming the file when it is missing, truncated or not an image.
  * @example
  * ```ts
- * const img = await tsf.decodeImage('../shared/data/pets/images/Abyssinian_1.jpg');
+ * const img = await tsf.decodeImage('cat.jpg');
  * img.width; img.height; img.data.length === img.width * img.height * 3;
  * ```
  */
@@ -226,7 +226,8 @@ export async function readRaw(source: ImageSource, pipeline: sharp.Sharp): Promi
  * @returns A {@link DataError} naming the file.
  * @example
  * ```ts
- * throw tsf.decodeError('cat.jpg', new Error('VipsJpeg: premature end of input file'));
+ * const err = tsf.decodeError('cat.jpg', new Error('VipsJpeg: premature end of input file'));
+ * err.message; // 'Cannot decode image "cat.jpg": VipsJpeg: premature end of input file. ...'
  * ```
  */
 export function decodeError(source: ImageSource, err: unknown): DataError {
