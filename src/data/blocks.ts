@@ -174,7 +174,7 @@ export type BlockLike = Block | (() => Block);
  * @throws {@link ValueError} if `b` is neither.
  * @example
  * ```ts
- * tsf.resolveBlock(tsf.CategoryBlock).name; // 'CategoryBlock'
+ * resolveBlock(tsf.CategoryBlock).name; // 'CategoryBlock'
  * ```
  */
 export function resolveBlock(b: BlockLike): Block {

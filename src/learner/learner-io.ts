@@ -66,8 +66,8 @@ export type ExportOptions = Record<string, never>;
  * @returns The handler.
  * @example
  * ```ts
- * await model.save(tsf.folderHandler('out/model'));
- * const m = await tf.loadLayersModel(tsf.folderHandler('out/model'));
+ * await model.save(folderHandler('out/model'));
+ * const m = await tf.loadLayersModel(folderHandler('out/model'));
  * ```
  */
 export function folderHandler(dir: string): tf.io.IOHandler {

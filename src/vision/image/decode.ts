@@ -52,7 +52,7 @@ const DECODE_KEYS = ['iccProfile', 'decoder'] as const;
  * @throws {@link ValueError} on an unknown key or a bad value.
  * @example
  * ```ts
- * tsf.decodeSettings({}); // { iccProfile: 'ignore', decoder: 'auto' }
+ * decodeSettings({}); // { iccProfile: 'ignore', decoder: 'auto' }
  * ```
  */
 export function decodeSettings(options: DecodeOptions = {}): Required<DecodeOptions> {
@@ -159,7 +159,7 @@ export async function decodeImage(
  * @returns The pixels (possibly at reduced size), or `undefined` when the file is for sharp.
  * @example
  * ```ts
- * const fast = await tsf.decodeFast(bytes, tsf.decodeSettings({}));
+ * const fast = await decodeFast(bytes, decodeSettings({}));
  * ```
  */
 export async function decodeFast(
@@ -202,7 +202,7 @@ export async function readBytes(source: ImageSource): Promise<Uint8Array> {
  * @throws {@link DataError} naming the file.
  * @example
  * ```ts
- * const img = await tsf.readRaw('cat.jpg', tsf.openImage('cat.jpg').resize(64, 64));
+ * const img = await readRaw('cat.jpg', tsf.openImage('cat.jpg').resize(64, 64));
  * ```
  */
 export async function readRaw(source: ImageSource, pipeline: sharp.Sharp): Promise<RGBImage> {

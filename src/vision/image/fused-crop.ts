@@ -68,7 +68,10 @@ export const MAX_SAMPLER_SHRINK = 2.5;
  * @returns The decoded image with its crop, or `undefined`.
  * @example
  * ```ts
- * const img = await decodeForFusedCrop(bytes, tsf.RandomResizedCrop(224), ctx, tsf.decodeSettings());
+ * const img = await decodeForFusedCrop(bytes, tsf.RandomResizedCrop(224), ctx, {
+ *   iccProfile: 'ignore',
+ *   decoder: 'auto',
+ * });
  * ```
  */
 export async function decodeForFusedCrop(

@@ -199,7 +199,7 @@ export async function loadTfjsModel(
 
 /**
  * The weights of a tfjs LayersModel folder by name (`conv1/kernel`, `conv1_bn/gamma`), as
- * float32 arrays, for {@link assignNamedWeights} with {@link kerasNaming}.
+ * float32 arrays, for `assignNamedWeights` with {@link kerasNaming}.
  *
  * @param source - As in {@link readTfjsModelFiles}.
  * @param download - Options for the download cache.

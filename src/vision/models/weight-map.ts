@@ -26,7 +26,7 @@ export type NamingConvention = (
   weightName: string,
 ) => WeightSourceEntry | undefined;
 
-/** Options of {@link assignNamedWeights}. */
+/** Options of `assignNamedWeights`. */
 export interface AssignWeightsOptions {
   /**
    * Accept file tensors that no model weight uses (e.g. the ImageNet classifier when loading
@@ -41,7 +41,7 @@ export interface AssignWeightsOptions {
   ignore?: (key: string) => boolean;
 }
 
-/** What {@link assignNamedWeights} did. */
+/** What `assignNamedWeights` did. */
 export interface WeightLoadReport {
   /** File keys that were loaded. */
   readonly loaded: readonly string[];
