@@ -55,7 +55,7 @@ function sampleGamma(rng: RandomGenerator, shape: number): number {
  * @returns A number in (0, 1).
  * @example
  * ```ts
- * tsf.sampleBeta(tsf.randomFor(1), 0.4, 0.4);
+ * sampleBeta(tsf.randomFor(1), 0.4, 0.4);
  * ```
  */
 export function sampleBeta(rng: RandomGenerator, a: number, b: number): number {

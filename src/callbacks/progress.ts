@@ -157,7 +157,7 @@ export class Progress implements Callback {
  * @returns The text.
  * @example
  * ```ts
- * tsf.formatTime(75); // '01:15'
+ * formatTime(75); // '01:15'
  * ```
  */
 export function formatTime(seconds: number): string {

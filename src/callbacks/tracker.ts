@@ -41,7 +41,7 @@ export interface TrackerOptions {
  * @example
  * ```ts
  * const options = { monitor: 'valid_loss', patience: 3 };
- * tsf.checkOptionKeys('MyTracker', options, [...tsf.TRACKER_KEYS, 'patience']);
+ * tsf.checkOptionKeys('MyTracker', options, [...TRACKER_KEYS, 'patience']);
  * ```
  */
 export const TRACKER_KEYS = ['monitor', 'mode', 'minDelta', 'resetOnFit'];

@@ -1,6 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../core/atomic-write.js';
 // The whole library, for its side effects too: every block and transform an export may name
 // registers itself when its module loads, so loadLearner can rebuild any pipeline.
 import {
@@ -10,7 +11,6 @@ import {
   type SkippedItem,
   TsfastError,
   ValueError,
-  writeFileAtomic,
 } from '../index.js';
 
 const USAGE = `Usage: tsfast predict --learner DIR --images DIR [--out FILE] [--bs N]

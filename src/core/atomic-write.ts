@@ -52,7 +52,7 @@ async function syncDir(dir: string): Promise<void> {
  * @example
  * ```ts
  * const meta = { epoch: 3, validLoss: 0.21 };
- * await tsf.writeFileAtomic('models/best/meta.json', JSON.stringify(meta));
+ * await writeFileAtomic('models/best/meta.json', JSON.stringify(meta));
  * ```
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {

@@ -64,7 +64,7 @@ export function checkRelativeRef(ref: unknown, source: string, dir: string): str
  * @throws {@link DataError} naming `source` and the offending `ref`.
  * @example
  * ```ts
- * tsf.resolveInside('models/net', 'group1-shard1of2.bin', 'models/net/model.json');
+ * resolveInside('models/net', 'group1-shard1of2.bin', 'models/net/model.json');
  * ```
  */
 export function resolveInside(dir: string, ref: unknown, source: string): string {
@@ -89,7 +89,7 @@ export function resolveInside(dir: string, ref: unknown, source: string): string
  * ```ts
  * import { readFile, writeFile } from 'node:fs/promises';
  * await writeFile(`${dir}/weights.bin`, new Uint8Array(4));
- * const shard = await tsf.resolveInsideReal(dir, 'weights.bin', `${dir}/model.json`);
+ * const shard = await resolveInsideReal(dir, 'weights.bin', `${dir}/model.json`);
  * const bytes = await readFile(shard);
  * ```
  */

@@ -174,7 +174,7 @@ export type BlockLike = Block | (() => Block);
  * @throws {@link ValueError} if `b` is neither.
  * @example
  * ```ts
- * tsf.resolveBlock(tsf.CategoryBlock).name; // 'CategoryBlock'
+ * resolveBlock(tsf.CategoryBlock).name; // 'CategoryBlock'
  * ```
  */
 export function resolveBlock(b: BlockLike): Block {
@@ -217,7 +217,11 @@ export interface CategoryBlockOptions {
  * @returns The block.
  * @example
  * ```ts
- * new tsf.DataBlock({ blocks: [tsf.ImageBlock, tsf.CategoryBlock], ... });
+ * const block = new tsf.DataBlock({
+ *   blocks: [tsf.ImageBlock, tsf.CategoryBlock],
+ *   getItems: tsf.getImageFiles,
+ *   getY: tsf.parentLabel,
+ * });
  * ```
  */
 export function CategoryBlock(options: CategoryBlockOptions = {}): Block {
@@ -287,8 +291,11 @@ export interface MultiCategoryBlockOptions {
  * @returns The block.
  * @example
  * ```ts
- * blocks: [tsf.ImageBlock, tsf.MultiCategoryBlock],
- * getY: tsf.ColReader('labels', { labelDelim: ' ' }),
+ * const block = new tsf.DataBlock({
+ *   blocks: [tsf.ImageBlock, tsf.MultiCategoryBlock],
+ *   getX: tsf.ColReader('fname'),
+ *   getY: tsf.ColReader('labels', { labelDelim: ' ' }),
+ * });
  * ```
  */
 export function MultiCategoryBlock(options: MultiCategoryBlockOptions = {}): Block {
@@ -366,7 +373,11 @@ export interface RegressionBlockOptions {
  * @returns The block.
  * @example
  * ```ts
- * blocks: [tsf.ImageBlock, tsf.RegressionBlock], getY: tsf.ColReader('age'),
+ * const block = new tsf.DataBlock({
+ *   blocks: [tsf.ImageBlock, tsf.RegressionBlock],
+ *   getX: tsf.ColReader('fname'),
+ *   getY: tsf.ColReader('age'),
+ * });
  * ```
  */
 export function RegressionBlock(options: RegressionBlockOptions = {}): Block {

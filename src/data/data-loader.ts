@@ -217,7 +217,7 @@ export class DataLoader implements BatchStream {
  * const samples = await Promise.all(idx.map((i) => dsets.load(i, false, rng)));
  * const items = idx.map((i) => dsets.items[i]);
  * const tfms = [tsf.Normalize.fromStats(tsf.imagenetStats)];
- * const batch = tsf.collateSamples(dsets, samples, items, tfms, { training: false, rng }, 'auto');
+ * const batch = collateSamples(dsets, samples, items, tfms, { training: false, rng }, 'auto');
  * ```
  */
 export function collateSamples(

@@ -124,7 +124,7 @@ export interface ShowBatchOptions {
  * @example
  * ```ts
  * const dls = await pets.dataloaders('../shared/data/pets/images', { seed: 42 });
- * dls.vocab.length;              // 37
+ * dls.vocab?.length;             // 37
  * dls.normalize(tsf.imagenetStats);
  * await dls.showBatch({ nrows: 2, ncols: 4, file: 'batch.png' });
  * ```
@@ -234,7 +234,9 @@ export class DataLoaders implements DataLoadersLike {
    * @throws {@link DataError} on a description without blocks or naming an unregistered
    *   block or transform.
    * @example
-   * ```ts
+   * ```ts no-run (needs an exported learner's data config)
+   * import { readFile } from 'node:fs/promises';
+   * const text = await readFile('models/export/dls.json', 'utf8');
    * const dls = tsf.DataLoaders.fromConfig(JSON.parse(text));
    * const xs = await dls.encodeInputs(['my_cat.jpg']);
    * ```
@@ -339,7 +341,9 @@ export class DataLoaders implements DataLoadersLike {
    * @returns A stream of batches.
    * @example
    * ```ts
-   * for await (const b of dls.validWithAugmentation()) { ... }
+   * for await (const b of dls.validWithAugmentation()) {
+   *   console.log(b.xs.shape); // augmented validation images
+   * }
    * ```
    */
   validWithAugmentation(): DataLoader {

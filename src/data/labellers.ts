@@ -30,7 +30,11 @@ export interface RegexLabellerOptions {
  * ```ts
  * const getY = tsf.usingAttr(tsf.RegexLabeller(/(.+)_\d+.jpg$/), 'name');
  * getY('/data/pets/great_pyrenees_12.jpg'); // 'great_pyrenees'
- * tsf.RegexLabeller(/\/(\d)\//, { match: true })('/a/3/b.png'); // throws: no match at the start
+ * try {
+ *   tsf.RegexLabeller(/\/(\d)\//, { match: true })('/a/3/b.png');
+ * } catch (e) {
+ *   console.log((e as Error).message); // no match at the start
+ * }
  * ```
  */
 export function RegexLabeller(

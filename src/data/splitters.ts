@@ -240,7 +240,9 @@ export interface TrainTestSplitterOptions {
  *   has the wrong length.
  * @example
  * ```ts
+ * const labels = ['cat', 'dog', 'cat', 'dog', 'cat', 'dog', 'cat', 'dog', 'cat', 'dog'];
  * const splitter = tsf.TrainTestSplitter({ testSize: 0.2, randomState: 42, stratify: labels });
+ * const [train, valid] = splitter(labels); // 8 and 2 indices, one of each class in valid
  * ```
  */
 export function TrainTestSplitter(options: TrainTestSplitterOptions = {}): DataSplitter {

@@ -43,7 +43,7 @@ export interface SegmentationTopLoss {
  * held as plain arrays (nothing to dispose).
  *
  * @example
- * ```ts
+ * ```ts no-run (needs a trained segmentation learner)
  * const interp = await tsf.SegmentationInterpretation.fromLearner(learn);
  * console.table(interp.topLosses(5));
  * await interp.plotTopLosses(4, { file: 'worst.png' });
@@ -74,7 +74,7 @@ export class SegmentationInterpretation {
    * @returns The interpretation.
    * @throws {@link ValueError} for an unknown option.
    * @example
-   * ```ts
+   * ```ts no-run (needs a trained segmentation learner)
    * const interp = await tsf.SegmentationInterpretation.fromLearner(learn, { dsIdx: 1 });
    * ```
    */
@@ -142,7 +142,7 @@ export class SegmentationInterpretation {
    * @returns Resolves when the file is written.
    * @throws {@link ValueError} for a bad `k` or an unknown option.
    * @example
-   * ```ts
+   * ```ts no-run (needs a segmentation interpretation of image files)
    * await interp.plotTopLosses(4, { file: 'worst.png' });
    * ```
    */

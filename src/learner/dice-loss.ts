@@ -35,7 +35,7 @@ export interface DiceLossOptions {
  *   classes of each image.
  * @example
  * ```ts
- * const learn = await tsf.unetLearner(dls, arch, { lossFunc: new tsf.DiceLoss() });
+ * const learn = await tsf.unetLearner(dls, tsf.resnet34, { lossFunc: new tsf.DiceLoss() });
  * ```
  */
 export class DiceLoss implements Loss {

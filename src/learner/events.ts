@@ -58,7 +58,7 @@ export type EventName = (typeof EVENTS)[number];
  * Events that run inside the gradient tape: their hooks must not return a promise.
  * @example
  * ```ts
- * tsf.SYNC_EVENTS.includes('afterLoss'); // true: an afterLoss hook must be synchronous
+ * SYNC_EVENTS.includes('afterLoss'); // true: an afterLoss hook must be synchronous
  * ```
  */
 export const SYNC_EVENTS: readonly EventName[] = [

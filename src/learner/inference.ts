@@ -154,7 +154,7 @@ function cat(list: tf.Tensor[]): tf.Tensor {
 /**
  * What {@link predict} returns.
  * @example
- * ```ts
+ * ```ts no-run (needs a learner over image files)
  * const { label, probs }: tsf.PredictResult = await learn.predict('cat.jpg');
  * console.log(label, Math.max(...probs));
  * ```
@@ -181,7 +181,7 @@ export interface PredictResult {
  * @throws {@link ValueError} if `item` is not a tensor and the data cannot encode it, or is
  *   a batch of more than one item.
  * @example
- * ```ts
+ * ```ts no-run (needs a learner over image files)
  * const { label, probs } = await tsf.predict(learn, 'cat.jpg');
  * ```
  */
@@ -240,7 +240,7 @@ export async function predict(learn: Learner, item: unknown): Promise<PredictRes
 /**
  * Options of {@link tta}.
  * @example
- * ```ts
+ * ```ts no-run (needs a learner with augmentation transforms)
  * const { preds, targs } = await learn.tta({ n: 8, beta: 0.25 });
  * ```
  */
@@ -260,7 +260,7 @@ export interface TtaOptions {
 /**
  * What {@link tta} returns.
  * @example
- * ```ts
+ * ```ts no-run (needs a learner with augmentation transforms)
  * const { preds, targs }: tsf.TtaResult = await learn.tta();
  * ```
  */
@@ -278,7 +278,7 @@ export interface TtaResult {
  * @returns Blended predictions and targets; the caller disposes them.
  * @throws {@link ValueError} if the data has no `validWithAugmentation`.
  * @example
- * ```ts
+ * ```ts no-run (needs a learner with augmentation transforms)
  * const { preds, targs } = await tsf.tta(learn);
  * ```
  */

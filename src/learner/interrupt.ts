@@ -20,7 +20,7 @@ export const SIGINT_EXIT_CODE = 130;
  * const guard = FitInterrupt.enter((line) => console.log(line));
  * try {
  *   // ... after each batch:
- *   if (guard.requested) throw new CancelFit('interrupted');
+ *   if (guard.requested) throw new tsf.CancelFit('interrupted');
  * } finally {
  *   guard.leave();
  * }

@@ -37,6 +37,7 @@ export interface SaveOptions {
  * Options of {@link Learner.load}.
  * @example
  * ```ts
+ * await learn.save('stage-1');
  * await learn.load('stage-1', { withOpt: false });
  * ```
  */
@@ -65,8 +66,8 @@ export type ExportOptions = Record<string, never>;
  * @returns The handler.
  * @example
  * ```ts
- * await model.save(tsf.folderHandler('out/model'));
- * const m = await tf.loadLayersModel(tsf.folderHandler('out/model'));
+ * await model.save(folderHandler('out/model'));
+ * const m = await tf.loadLayersModel(folderHandler('out/model'));
  * ```
  */
 export function folderHandler(dir: string): tf.io.IOHandler {
@@ -250,6 +251,7 @@ export async function saveWeights(
  * @throws {@link DataError} if files are missing or the weights do not match the model.
  * @example
  * ```ts
+ * await learn.save('best');
  * await tsf.loadWeights(learn, 'best');
  * ```
  */
@@ -383,7 +385,7 @@ function checkExportedLearner(raw: Record<string, unknown>, file: string): Expor
 /**
  * Options of {@link loadLearner}.
  * @example
- * ```ts
+ * ```ts no-run (needs an exported learner)
  * const learn = await tsf.loadLearner('models/export', { dls });
  * ```
  */
@@ -403,7 +405,7 @@ export interface LoadLearnerOptions {
  * @returns A learner ready for `predict`/`getPreds`.
  * @throws {@link DataError} if the folder is not an export.
  * @example
- * ```ts
+ * ```ts no-run (needs an exported learner)
  * const learn = await tsf.loadLearner('models/pets');
  * const { label } = await learn.predict(tensor);
  * ```

@@ -12,6 +12,8 @@ import type { JsonObject, JsonValue } from '../data/batch.js';
  * How a loss reduces per-item values.
  * @example
  * ```ts
+ * const logits = tf.tensor2d([[2, 0, 0], [0, 2, 0]]);
+ * const targets = tf.tensor1d([0, 2], 'int32');
  * const reduction: tsf.Reduction = 'none';
  * const perItem = new tsf.CrossEntropyLossFlat().compute(logits, targets, reduction); // [N]
  * ```
@@ -23,6 +25,8 @@ export type Reduction = 'mean' | 'none';
  * `export`/`loadLearner` can rebuild them from JSON.
  * @example
  * ```ts
+ * const logits = tf.tensor2d([[2, 0, 0], [0, 2, 0]]);
+ * const targets = tf.tensor1d([0, 2], 'int32');
  * const loss: tsf.Loss = new tsf.CrossEntropyLossFlat();
  * const value = loss.compute(logits, targets); // scalar
  * const probs = loss.activation(logits);
@@ -551,6 +555,10 @@ export type LossConstructor = new (options: never) => Loss;
  * @throws {@link ValueError} if the name is taken.
  * @example
  * ```ts
+ * // A loss whose saved learners reload it by name.
+ * class MyLoss extends tsf.CrossEntropyLossFlat {
+ *   override readonly name = 'MyLoss';
+ * }
  * tsf.registerLoss('MyLoss', MyLoss);
  * ```
  */

@@ -37,12 +37,12 @@ export type HyperValue = number | readonly number[] | LrRange;
  *
  * @param startOrEnd - `a` when two arguments are given, else `b`.
  * @param end - `b`, the rate of the last group.
- * @returns The range; optimizers expand it with {@link expandHyper}.
+ * @returns The range; optimizers expand it with `expandHyper`.
  * @throws {@link ValueError} if a rate is not a positive finite number.
  * @example
  * ```ts
  * await learn.fitOneCycle(10, tsf.lrRange(1e-5, 1e-3));
- * tsf.expandHyper(tsf.lrRange(1e-5, 1e-3), 3); // [1e-5, 1e-4, 1e-3]
+ * expandHyper(tsf.lrRange(1e-5, 1e-3), 3); // [1e-5, 1e-4, 1e-3]
  * ```
  */
 export function lrRange(startOrEnd: number, end?: number): LrRange {
@@ -63,7 +63,7 @@ export function lrRange(startOrEnd: number, end?: number): LrRange {
  * @returns The values (just `[end]` when `n === 1`).
  * @example
  * ```ts
- * tsf.evenMults(1e-5, 1e-3, 3); // [1e-5, 1e-4, 1e-3]
+ * evenMults(1e-5, 1e-3, 3); // [1e-5, 1e-4, 1e-3]
  * ```
  */
 export function evenMults(start: number, end: number, n: number): number[] {
@@ -82,7 +82,7 @@ export function evenMults(start: number, end: number, n: number): number[] {
  * @throws {@link ValueError} if an array's length is not `nGroups`.
  * @example
  * ```ts
- * tsf.expandHyper(tsf.lrRange(1e-3), 3); // [1e-4, 1e-4, 1e-3]
+ * expandHyper(tsf.lrRange(1e-3), 3); // [1e-4, 1e-4, 1e-3]
  * ```
  */
 export function expandHyper(value: HyperValue, nGroups: number): number[] {

@@ -126,7 +126,9 @@ export function accuracy(pred: tf.Tensor, targ: tf.Tensor): tf.Scalar {
  * @throws {@link ValueError} naming both shapes when the element counts differ.
  * @example
  * ```ts
- * const [p, t] = tsf.flattenCheck(preds.argMax(-1), targs);
+ * const preds = tf.tensor2d([[0.1, 0.9], [0.8, 0.2]]);
+ * const targs = tf.tensor2d([[1], [0]], [2, 1], 'int32');
+ * const [p, t] = tsf.flattenCheck(preds.argMax(-1), targs); // both [2]
  * ```
  */
 export function flattenCheck(

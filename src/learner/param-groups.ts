@@ -59,7 +59,7 @@ export interface ParamInfo {
  * @returns The layers (the model itself excluded).
  * @example
  * ```ts
- * const bns = tsf.flattenLayers(model).filter(tsf.isBatchNorm);
+ * const bns = flattenLayers(model).filter(tsf.isBatchNorm);
  * ```
  */
 export function flattenLayers(model: tf.layers.Layer): tf.layers.Layer[] {
@@ -165,7 +165,7 @@ export function resolveParamGroups(
  * @example
  * ```ts
  * const bnLayer = tf.layers.batchNormalization();
- * const restore = tsf.forceInferenceMode(bnLayer);
+ * const restore = forceInferenceMode(bnLayer);
  * // ... train ...
  * restore();
  * ```

@@ -51,7 +51,7 @@ export function ForegroundAcc(options: ForegroundAccOptions = {}): MetricFunc {
  * @returns A scalar the caller disposes.
  * @example
  * ```ts
- * const learn = await tsf.unetLearner(dls, arch, { metrics: [tsf.foregroundAcc] });
+ * const learn = await tsf.unetLearner(dls, tsf.resnet34, { metrics: [tsf.foregroundAcc] });
  * ```
  */
 export const foregroundAcc: MetricFunc = ForegroundAcc();

@@ -15,7 +15,7 @@ import type { Learner } from './learner.js';
 /**
  * Options of {@link Learner.showResults}.
  * @example
- * ```ts
+ * ```ts no-run (needs a learner over images)
  * await learn.showResults({ maxN: 6, ncols: 3, file: 'results.png' });
  * ```
  */
@@ -90,7 +90,14 @@ export interface ResultsBatch {
  * tiles are disposed by `showResults` once the grid is drawn.
  * @example
  * ```ts
- * tsf.registerResultsRenderer('MaskBlock', async (batch) => overlayMasks(batch));
+ * // Captions each image with its decoded class (what the default renderer also shows).
+ * tsf.registerResultsRenderer('MyBlock', async (batch) => {
+ *   const decoded = await batch.decoded.data();
+ *   return tf.unstack(batch.images).map((image, i) => ({
+ *     image: image as tf.Tensor3D,
+ *     title: String(decoded[i]),
+ *   }));
+ * });
  * ```
  */
 export type ResultsRenderer = (batch: ResultsBatch) => GridTile[] | Promise<GridTile[]>;
@@ -105,7 +112,14 @@ const renderers = new Map<string, ResultsRenderer>();
  * @throws {@link ValueError} on an empty name.
  * @example
  * ```ts
- * tsf.registerResultsRenderer('MaskBlock', renderMasks);
+ * // Shows only the images, captioned with their target class.
+ * tsf.registerResultsRenderer('MyBlock', async (batch) => {
+ *   const targets = await batch.targets.data();
+ *   return tf.unstack(batch.images).map((image, i) => ({
+ *     image: image as tf.Tensor3D,
+ *     title: `target ${targets[i]}`,
+ *   }));
+ * });
  * ```
  */
 export function registerResultsRenderer(blockName: string, renderer: ResultsRenderer): void {
@@ -180,7 +194,7 @@ registerResultsRenderer('MultiCategoryBlock', renderMultiLabel);
  * @throws {@link ValueError} when the inputs are not images, no renderer fits the target, or
  *   the data yields no item.
  * @example
- * ```ts
+ * ```ts no-run (needs a learner over images)
  * await tsf.showResults(learn, { file: 'results.png' });
  * ```
  */

@@ -15,8 +15,14 @@ import { lowMemoryVariableGrads } from './low-memory-grads.js';
  * outer tape still owns them) or when no tape was left.
  * @example
  * ```ts
+ * const weight = tf.variable(tf.ones([2]));
  * try {
- *   tf.variableGrads(f);
+ *   tf.variableGrads(() => {
+ *     const loss = weight.square().sum() as tf.Scalar;
+ *     throw new Error(`a hook failed at loss ${loss.dataSync()[0]}`);
+ *   });
+ * } catch {
+ *   // the error is reported elsewhere; the tape's saved tensors must not leak
  * } finally {
  *   releaseAbandonedTape();
  * }
@@ -39,7 +45,10 @@ export function releaseAbandonedTape(): void {
  * @throws Whatever `f` throws, after freeing the tape.
  * @example
  * ```ts
- * const { value, grads } = variableGradsSafe(() => loss(model.apply(x)), vars);
+ * const weight = tf.variable(tf.tensor1d([1, 2]));
+ * const { value, grads } = variableGradsSafe(() => weight.square().sum() as tf.Scalar, [weight]);
+ * grads[weight.name]!.print(); // [2, 4]
+ * tf.dispose([value, grads[weight.name]!, weight]);
  * ```
  */
 export function variableGradsSafe(

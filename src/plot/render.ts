@@ -31,7 +31,7 @@ export async function svgToPng(svg: string): Promise<Buffer> {
 
 /**
  * Renders an SVG document to a PNG file, creating the parent folder if needed. The file is
- * written beside it, flushed and renamed ({@link writeFileAtomic}), so a failed render or a
+ * written beside it, flushed and renamed (`writeFileAtomic`), so a failed render or a
  * crash never leaves a broken PNG.
  *
  * @param svg - A standalone SVG document (e.g. from {@link lineChartSvg}).

@@ -184,6 +184,7 @@ export class AffineAugment implements BatchTransform {
    * @returns The plan, or `undefined` when there is nothing to do (validation, same size).
    * @example
    * ```ts
+   * const affine = tsf.augTransforms()[0] as tsf.AffineAugment;
    * const plan = affine.plan(64, 460, 460, { training: true, rng });
    * ```
    */
@@ -254,6 +255,7 @@ export class AffineAugment implements BatchTransform {
    * @returns The augmented images (a new tensor).
    * @example
    * ```ts
+   * const affine = tsf.augTransforms()[0] as tsf.AffineAugment;
    * const ys = affine.apply(xs, { training: true, rng });
    * ```
    */
@@ -269,6 +271,7 @@ export class AffineAugment implements BatchTransform {
    * @returns The settings as JSON.
    * @example
    * ```ts
+   * const affine = tsf.augTransforms()[0] as tsf.AffineAugment;
    * affine.toConfig();
    * ```
    */
@@ -344,6 +347,7 @@ export class LightingAugment implements BatchTransform {
    * @returns The draws, or `undefined` in validation.
    * @example
    * ```ts
+   * const light = new tsf.LightingAugment(0.2, 0.75);
    * const plan = light.plan(64, { training: true, rng });
    * ```
    */
@@ -374,6 +378,7 @@ export class LightingAugment implements BatchTransform {
    * @returns A new tensor.
    * @example
    * ```ts
+   * const light = new tsf.LightingAugment(0.2, 0.75);
    * const ys = light.apply(xs, { training: true, rng });
    * ```
    */
@@ -387,7 +392,8 @@ export class LightingAugment implements BatchTransform {
    * @returns The settings as JSON.
    * @example
    * ```ts
-   * light.toConfig();
+   * const light = new tsf.LightingAugment(0.2, 0.75);
+   * light.toConfig(); // { name: 'LightingAugment', maxLighting: 0.2, pLighting: 0.75 }
    * ```
    */
   toConfig(): JsonObject {

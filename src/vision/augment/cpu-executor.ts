@@ -23,7 +23,7 @@ import { IDENTITY, type Mat3, matMul3 } from './matrices.js';
  * @returns True for the CPU pass.
  * @example
  * ```ts
- * tsf.useCpuExecutor('auto'); // true on wasm
+ * useCpuExecutor('auto'); // true on wasm
  * ```
  */
 export function useCpuExecutor(executor: AugExecutorChoice): boolean {
@@ -42,7 +42,7 @@ export function useCpuExecutor(executor: AugExecutorChoice): boolean {
  * @returns True when {@link cpuAugmentBatch} takes them.
  * @example
  * ```ts
- * tsf.cpuExecutorAccepts(tsf.augTransforms()); // true
+ * cpuExecutorAccepts(tsf.augTransforms()); // true
  * ```
  */
 export function cpuExecutorAccepts(tfms: readonly BatchTransform[]): boolean {
@@ -75,7 +75,9 @@ function batchSize(image: RGBImage): { width: number; height: number } {
  *   transforms or sizes need the general path.
  * @example
  * ```ts
- * const xs = tsf.cpuAugmentBatch(images, tsf.augTransforms({ size: 224 }), { training: true, rng });
+ * const images = [await tsf.decodeImage('cat.jpg'), await tsf.decodeImage('cat.jpg')];
+ * const xs = cpuAugmentBatch(images, tsf.augTransforms({ size: 8 }), { training: true, rng });
+ * xs?.dispose(); // undefined when the CPU executor cannot run these transforms
  * ```
  */
 export function cpuAugmentBatch(

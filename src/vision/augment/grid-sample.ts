@@ -27,7 +27,9 @@ export type GridPadMode = 'reflection' | 'zeros' | 'border';
  * @throws {@link ValueError} if the number of matrices is not N.
  * @example
  * ```ts
- * const flipped = tsf.gridSample(x, [tsf.flipMat(true)], 224, 224, 'reflection');
+ * // x holds 2 images: flip the first, keep the second.
+ * const out = tsf.gridSample(x, [tsf.flipMat(true), tsf.flipMat(false)], 8, 8, 'reflection');
+ * out.dispose();
  * ```
  */
 export function gridSample(

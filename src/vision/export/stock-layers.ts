@@ -142,7 +142,7 @@ function layerLists(topology: Config): LayerJson[][] {
  * @example
  * ```ts
  * const modelTopology = JSON.parse(learn.model.toJSON() as string);
- * const { topology, converted } = tsf.toStockTopology(modelTopology);
+ * const { topology, converted } = toStockTopology(modelTopology);
  * converted; // for a MobileNet learner: { BatchNorm: 29, ReLU6: 27, SeededDropout: 2 }
  * ```
  */

@@ -52,7 +52,7 @@ const DECODE_KEYS = ['iccProfile', 'decoder'] as const;
  * @throws {@link ValueError} on an unknown key or a bad value.
  * @example
  * ```ts
- * tsf.decodeSettings({}); // { iccProfile: 'ignore', decoder: 'auto' }
+ * decodeSettings({}); // { iccProfile: 'ignore', decoder: 'auto' }
  * ```
  */
 export function decodeSettings(options: DecodeOptions = {}): Required<DecodeOptions> {
@@ -135,7 +135,7 @@ export async function imageSize(source: ImageSource): Promise<{
  * @throws {@link DataError} naming the file when it is missing, truncated or not an image.
  * @example
  * ```ts
- * const img = await tsf.decodeImage('../shared/data/pets/images/Abyssinian_1.jpg');
+ * const img = await tsf.decodeImage('cat.jpg');
  * img.width; img.height; img.data.length === img.width * img.height * 3;
  * ```
  */
@@ -159,7 +159,7 @@ export async function decodeImage(
  * @returns The pixels (possibly at reduced size), or `undefined` when the file is for sharp.
  * @example
  * ```ts
- * const fast = await tsf.decodeFast(bytes, tsf.decodeSettings({}));
+ * const fast = await decodeFast(bytes, decodeSettings({}));
  * ```
  */
 export async function decodeFast(
@@ -202,7 +202,7 @@ export async function readBytes(source: ImageSource): Promise<Uint8Array> {
  * @throws {@link DataError} naming the file.
  * @example
  * ```ts
- * const img = await tsf.readRaw('cat.jpg', tsf.openImage('cat.jpg').resize(64, 64));
+ * const img = await readRaw('cat.jpg', tsf.openImage('cat.jpg').resize(64, 64));
  * ```
  */
 export async function readRaw(source: ImageSource, pipeline: sharp.Sharp): Promise<RGBImage> {
@@ -226,7 +226,8 @@ export async function readRaw(source: ImageSource, pipeline: sharp.Sharp): Promi
  * @returns A {@link DataError} naming the file.
  * @example
  * ```ts
- * throw tsf.decodeError('cat.jpg', new Error('VipsJpeg: premature end of input file'));
+ * const err = tsf.decodeError('cat.jpg', new Error('VipsJpeg: premature end of input file'));
+ * err.message; // 'Cannot decode image "cat.jpg": VipsJpeg: premature end of input file. ...'
  * ```
  */
 export function decodeError(source: ImageSource, err: unknown): DataError {

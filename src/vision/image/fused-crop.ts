@@ -24,7 +24,8 @@ export interface CroppedImage extends RGBImage {
  * @returns True for a {@link CroppedImage}.
  * @example
  * ```ts
- * const size = isCroppedImage(img) ? img.crop.width : img.width;
+ * const img = await tsf.decodeImage('cat.jpg');
+ * const size = isCroppedImage(img) ? img.crop.width : img.width; // 16
  * ```
  */
 export function isCroppedImage(image: RGBImage): image is CroppedImage {
@@ -38,7 +39,8 @@ export function isCroppedImage(image: RGBImage): image is CroppedImage {
  * @param images - The batch's images (the plain ones are left alone).
  * @example
  * ```ts
- * const xs = tsf.cpuAugmentBatch(images, tfms, ctx);
+ * const images = [await tsf.decodeImage('cat.jpg')];
+ * // ... once the batch has been made from them:
  * releaseCroppedImages(images);
  * ```
  */
@@ -66,7 +68,10 @@ export const MAX_SAMPLER_SHRINK = 2.5;
  * @returns The decoded image with its crop, or `undefined`.
  * @example
  * ```ts
- * const img = await decodeForFusedCrop(bytes, tsf.RandomResizedCrop(224), ctx, tsf.decodeSettings());
+ * const img = await decodeForFusedCrop(bytes, tsf.RandomResizedCrop(224), ctx, {
+ *   iccProfile: 'ignore',
+ *   decoder: 'auto',
+ * });
  * ```
  */
 export async function decodeForFusedCrop(

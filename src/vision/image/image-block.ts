@@ -38,7 +38,7 @@ export type ImageBlockOptions = DecodeOptions;
  * {@link DecodeOptions}), passed through the item transforms in libvips, and stacked into
  * float32 NHWC batches in [0, 1]. When the loader's batch goes through the fused CPU executor
  * (wasm and cpu engines), a JPEG's crop or squish is instead left to that pass, which samples it
- * from the decoded photo together with the augmentation ({@link CroppedImage}).
+ * from the decoded photo together with the augmentation (`CroppedImage`).
  *
  * @param options - Decoding options (`iccProfile`, `decoder`).
  * @returns The block.

@@ -113,7 +113,7 @@ export interface ItemTransform {
  * @throws {@link DataError} naming the file if it cannot be decoded.
  * @example
  * ```ts
- * const img = await tsf.applyItemTransforms('cat.jpg', [tsf.Resize(224)],
+ * const img = await applyItemTransforms('cat.jpg', [tsf.Resize(224)],
  *   { training: false, rng: new tsf.RandomGenerator(0) });
  * ```
  */

@@ -10,7 +10,8 @@
  * @returns True for JPEG data.
  * @example
  * ```ts
- * tsf.isJpeg(await readFile('cat.jpg')); // true (false for a PNG named .jpg)
+ * import { readFile } from 'node:fs/promises';
+ * isJpeg(await readFile('cat.jpg')); // true (false for a PNG named .jpg)
  * ```
  */
 export function isJpeg(bytes: Uint8Array): boolean {
@@ -27,7 +28,9 @@ export function isJpeg(bytes: Uint8Array): boolean {
  * @returns The orientation tag, 1 when absent.
  * @example
  * ```ts
- * tsf.jpegOrientation(await readFile('portrait-from-phone.jpg')); // 6: rotate 90 degrees
+ * import { readFile } from 'node:fs/promises';
+ * // undefined here (no EXIF); 6 for a phone portrait that must turn 90 degrees
+ * jpegOrientation(await readFile('cat.jpg'));
  * ```
  */
 export function jpegOrientation(bytes: Uint8Array): number | undefined {

@@ -48,6 +48,8 @@ export function takePixels(length: number): Uint8Array {
  * @param data - The view `takePixels` returned.
  * @example
  * ```ts
+ * const image = await tsf.decodeImage('cat.jpg');
+ * // ... once its pixels have been copied into a batch:
  * releasePixels(image.data);
  * ```
  */

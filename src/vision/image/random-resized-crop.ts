@@ -61,7 +61,7 @@ export interface CropBox {
  * @returns The crop box.
  * @example
  * ```ts
- * const box = tsf.drawResizedCrop(500, 375, { minScale: 0.08, maxScale: 1, ratio: [3/4, 4/3] }, rng);
+ * const box = drawResizedCrop(500, 375, { minScale: 0.08, maxScale: 1, ratio: [3/4, 4/3] }, rng);
  * ```
  */
 export function drawResizedCrop(

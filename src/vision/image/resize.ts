@@ -44,7 +44,7 @@ export type ImageSize = number | readonly [number, number];
  * @throws {@link ValueError} unless both are positive integers.
  * @example
  * ```ts
- * tsf.toHeightWidth('size', 224); // [224, 224]
+ * toHeightWidth('size', 224); // [224, 224]
  * ```
  */
 export function toHeightWidth(name: string, size: ImageSize): [number, number] {

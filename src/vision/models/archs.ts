@@ -74,6 +74,10 @@ const registry = new Map<string, VisionArch>();
  * @throws {@link ValueError} when a field is missing or of the wrong type.
  * @example
  * ```ts
+ * const myConvNet = () =>
+ *   tf.sequential({
+ *     layers: [tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 8, kernelSize: 3 })],
+ *   });
  * const tiny = tsf.defineArch({
  *   name: 'tiny',
  *   body: () => myConvNet(),
@@ -111,8 +115,13 @@ export function defineArch(spec: ArchSpec): VisionArch {
  * @throws {@link ValueError} when invalid or when the name is taken.
  * @example
  * ```ts
- * tsf.registerArch({ name: 'tiny', body: () => myConvNet(), split: (b) => [b.layers], stats: tsf.imagenetStats });
- * tsf.getArch('tiny');
+ * const myConvNet = () =>
+ *   tf.sequential({
+ *     layers: [tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 8, kernelSize: 3 })],
+ *   });
+ * const spec = { body: () => myConvNet(), split: (b: tf.LayersModel) => [b.layers] };
+ * tsf.registerArch({ name: 'tiny-example', ...spec, stats: tsf.imagenetStats });
+ * tsf.getArch('tiny-example');
  * ```
  */
 export function registerArch(spec: ArchSpec): VisionArch {
@@ -169,7 +178,14 @@ export function archNames(): string[] {
  * @throws {@link ValueError} naming the layer when it does not exist.
  * @example
  * ```ts
- * const body = tsf.cutModel(net, 'conv_pw_13_relu');
+ * const net = tf.sequential({
+ *   layers: [
+ *     tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, name: 'features' }),
+ *     tf.layers.flatten(),
+ *     tf.layers.dense({ units: 2 }),
+ *   ],
+ * });
+ * const body = tsf.cutModel(net, 'features'); // ends at the conv layer's output
  * ```
  */
 export function cutModel(model: tf.LayersModel, cut: string | number | undefined): tf.LayersModel {

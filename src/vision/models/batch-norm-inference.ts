@@ -44,7 +44,11 @@ export interface BatchNormInferenceOptions {
  * @throws {@link ValueError} if `x` has rank < 2 or `epsilon` is negative.
  * @example
  * ```ts
- * const y = tsf.batchNormInference(tf.randomNormal([8, 4, 4, 3]), mean, variance, gamma, beta);
+ * const [mean, beta] = [tf.zeros([3]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D];
+ * const [variance, gamma] = [tf.ones([3]) as tf.Tensor1D, tf.ones([3]) as tf.Tensor1D];
+ * const x = tf.randomNormal([8, 4, 4, 3]);
+ * const y = batchNormInference(x, mean, variance, gamma, beta); // ~x / sqrt(1 + eps)
+ * tf.dispose([x, y, mean, beta, variance, gamma]);
  * ```
  */
 export function batchNormInference(

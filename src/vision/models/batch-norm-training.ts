@@ -142,7 +142,7 @@ function reduceOps(m: number, c: number): ChannelOps {
  * const x = tf.randomNormal([8, 4, 4, 3]);
  * const gamma = tf.tensor1d([1, 1, 1]);
  * const beta = tf.tensor1d([0, 0, 0]);
- * const { y, mean, variance } = tsf.batchNormTraining(x, gamma, beta);
+ * const { y, mean, variance } = batchNormTraining(x, gamma, beta);
  * // y: [8, 4, 4, 3]; mean, variance: [3]. Dispose all three.
  * ```
  */

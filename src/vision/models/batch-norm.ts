@@ -1,7 +1,7 @@
 /**
  * tsfast's BatchNorm layer: tfjs-layers' `BatchNormalization` (same weights, names, moving
  * averages and inference path) with a training mode that is one differentiable op
- * ({@link batchNormTraining}) instead of `tf.moments` plus `tf.batchNorm`, about 5 x faster
+ * (`batchNormTraining`) instead of `tf.moments` plus `tf.batchNorm`, about 5 x faster
  * forward and backward on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -64,8 +64,8 @@ const KEYS = [
  * weights `gamma`, `beta` (trainable), `moving_mean`, `moving_variance` (not trainable), in that
  * order and under those names, so weight files, `kerasNaming`/`torchNaming`, freezing and
  * `trainBn` treat it the same; inference (`training` false or absent) normalises with the
- * moving statistics ({@link batchNormInference}); training normalises with the batch statistics in one op with the
- * closed-form backward ({@link batchNormTraining}) and updates the moving statistics as
+ * moving statistics (`batchNormInference`); training normalises with the batch statistics in one op with the
+ * closed-form backward (`batchNormTraining`) and updates the moving statistics as
  * tfjs-layers does (`moving -= (moving - batch) * (1 - momentum)`, biased batch variance).
  * Serialised as `BatchNorm` (registered as `tsfast>BatchNorm`).
  *

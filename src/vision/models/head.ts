@@ -60,8 +60,8 @@ export interface Head {
  * @returns The output tensor and the head's layers.
  * @throws {@link ValueError} for a bad `nOut` or option.
  * @example
- * ```ts
- * const body = tsf.cutModel(tsf.resnet34.body({}), tsf.resnet34.cut);
+ * ```ts no-run (builds a ResNet-34)
+ * const body = tsf.cutModel(await tsf.resnet34.body({}), tsf.resnet34.cut);
  * const head = tsf.createHead(body.outputs[0]!, 37);
  * const model = tf.model({ inputs: body.inputs, outputs: head.output });
  * ```

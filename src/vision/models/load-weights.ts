@@ -72,8 +72,8 @@ export function weightsFormatOf(source: string): WeightsFormat {
  * @throws {@link DataError} naming every missing, unexpected or mis-shaped tensor, or a
  *   missing weight shard; {@link DownloadError} when a URL cannot be fetched.
  * @example
- * ```ts
- * const model = tsf.resnet50.body({ initialize: false });
+ * ```ts no-run (needs ResNet-50 weights)
+ * const model = await tsf.resnet50.body({ initialize: false });
  * await tsf.loadPretrainedWeights(model, 'resnet50.safetensors');
  * ```
  */

@@ -116,7 +116,8 @@ function checkMetadata(raw: unknown, source: string): Record<string, string> {
  *   negative or fractional dimension or offset), a dtype is unknown or a tensor's byte range
  *   does not fit its shape or the file, or a tensor holds NaN or infinite values.
  * @example
- * ```ts
+ * ```ts no-run (needs a safetensors file)
+ * import { readFile } from 'node:fs/promises';
  * const { tensors } = tsf.parseSafetensors(await readFile('model.safetensors'), 'model.safetensors');
  * tensors.get('conv1.weight')?.shape; // [64, 3, 7, 7]
  * ```
@@ -205,7 +206,7 @@ export function parseSafetensors(bytes: Buffer, source: string): Safetensors {
  * @returns Tensors (as float32) and metadata.
  * @throws {@link DataError} if the file is missing or malformed.
  * @example
- * ```ts
+ * ```ts no-run (needs a safetensors file)
  * const st = await tsf.readSafetensors('resnet50.safetensors');
  * ```
  */

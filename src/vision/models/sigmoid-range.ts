@@ -106,6 +106,7 @@ tf.serialization.registerClass(SigmoidRange, 'tsfast');
  * @throws {@link ValueError} when `low >= high`.
  * @example
  * ```ts
+ * const features = tf.input({ shape: [7, 7, 512] });
  * const ranged = tsf.withSigmoidRange(tsf.createHead(features, 2), [-1, 1]);
  * ```
  */

@@ -47,7 +47,7 @@ async function fetchFile(location: string, download: DownloadOptions | undefined
  *   outside; nothing outside is read), or a weight holds NaN or infinite values;
  *   {@link DownloadError} when a URL cannot be fetched.
  * @example
- * ```ts
+ * ```ts no-run (needs a tfjs model folder)
  * const files = await tsf.readTfjsModelFiles('../shared/models/mobilenet_v1_0.75_224');
  * ```
  */
@@ -178,7 +178,7 @@ export async function readTfjsModelFiles(
  * @returns The model; the caller disposes it.
  * @throws {@link DataError} as {@link readTfjsModelFiles}, or when tfjs cannot build it.
  * @example
- * ```ts
+ * ```ts no-run (needs a tfjs model folder)
  * const net = await tsf.loadTfjsModel('../shared/models/mobilenet_v1_0.75_224');
  * const probs = net.predict(x) as tf.Tensor; // [N, 1000]
  * ```
@@ -199,14 +199,14 @@ export async function loadTfjsModel(
 
 /**
  * The weights of a tfjs LayersModel folder by name (`conv1/kernel`, `conv1_bn/gamma`), as
- * float32 arrays, for {@link assignNamedWeights} with {@link kerasNaming}.
+ * float32 arrays, for `assignNamedWeights` with {@link kerasNaming}.
  *
  * @param source - As in {@link readTfjsModelFiles}.
  * @param download - Options for the download cache.
  * @returns Arrays by weight name.
  * @throws {@link DataError} as {@link readTfjsModelFiles}.
  * @example
- * ```ts
+ * ```ts no-run (needs a tfjs model folder)
  * const named = await tsf.readTfjsWeights('../shared/models/mobilenet_v1_0.75_224');
  * named.get('conv1/kernel')?.shape; // [3, 3, 3, 24]
  * ```

@@ -26,7 +26,7 @@ export type NamingConvention = (
   weightName: string,
 ) => WeightSourceEntry | undefined;
 
-/** Options of {@link assignNamedWeights}. */
+/** Options of `assignNamedWeights`. */
 export interface AssignWeightsOptions {
   /**
    * Accept file tensors that no model weight uses (e.g. the ImageNet classifier when loading
@@ -41,7 +41,7 @@ export interface AssignWeightsOptions {
   ignore?: (key: string) => boolean;
 }
 
-/** What {@link assignNamedWeights} did. */
+/** What `assignNamedWeights` did. */
 export interface WeightLoadReport {
   /** File keys that were loaded. */
   readonly loaded: readonly string[];
@@ -59,7 +59,8 @@ export interface WeightLoadReport {
  * @returns The file key and conversion.
  * @example
  * ```ts
- * tsf.torchNaming(model.getLayer('conv1'), 'kernel'); // { key: 'conv1.weight', conversion: 'conv' }
+ * const conv1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, name: 'conv1' });
+ * tsf.torchNaming(conv1, 'kernel'); // { key: 'conv1.weight', conversion: 'conv' }
  * ```
  */
 export const torchNaming: NamingConvention = (layer, weightName) => {
@@ -96,7 +97,8 @@ export const torchNaming: NamingConvention = (layer, weightName) => {
  * @returns The file key.
  * @example
  * ```ts
- * tsf.kerasNaming(model.getLayer('conv1'), 'kernel'); // { key: 'conv1/kernel', conversion: 'identity' }
+ * const conv1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, name: 'conv1' });
+ * tsf.kerasNaming(conv1, 'kernel'); // { key: 'conv1/kernel', conversion: 'identity' }
  * ```
  */
 export const kerasNaming: NamingConvention = (layer, weightName) => ({
@@ -162,9 +164,10 @@ function listed(title: string, items: readonly string[]): string {
  * @throws {@link DataError} naming every missing, unexpected (unless allowed) and
  *   mis-shaped tensor, with the shapes expected and found.
  * @example
- * ```ts
+ * ```ts no-run (needs ResNet-50 weights)
+ * const model = await tsf.resnet50.body({ initialize: false });
  * const st = await tsf.readSafetensors('resnet50.safetensors');
- * tsf.assignNamedWeights(model, st.tensors, tsf.torchNaming, 'resnet50.safetensors');
+ * assignNamedWeights(model, st.tensors, tsf.torchNaming, 'resnet50.safetensors');
  * ```
  */
 export function assignNamedWeights(

@@ -12,7 +12,7 @@ import { withItemGeometry } from './point-geometry.js';
  * @returns The same image.
  * @example
  * ```ts
- * withUnchangedGeometry(await tsf.decodeImage('a.jpg'));
+ * withUnchangedGeometry(await tsf.decodeImage('cat.jpg'));
  * ```
  */
 export function withUnchangedGeometry(image: RGBImage): RGBImage {
@@ -34,7 +34,10 @@ export function withUnchangedGeometry(image: RGBImage): RGBImage {
  * @returns The same image.
  * @example
  * ```ts
- * withCropGeometry(img, { width: 500, height: 375 }, tsf.Resize(224).cropBox!(500, 375, ctx)!);
+ * const img = { data: new Uint8Array(224 * 224 * 3), width: 224, height: 224 };
+ * // A 500x375 photo centre-cropped to 375x375, then resized to 224x224.
+ * const box = { left: 62.5, top: 0, width: 375, height: 375 };
+ * withCropGeometry(img, { width: 500, height: 375 }, { box, width: 224, height: 224 });
  * ```
  */
 export function withCropGeometry(

@@ -59,6 +59,8 @@ function toFlat(value: unknown, item: unknown): number[] {
  *   cannot be read or their count differs.
  * @example
  * ```ts
+ * // The centre of each head, in the photo's pixels.
+ * const centres: Record<string, number[][]> = { 'cat.jpg': [[120, 80]] };
  * const heads = new tsf.DataBlock({
  *   blocks: [tsf.ImageBlock, tsf.PointBlock],
  *   getY: (f) => centres[f as string],             // [[x, y]]

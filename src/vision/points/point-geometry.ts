@@ -44,6 +44,8 @@ type WithGeometry = RGBImage & { [GEOMETRY]?: ItemGeometry };
  * @returns The same image.
  * @example
  * ```ts
+ * const img = { data: new Uint8Array(224 * 224 * 3), width: 224, height: 224 };
+ * const box = { left: 62.5, top: 0, width: 375, height: 375 };
  * withItemGeometry(img, { srcWidth: 500, srcHeight: 375, box, width: 224, height: 224 });
  * ```
  */
@@ -61,7 +63,12 @@ export function withItemGeometry<T extends RGBImage>(image: T, geometry: ItemGeo
  *   several item transforms, an image given as bytes with an item transform).
  * @example
  * ```ts
- * const g = itemGeometryOf(sample, '/data/a.jpg');
+ * const box = { left: 62.5, top: 0, width: 375, height: 375 };
+ * const img = withItemGeometry(
+ *   { data: new Uint8Array(224 * 224 * 3), width: 224, height: 224 },
+ *   { srcWidth: 500, srcHeight: 375, box, width: 224, height: 224 },
+ * );
+ * const g = itemGeometryOf(img, '/data/a.jpg'); // g.box.left === 62.5
  * ```
  */
 export function itemGeometryOf(image: RGBImage, item: unknown): ItemGeometry {
@@ -83,7 +90,9 @@ export function itemGeometryOf(image: RGBImage, item: unknown): ItemGeometry {
  * @returns The points in the image's pixels.
  * @example
  * ```ts
- * pointsThroughItem([250, 100], g);
+ * const box = { left: 62.5, top: 0, width: 375, height: 375 };
+ * const g = { srcWidth: 500, srcHeight: 375, box, width: 224, height: 224 };
+ * pointsThroughItem([250, 100], g); // [112, 59.73]
  * ```
  */
 export function pointsThroughItem(points: readonly number[], g: ItemGeometry): number[] {
@@ -169,6 +178,7 @@ function isGeometric(t: BatchTransform): t is GeometricBatchTransform {
  * @throws {@link ValueError} naming a batch transform whose effect on points is unknown.
  * @example
  * ```ts
+ * const tfms = tsf.augTransforms({ maxRotate: 15 });
  * const geo = replayBatchGeometry(tfms, 8, 64, 64, { training: true, rng: rng.clone() });
  * ```
  */

@@ -113,7 +113,7 @@ const UNMAPPED = 255;
  * @throws {@link DataError} naming the file when it cannot be decoded or holds a value that is
  *   not in `values`.
  * @example
- * ```ts
+ * ```ts no-run (needs a mask PNG)
  * const mask = await tsf.decodeMask('trimaps/Abyssinian_1.png', [1, 2, 3]);
  * ```
  */

@@ -28,7 +28,9 @@ export interface LabelMask {
  * @returns A new mask of the output size.
  * @example
  * ```ts
- * const out = tsf.cropMaskNearest(mask, { box: { left: 0, top: 0, width: 64, height: 64 }, width: 32, height: 32 });
+ * const mask = { data: new Uint8Array(64 * 64).fill(1), width: 64, height: 64 };
+ * const box = { left: 0, top: 0, width: 64, height: 64 };
+ * const out = cropMaskNearest(mask, { box, width: 32, height: 32 });
  * ```
  */
 export function cropMaskNearest(mask: LabelMask, geometry: CropGeometry): LabelMask {
@@ -69,7 +71,8 @@ function reflectCoord(p: number, span: number): number {
  * @returns A new mask.
  * @example
  * ```ts
- * const flipped = tsf.warpMaskNearest(mask, tsf.flipMat(true), mask.height, mask.width, 'reflection');
+ * const mask = { data: new Uint8Array(64 * 64).fill(1), width: 64, height: 64 };
+ * const flipped = warpMaskNearest(mask, tsf.flipMat(true), mask.height, mask.width, 'reflection');
  * ```
  */
 export function warpMaskNearest(
@@ -118,7 +121,9 @@ export function warpMaskNearest(
  * @returns The matrix.
  * @example
  * ```ts
- * const m = tsf.matMul3(tsf.cropGeometryMatrix(geometry, 500, 375), augment);
+ * const geometry = { box: { left: 62.5, top: 0, width: 375, height: 375 }, width: 224, height: 224 };
+ * const augment = tsf.flipMat(true);
+ * const m = tsf.matMul3(cropGeometryMatrix(geometry, 500, 375), augment);
  * ```
  */
 export function cropGeometryMatrix(geometry: CropGeometry, width: number, height: number): Mat3 {

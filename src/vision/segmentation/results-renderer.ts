@@ -16,7 +16,15 @@ const GAP = 4;
  * @returns One tile per image.
  * @example
  * ```ts
+ * const batch = {
+ *   images: tf.zeros([1, 4, 4, 3]) as tf.Tensor4D,
+ *   targets: tf.zeros([1, 4, 4], 'int32'),
+ *   preds: tf.zeros([1, 4, 4, 2]),
+ *   decoded: tf.ones([1, 4, 4], 'int32'),
+ *   vocab: ['background', 'pet'],
+ * };
  * const tiles = await renderMaskResults(batch); // what learn.showResults() draws for masks
+ * tf.dispose([batch.images, batch.targets, batch.preds, batch.decoded]);
  * ```
  */
 export async function renderMaskResults(batch: ResultsBatch): Promise<GridTile[]> {

@@ -39,6 +39,8 @@ export interface SegmentationFromLabelFuncOptions extends DataLoadersOptions {
  * fastai's `SegmentationDataLoaders`.
  * @example
  * ```ts
+ * // images/a.jpg -> labels/a.png
+ * const labelFunc = (f: unknown) => String(f).replace('images', 'labels').replace(/\.jpg$/, '.png');
  * const dls = await tsf.SegmentationDataLoaders.fromLabelFunc(files, labelFunc, {
  *   codes: ['pet', 'background', 'border'], values: [1, 2, 3], seed: 42,
  * });

@@ -42,7 +42,8 @@ export function maskColor(k: number): [number, number, number] {
  * @returns RGB bytes.
  * @example
  * ```ts
- * const rgb = tsf.overlayMask(imageValues, maskValues);
+ * // A 1x2 white image, class 0 then class 1.
+ * const rgb = tsf.overlayMask([1, 1, 1, 1, 1, 1], [0, 1]); // [143, 187, 218, 255, 191, 135]
  * ```
  */
 export function overlayMask(image: ArrayLike<number>, mask: ArrayLike<number>): Uint8Array {
@@ -68,8 +69,11 @@ export function overlayMask(image: ArrayLike<number>, mask: ArrayLike<number>): 
  * @returns Resolves when the file is written.
  * @example
  * ```ts
- * await tsf.showMasks(xs, [{ masks: ys, label: 'target' }, { masks: preds, label: 'pred' }],
+ * const targets = tf.zeros([2, 8, 8], 'int32');
+ * const preds = tf.ones([2, 8, 8], 'int32');
+ * await tsf.showMasks(xs, [{ masks: targets, label: 'target' }, { masks: preds, label: 'pred' }],
  *   ['pet', 'background', 'border'], { ncols: 2, file: 'results.png' });
+ * tf.dispose([targets, preds]);
  * ```
  */
 export async function showMasks(

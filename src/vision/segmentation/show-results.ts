@@ -89,7 +89,7 @@ export async function firstItems(
  * @returns Resolves when the file is written.
  * @throws {@link ValueError} for an unknown option or an empty dataset.
  * @example
- * ```ts
+ * ```ts no-run (needs a trained segmentation learner)
  * await tsf.showSegmentationResults(learn, { file: 'results.png', maxN: 4 });
  * ```
  */

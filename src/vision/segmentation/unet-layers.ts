@@ -74,7 +74,9 @@ export interface PixelShuffleArgs extends BaseLayerArgs {
  * `r*r*C` channels, a ReLU, then this). Serialised as `tsfast>PixelShuffle`.
  * @example
  * ```ts
- * const up = new tsf.PixelShuffle({ scale: 2 }).apply(x) as tf.SymbolicTensor;
+ * const features = tf.input({ shape: [8, 8, 16] });
+ * // [null, 16, 16, 4]: each group of scale^2 channels becomes a 2x2 block of pixels.
+ * const up = new tsf.PixelShuffle({ scale: 2 }).apply(features) as tf.SymbolicTensor;
  * ```
  */
 export class PixelShuffle extends tf.layers.Layer {
