@@ -46,7 +46,9 @@ function graphOf(model: tf.LayersModel): Graph | undefined {
  * @returns The model's output; the caller disposes it (or the enclosing scope does).
  * @example
  * ```ts
- * const out = tsf.lowMemoryApply(model, xb, true); // = model.apply(xb, { training: true })
+ * const net = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+ * const xb = tf.ones([4, 3]);
+ * const out = tsf.lowMemoryApply(net, xb, true); // = net.apply(xb, { training: true })
  * ```
  */
 export function lowMemoryApply(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {

@@ -47,8 +47,12 @@ export function isWasmMemoryError(err: unknown): boolean {
  * @returns Predictions, loss and gradients of the batch; the caller disposes them.
  * @example
  * ```ts
- * const { pred, loss, grads } = tsf.accumulateMicroBatches(xb, yb, 16, vars, (x, y) => {
- *   const pred = model.apply(x, { training: true }) as tf.Tensor;
+ * const net = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+ * const xb = tf.randomNormal([8, 3]);
+ * const yb = tf.oneHot(tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], 'int32'), 2);
+ * const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+ * const { pred, loss, grads } = tsf.accumulateMicroBatches(xb, yb, 4, vars, (x, y) => {
+ *   const pred = net.apply(x, { training: true }) as tf.Tensor;
  *   return { pred, loss: tf.losses.softmaxCrossEntropy(y, pred) as tf.Scalar };
  * });
  * ```
