@@ -5,15 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend/ready.js';
-import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
-import { randomFor } from '../core/random.js';
+import { checkOptionKeys } from '../core/errors.js';
 import type { DataLoadersLike } from '../data/batch.js';
 import type { DownloadOptions } from '../external/download.js';
-import { LEARNER_OPTION_KEYS, Learner, type LearnerOptions } from '../learner/learner.js';
-import { cutModel, getArch, type VisionArch } from './models/archs.js';
+import { LEARNER_OPTION_KEYS, type Learner, type LearnerOptions } from '../learner/learner.js';
+import type { VisionArch } from './models/archs.js';
 import { createHead } from './models/head.js';
-import { loadPretrainedWeights } from './models/load-weights.js';
 import { withSigmoidRange } from './models/sigmoid-range.js';
+import { learnerOnBody, pretrainedBody } from './pretrained-body.js';
 
 /** Options of {@link visionLearner}: the model's, then every {@link LearnerOptions} key. */
 export interface VisionLearnerOptions extends LearnerOptions {
@@ -127,42 +126,8 @@ export async function visionLearner(
 ): Promise<Learner> {
   checkOptionKeys('visionLearner', options, [...VISION_KEYS, ...LEARNER_OPTION_KEYS]);
   await ready();
-  const a = typeof arch === 'string' ? getArch(arch) : arch;
-  const pretrained = options.pretrained ?? true;
-  const nOut = options.nOut ?? dls.c;
-  if (!Number.isInteger(nOut) || nOut < 1) {
-    throw invalidValue('nOut', 'a positive integer (the data has no `c`)', nOut);
-  }
-  const source = options.weights ?? a.weights;
-  if (pretrained && source === undefined) {
-    throw new ValueError(
-      `visionLearner: architecture "${a.name}" has no default pretrained weights; pass ` +
-        '`weights` (a .safetensors file, a tfjs model folder or a URL) or `pretrained: false`',
-    );
-  }
-  const normalize = options.normalize ?? true;
-  if (pretrained && normalize && typeof dls.normalize !== 'function') {
-    throw new ValueError(
-      'visionLearner: the data has no `normalize` method to set the statistics the pretrained ' +
-        `weights expect (${JSON.stringify(a.stats)}); normalise the inputs yourself and pass ` +
-        '`normalize: false`',
-    );
-  }
-  const rng = randomFor(options.seed);
-  const full = await a.body({ initialize: !pretrained, seed: rng.tensorSeed() });
-  const body = cutModel(full, options.cut ?? a.cut);
-  // Layers after the cut (pooling, classifier) are not used: free their weights.
-  const kept = new Set(body.layers);
-  for (const layer of full.layers) {
-    if (!kept.has(layer) && layer.weights.length > 0)
-      tf.dispose(layer.weights.map((w) => w.read()));
-  }
-  if (pretrained && source !== undefined) {
-    await loadPretrainedWeights(body, source, {
-      allowUnexpected: true,
-      ...(options.download ? { download: options.download } : {}),
-    });
-  }
+  const built = await pretrainedBody('visionLearner', dls, arch, options);
+  const { body, nOut, rng } = built;
   const features = body.outputs[0] as tf.SymbolicTensor;
   const head = createHead(features, nOut, {
     ...(options.ps !== undefined ? { ps: options.ps } : {}),
@@ -172,19 +137,8 @@ export async function visionLearner(
   });
   const yRange = options.yRange === undefined ? dls.yRange : (options.yRange ?? undefined);
   const ranged = yRange ? withSigmoidRange(head, yRange) : head;
-  const model = tf.model({ inputs: body.inputs, outputs: ranged.output, name: a.name });
-  const bodyGroups = a.split(body);
-  const learnerOptions: LearnerOptions = {
-    splitter: () => [...bodyGroups, [...ranged.layers]],
-  };
-  for (const key of LEARNER_OPTION_KEYS) {
-    const value = options[key];
-    if (value !== undefined) Object.assign(learnerOptions, { [key]: value });
-  }
-  if (pretrained && normalize) dls.normalize?.(a.stats);
-  const learn = new Learner(dls, model, learnerOptions);
-  if (pretrained) learn.freeze();
-  return learn;
+  const model = tf.model({ inputs: body.inputs, outputs: ranged.output, name: built.arch.name });
+  return learnerOnBody(dls, built, model, ranged.layers, options);
 }
 
 /**

@@ -5,12 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../backend/ready.js';
 import { checkOptionKeys, invalidValue, ValueError } from '../../core/errors.js';
-import { randomFor } from '../../core/random.js';
 import type { DataLoadersLike } from '../../data/batch.js';
 import type { DownloadOptions } from '../../external/download.js';
-import { LEARNER_OPTION_KEYS, Learner, type LearnerOptions } from '../../learner/learner.js';
-import { cutModel, getArch, type VisionArch } from '../models/archs.js';
-import { loadPretrainedWeights } from '../models/load-weights.js';
+import { LEARNER_OPTION_KEYS, type Learner, type LearnerOptions } from '../../learner/learner.js';
+import type { VisionArch } from '../models/archs.js';
+import { learnerOnBody, pretrainedBody } from '../pretrained-body.js';
 import { dynamicUnet } from './dynamic-unet.js';
 
 /** Options of {@link unetLearner}: the model's, then every {@link LearnerOptions} key. */
@@ -131,65 +130,22 @@ export async function unetLearner(
 ): Promise<Learner> {
   checkOptionKeys('unetLearner', options, [...UNET_KEYS, ...LEARNER_OPTION_KEYS]);
   await ready();
-  const a = typeof arch === 'string' ? getArch(arch) : arch;
-  const pretrained = options.pretrained ?? true;
-  const nOut = options.nOut ?? dls.c;
-  if (!Number.isInteger(nOut) || nOut < 1) {
-    throw invalidValue('nOut', 'a positive integer (the data has no `c`)', nOut);
-  }
-  const source = options.weights ?? a.weights;
-  if (pretrained && source === undefined) {
-    throw new ValueError(
-      `unetLearner: architecture "${a.name}" has no default pretrained weights; pass \`weights\` ` +
-        'or `pretrained: false`',
-    );
-  }
-  const normalize = options.normalize ?? true;
-  if (pretrained && normalize && typeof dls.normalize !== 'function') {
-    throw new ValueError(
-      'unetLearner: the data has no `normalize` method to set the statistics the pretrained ' +
-        'weights expect; normalise the inputs yourself and pass `normalize: false`',
-    );
-  }
   const size = options.imgSize ?? (await firstBatchSize(dls));
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (![h, w].every((v) => Number.isInteger(v) && (v as number) > 0)) {
     throw invalidValue('imgSize', 'a positive integer or [height, width]', size);
   }
-  const rng = randomFor(options.seed);
-  const full = await a.body({
-    initialize: !pretrained,
-    seed: rng.tensorSeed(),
-    inputShape: [h as number, w as number, 3],
-  });
-  const body = cutModel(full, options.cut ?? a.cut);
-  const kept = new Set(body.layers);
-  for (const layer of full.layers) {
-    if (!kept.has(layer) && layer.weights.length > 0)
-      tf.dispose(layer.weights.map((v) => v.read()));
-  }
-  if (pretrained && source !== undefined) {
-    await loadPretrainedWeights(body, source, {
-      allowUnexpected: true,
-      ...(options.download ? { download: options.download } : {}),
-    });
-  }
+  const built = await pretrainedBody('unetLearner', dls, arch, options, [
+    h as number,
+    w as number,
+    3,
+  ]);
+  const { body, nOut, rng } = built;
   const unet = dynamicUnet(body, nOut, {
     ...(options.selfAttention !== undefined ? { selfAttention: options.selfAttention } : {}),
     ...(options.lastCross !== undefined ? { lastCross: options.lastCross } : {}),
     ...(options.bottle !== undefined ? { bottle: options.bottle } : {}),
     seed: rng.tensorSeed(),
   });
-  const bodyGroups = a.split(body);
-  const learnerOptions: LearnerOptions = {
-    splitter: () => [...bodyGroups, [...unet.decoderLayers]],
-  };
-  for (const key of LEARNER_OPTION_KEYS) {
-    const value = options[key];
-    if (value !== undefined) Object.assign(learnerOptions, { [key]: value });
-  }
-  if (pretrained && normalize) dls.normalize?.(a.stats);
-  const learn = new Learner(dls, unet.model, learnerOptions);
-  if (pretrained) learn.freeze();
-  return learn;
+  return learnerOnBody(dls, built, unet.model, unet.decoderLayers, options);
 }
