@@ -6,3 +6,4 @@ export {
   NODE_GPU_REQUIREMENTS,
 } from './engines.js';
 export { activeBackend, BACKEND_ENV_VAR, type BackendChoice, ready } from './ready.js';
+export { writableFloat32Tensor } from './writable-tensor.js';

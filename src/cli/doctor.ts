@@ -4,9 +4,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { NODE_GPU_REQUIREMENTS } from '../backend/engines.js';
-import { type BackendChoice, ready } from '../backend/ready.js';
-import { turboJpegStatus } from '../vision/image/turbojpeg.js';
+import { type BackendChoice, NODE_GPU_REQUIREMENTS, ready } from '../backend/index.js';
+import { turboJpegStatus } from '../vision/image/index.js';
 
 /** Everything `tsfast doctor` found about this machine. */
 export interface DoctorReport {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import { ready } from '../backend/index.js';
 import { DataError } from '../core/errors.js';
 import { RandomGenerator } from '../core/random.js';
 import type { Batch, BatchStream } from './batch.js';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import { ready } from '../backend/index.js';
 import { checkOptionKeys, DataError, invalidValue, ValueError } from '../core/errors.js';
 import { RandomGenerator, randomFor } from '../core/random.js';
 import type { Batch, DataLoadersLike, JsonObject, NormalizeStats, TestDlOptions } from './batch.js';

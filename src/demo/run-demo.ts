@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend, ready } from '../backend/ready.js';
+import { activeBackend, ready } from '../backend/index.js';
 import { checkOptionKeys, invalidValue } from '../core/errors.js';
 import { setSeed } from '../core/random.js';
 import { CategoryBlock } from '../data/blocks.js';
@@ -21,7 +21,7 @@ import { Learner } from '../learner/learner.js';
 import { accuracy } from '../learner/metrics.js';
 import { lineChartSvg } from '../plot/line-chart.js';
 import { writePng } from '../plot/render.js';
-import { ImageBlock } from '../vision/image/image-block.js';
+import { ImageBlock } from '../vision/image/index.js';
 import { type ShapeName, writeShapeImages } from './shapes.js';
 import { copyBodyWeights, smallCnn, smallCnnSplitter } from './small-cnn.js';
 

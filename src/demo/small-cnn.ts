@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RandomGenerator } from '../core/random.js';
-import { BatchNorm } from '../vision/models/batch-norm.js';
+import { BatchNorm } from '../vision/models/index.js';
 
 /**
  * Options of {@link smallCnn}.

@@ -10,7 +10,7 @@ import type { Learner } from '../learner/learner.js';
 import { heatmapSvg } from '../plot/heatmap.js';
 import { imageGrid } from '../plot/image-grid.js';
 import { svgToPng, writePng } from '../plot/render.js';
-import { decodeImage } from '../vision/image/decode.js';
+import { decodeImage } from '../vision/image/index.js';
 import { classificationReport } from './classification-report.js';
 
 /**

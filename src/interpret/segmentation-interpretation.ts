@@ -5,8 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../core/errors.js';
 import type { Learner } from '../learner/learner.js';
-import { showMasks } from '../vision/segmentation/show-masks.js';
-import { denormalize, inputStats } from '../vision/segmentation/show-results.js';
+import { denormalize, inputStats, showMasks } from '../vision/segmentation/index.js';
 
 /** Options of {@link SegmentationInterpretation.fromLearner}. */
 export interface SegmentationInterpretationOptions {

@@ -2,7 +2,7 @@
  * Predictions: `getPreds` over a dataset, `predict` for one item, test-time augmentation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import { ready } from '../backend/index.js';
 import { checkOptionKeys, ValueError } from '../core/errors.js';
 import type { BatchStream } from '../data/batch.js';
 import type { Learner } from './learner.js';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import { ready } from '../backend/index.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { checkOptionKeys, DataError, ValueError } from '../core/errors.js';
 import { resolveInsideReal } from '../core/safe-path.js';

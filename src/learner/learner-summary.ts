@@ -4,7 +4,7 @@
  * loss, how far the model is frozen and the callbacks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import { ready } from '../backend/index.js';
 import { ValueError } from '../core/errors.js';
 import type { Batch, DataLoadersLike } from '../data/batch.js';
 import type { Learner } from './learner.js';

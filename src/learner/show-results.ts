@@ -5,7 +5,7 @@
  * touching this file; classification is built in.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import { ready } from '../backend/index.js';
 import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
 import { randomFor } from '../core/random.js';
 import type { Batch, BatchStream, DataLoadersLike, NormalizeStats } from '../data/batch.js';

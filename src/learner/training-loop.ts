@@ -4,7 +4,7 @@
  * (fastai's `_with_events`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import { ready } from '../backend/index.js';
 import { checkOptionKeys, invalidValue, TsfastError, ValueError } from '../core/errors.js';
 import type { Batch } from '../data/batch.js';
 import { type BatchState, need } from './batch-state.js';

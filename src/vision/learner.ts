@@ -4,7 +4,7 @@
  * and the input normalisation the pretrained weights expect.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../backend/ready.js';
+import { ready } from '../backend/index.js';
 import { checkOptionKeys } from '../core/errors.js';
 import type { DataLoadersLike } from '../data/batch.js';
 import type { DownloadOptions } from '../external/download.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { findUpwardImports, LAYERS } from '../support/import-layers.js';
+import { findDeepImports, findUpwardImports, LAYERS } from '../support/import-layers.js';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
 
@@ -53,6 +53,45 @@ describe('the layering of design.md', () => {
     const root = tree({ 'gadgets/a.ts': "import { b } from '../core/b.js';\n" });
     try {
       assert.equal(findUpwardImports(root)[0]?.from, 'gadgets');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('imports into another folder go through its index', () => {
+  it("src/ reaches another folder's subfolders (and backend/) only through their index.ts", () => {
+    assert.deepEqual(
+      findDeepImports(SRC).map((d) => `${d.file} imports ${d.target} (use ${d.through})`),
+      [],
+    );
+  });
+
+  it('finds an import past an index, static or dynamic, and names the index to use', () => {
+    const root = tree({
+      'interpret/a.ts':
+        "import { decode } from '../vision/image/decode.js';\nimport { b } from '../vision/image/index.js';\n",
+      'vision/augment/cpu.ts':
+        "import { heap } from '../../backend/wasm-kernels/heap.js';\nimport { x } from '../image/resize.js';\n",
+      'vision/learner.ts': "import { archs } from './models/archs.js';\n",
+      'learner/adam.ts':
+        "const k = await import('../backend/ready.js');\nimport { ready } from '../backend/index.js';\nimport { c } from '../core/errors.js';\n",
+      'index.ts': "export * from './vision/image/decode.js';\n",
+    });
+    try {
+      assert.deepEqual(findDeepImports(root), [
+        {
+          file: 'interpret/a.ts',
+          target: 'vision/image/decode.js',
+          through: 'vision/image/index.js',
+        },
+        { file: 'learner/adam.ts', target: 'backend/ready.js', through: 'backend/index.js' },
+        {
+          file: 'vision/augment/cpu.ts',
+          target: 'backend/wasm-kernels/heap.js',
+          through: 'backend/index.js',
+        },
+      ]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -77,3 +77,54 @@ export function findUpwardImports(root: string): UpwardImport[] {
   }
   return found;
 }
+
+/**
+ * Folders whose files other folders may import only through the folder's own `index.ts`,
+ * subfolders included: `backend/` keeps everything engine-specific behind one boundary.
+ */
+export const SEALED: readonly string[] = ['backend'];
+
+/** One import that reaches past a folder's index. */
+export interface DeepImport {
+  /** The importing file, relative to the tree's root. */
+  file: string;
+  /** The imported file, relative to the tree's root. */
+  target: string;
+  /** The index the import should go through. */
+  through: string;
+}
+
+/**
+ * Every relative import under `root` that reaches inside another top folder's subfolder
+ * (`vision/image/decode.js` from `interpret/`) instead of going through that subfolder's
+ * `index.ts`, and every import into a {@link SEALED} folder from outside it that does not go
+ * through the folder's `index.ts`. Within one top folder a file may import its own subfolders
+ * directly (`vision/learner.ts` -> `vision/models/archs.js`): the folder is one unit, and
+ * routing its internal imports through barrels invites load-order cycles. Files at the root
+ * (the package entries) are exempt.
+ * @param root - The source tree (`src/`).
+ * @param sealed - Folders reached only through their index.
+ * @returns The offending imports, in file order; empty when every import goes through an index.
+ */
+export function findDeepImports(root: string, sealed: readonly string[] = SEALED): DeepImport[] {
+  const found: DeepImport[] = [];
+  for (const path of sourceFiles(root).sort()) {
+    const file = relative(root, path);
+    const from = file.split(sep)[0];
+    if (from === file) continue;
+    const text = readFileSync(path, 'utf8');
+    for (const match of text.matchAll(IMPORT)) {
+      const target = relative(root, join(dirname(path), match[1] ?? match[2]));
+      const parts = target.split(sep);
+      const to = parts[0] as string;
+      if (to === from || to.startsWith('..') || parts.length < 2) continue;
+      const through = sealed.includes(to)
+        ? join(to, 'index.js')
+        : parts.length > 2
+          ? join(to, parts[1] as string, 'index.js')
+          : undefined;
+      if (through !== undefined && target !== through) found.push({ file, target, through });
+    }
+  }
+  return found;
+}

@@ -7,7 +7,7 @@
  * path); on tfjs-node(-gpu) the tensor path runs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapIndex, isHeapBackend } from '../../backend/wasm-kernels/heap.js';
+import { writableFloat32Tensor } from '../../backend/index.js';
 import type { AugExecutorChoice } from '../../data/blocks.js';
 import { Normalize } from '../../data/normalize.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
@@ -101,7 +101,8 @@ export function cpuAugmentBatch(
   const per = outH * outW * 3;
   const mean = norm ? norm.stats.mean : [0, 0, 0];
   const std = norm ? norm.stats.std : [1, 1, 1];
-  const { tensor, values: out } = newBatchTensor([n, outH, outW, 3]);
+  const { tensor: batch, values: out } = writableFloat32Tensor([n, outH, outW, 3]);
+  const tensor = batch as tf.Tensor4D;
   try {
     for (let b = 0; b < n; b++) {
       const dst = out.subarray(b * per, (b + 1) * per);
@@ -140,29 +141,6 @@ function cropMatrix(img: CroppedImage): Mat3 {
   const bx = ((box.left + box.width / 2 - 0.5) * 2) / (w - 1) - 1;
   const by = ((box.top + box.height / 2 - 0.5) * 2) / (h - 1) - 1;
   return [ax, 0, bx, 0, ay, by, 0, 0, 1];
-}
-
-/**
- * A float32 batch tensor and a view of its values to fill. On wasm the tensor is allocated on
- * the module's heap and written there directly: building a 38 MB JavaScript array per batch and
- * copying it in with `tf.tensor4d` cost about a fifth of this executor's time (allocation,
- * garbage collection, the copy). Elsewhere the array is handed to `tf.tensor4d`, which keeps it.
- * Nothing may allocate on the backend between this call and the last write into `values`.
- */
-function newBatchTensor(shape: [number, number, number, number]): {
-  tensor: tf.Tensor4D;
-  values: Float32Array;
-} {
-  const size = shape[0] * shape[1] * shape[2] * shape[3];
-  const backend = tf.backend();
-  if (isHeapBackend(backend)) {
-    const info = backend.makeOutput(shape, 'float32');
-    const tensor = tf.engine().makeTensorFromTensorInfo(info, backend) as tf.Tensor4D;
-    const start = heapIndex(backend, info.dataId);
-    return { tensor, values: backend.wasm.HEAPF32.subarray(start, start + size) };
-  }
-  const values = new Float32Array(size);
-  return { tensor: tf.tensor4d(values, shape), values };
 }
 
 /**

@@ -22,7 +22,12 @@ export {
   type SegmentationFromLabelFuncOptions,
 } from './segmentation-dataloaders.js';
 export { type MaskLayer, maskColor, overlayMask, showMasks } from './show-masks.js';
-export { type ShowSegmentationResultsOptions, showSegmentationResults } from './show-results.js';
+export {
+  denormalize,
+  inputStats,
+  type ShowSegmentationResultsOptions,
+  showSegmentationResults,
+} from './show-results.js';
 export {
   PixelShuffle,
   type PixelShuffleArgs,

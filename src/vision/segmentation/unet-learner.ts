@@ -3,7 +3,7 @@
  * architecture registry, parameter groups and freezing as `visionLearner`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../../backend/ready.js';
+import { ready } from '../../backend/index.js';
 import { checkOptionKeys, invalidValue, ValueError } from '../../core/errors.js';
 import type { DataLoadersLike } from '../../data/batch.js';
 import type { DownloadOptions } from '../../external/download.js';
