@@ -1,8 +1,11 @@
+export type { Engine, EngineAccelerations } from './engine.js';
 export {
   type BackendName,
   ENGINE_ORDER,
+  ENGINES,
   type EngineAttempt,
   type EngineName,
+  engineAccelerations,
   NODE_GPU_REQUIREMENTS,
 } from './engines.js';
 export { activeBackend, BACKEND_ENV_VAR, type BackendChoice, ready } from './ready.js';

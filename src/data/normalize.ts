@@ -21,6 +21,15 @@ export class Normalize implements BatchTransform {
   readonly order = 99;
   /** The statistics. */
   readonly stats: NormalizeStats;
+  /**
+   * Declares that a fused CPU pass may run it as its last stage, a per-channel affine map
+   * (vision's `CpuExecutableTransform`).
+   */
+  readonly cpuStep: {
+    readonly stage: 'normalize';
+    readonly mean: readonly number[];
+    readonly std: readonly number[];
+  };
 
   /**
    * @param stats - Per-channel mean and standard deviation (all std > 0, equal lengths).
@@ -32,6 +41,7 @@ export class Normalize implements BatchTransform {
     }
     if (!stats.std.every((s) => s > 0)) throw invalidValue('stats.std', 'all > 0', stats.std);
     this.stats = { mean: [...stats.mean], std: [...stats.std] };
+    this.cpuStep = { stage: 'normalize', mean: this.stats.mean, std: this.stats.std };
   }
 
   /**

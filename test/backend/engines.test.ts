@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explainNativeFailure } from '../../src/backend/engines.js';
+import * as tf from '@tensorflow/tfjs';
+import {
+  ENGINE_ORDER,
+  ENGINES,
+  engineAccelerations,
+  explainNativeFailure,
+} from '../../src/backend/engines.js';
+import { ready } from '../../src/backend/index.js';
 
 const PKG = '@tensorflow/tfjs-node-gpu';
 
@@ -29,5 +36,48 @@ describe('explainNativeFailure', () => {
       /^CUDA 11\.2 not found/,
     );
     assert.equal(explainNativeFailure(PKG, new Error('boom\nstack')), 'failed to load: boom');
+  });
+});
+
+describe('the engine entries', () => {
+  it('list every engine once, in the order ready() tries them, with its backend', () => {
+    assert.deepEqual(
+      ENGINES.map((e) => [e.name, e.backend]),
+      [
+        ['tfjs-node-gpu', 'tensorflow'],
+        ['tfjs-node', 'tensorflow'],
+        ['wasm', 'wasm'],
+        ['cpu', 'cpu'],
+      ],
+    );
+    assert.deepEqual(ENGINE_ORDER, ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+  });
+
+  it("report the active engine's kernels, tsfast's added kernels included", async () => {
+    const { engine } = await ready();
+    const entry = ENGINES.find((e) => e.name === engine);
+    assert.ok(entry, `no entry for ${engine}`);
+    const kernels = entry.kernels();
+    assert.deepEqual(
+      kernels,
+      tf
+        .getKernelsForBackend(entry.backend)
+        .map((k) => k.kernelName)
+        .sort(),
+    );
+    for (const added of entry.accelerations.addedKernels) assert.ok(kernels.includes(added), added);
+  });
+
+  it('say where the fused CPU augmentation pays, and fall back to none for a foreign backend', () => {
+    assert.equal(engineAccelerations('wasm').cpuAugmentation, true);
+    assert.equal(engineAccelerations('cpu').cpuAugmentation, true);
+    assert.equal(engineAccelerations('tensorflow').cpuAugmentation, false);
+    assert.equal(engineAccelerations('wasm').batchNormKernels, 'pooling');
+    assert.deepEqual(engineAccelerations('webgpu'), {
+      addedKernels: [],
+      cpuAugmentation: false,
+      batchNormKernels: 'reduce',
+    });
+    assert.ok(engineAccelerations('wasm').addedKernels.includes(tf.Conv2DBackpropFilter));
   });
 });

@@ -11,6 +11,7 @@ import { registerTransform } from '../../data/registry.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
 import { drawResizedCrop } from '../image/random-resized-crop.js';
 import { toHeightWidth } from '../image/resize.js';
+import type { CpuAffineStep, CpuLightingStep } from './cpu-step.js';
 import { dihedralMat } from './dihedral.js';
 import { type GridPadMode, gridSample } from './grid-sample.js';
 import { lighting } from './lighting.js';
@@ -168,10 +169,17 @@ export class AffineAugment implements BatchTransform {
   readonly order = 30;
   /** Resolved settings. */
   readonly settings: AffineSettings;
+  /** The CPU executor runs it as its geometry stage, with the same draws. */
+  readonly cpuStep: CpuAffineStep;
 
   /** @param settings - Resolved settings (see {@link augTransforms}). */
   constructor(settings: AffineSettings) {
     this.settings = settings;
+    this.cpuStep = {
+      stage: 'affine',
+      padMode: settings.padMode,
+      plan: (n, width, height, ctx) => this.plan(n, width, height, ctx),
+    };
   }
 
   /**
@@ -329,6 +337,8 @@ export class LightingAugment implements BatchTransform {
   readonly maxLighting: number;
   /** Probability of each of brightness and contrast. */
   readonly pLighting: number;
+  /** The CPU executor runs it as its lighting stage, with the same draws. */
+  readonly cpuStep: CpuLightingStep = { stage: 'lighting', plan: (n, ctx) => this.plan(n, ctx) };
 
   /**
    * @param maxLighting - Largest change.

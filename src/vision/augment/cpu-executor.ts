@@ -7,13 +7,19 @@
  * path); on tfjs-node(-gpu) the tensor path runs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { writableFloat32Tensor } from '../../backend/index.js';
+import { engineAccelerations, writableFloat32Tensor } from '../../backend/index.js';
 import type { AugExecutorChoice } from '../../data/blocks.js';
-import { Normalize } from '../../data/normalize.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
 import type { RGBImage } from '../image/decode.js';
 import { type CroppedImage, isCroppedImage } from '../image/fused-crop.js';
-import { AffineAugment, LightingAugment, type LightingPlan } from './aug-transforms.js';
+import type { LightingPlan } from './aug-transforms.js';
+import {
+  type CpuAffineStep,
+  type CpuLightingStep,
+  type CpuNormalizeStep,
+  cpuStepOf,
+  cpuStepRefusal,
+} from './cpu-step.js';
 import { LOGIT_EPS, logit } from './lighting.js';
 import { IDENTITY, type Mat3, matMul3 } from './matrices.js';
 
@@ -27,16 +33,13 @@ import { IDENTITY, type Mat3, matMul3 } from './matrices.js';
  * ```
  */
 export function useCpuExecutor(executor: AugExecutorChoice): boolean {
-  if (executor === 'auto') {
-    const b = tf.getBackend();
-    return b === 'wasm' || b === 'cpu';
-  }
-  return executor === 'cpu';
+  return executor === 'auto' ? engineAccelerations().cpuAugmentation : executor === 'cpu';
 }
 
 /**
- * Whether the fused pass runs these batch transforms: only `AffineAugment`, `LightingAugment`
- * and `Normalize`, in that order, each at most once.
+ * Whether the fused pass runs these batch transforms: each declares a {@link CpuStep}
+ * (`AffineAugment`, `LightingAugment`, `Normalize`, or a custom transform that gives one), and
+ * the stages come in order (geometry, lighting, normalize), each at most once.
  *
  * @param tfms - The batch transforms, sorted by `order`.
  * @returns True when {@link cpuAugmentBatch} takes them.
@@ -46,14 +49,36 @@ export function useCpuExecutor(executor: AugExecutorChoice): boolean {
  * ```
  */
 export function cpuExecutorAccepts(tfms: readonly BatchTransform[]): boolean {
-  const kinds = [AffineAugment, LightingAugment, Normalize];
-  let last = -1;
-  for (const t of tfms) {
-    const k = kinds.findIndex((K) => t instanceof K);
-    if (k <= last) return false;
-    last = k;
-  }
-  return true;
+  return cpuStepRefusal(tfms) === undefined;
+}
+
+const noticed = new Set<string>();
+
+/**
+ * Tells the user, once per transform name and process, that a batch transform keeps its
+ * pipeline's batches on the tensor path although the engine runs them much faster in the
+ * fused CPU pass. Silent when the executor is `'tensor'` or the engine has no fused pass.
+ * @param tfms - The batch transforms, sorted by `order`.
+ * @param executor - The executor requested.
+ * @param warn - Where the notice goes.
+ * @returns The transform named, or `undefined` when nothing was said.
+ * @internal
+ */
+export function noticeTensorFallback(
+  tfms: readonly BatchTransform[],
+  executor: AugExecutorChoice,
+  warn: (line: string) => void = (line) => console.warn(line),
+): BatchTransform | undefined {
+  if (!useCpuExecutor(executor)) return undefined;
+  const refused = cpuStepRefusal(tfms);
+  if (refused === undefined || noticed.has(refused.name)) return undefined;
+  noticed.add(refused.name);
+  const declared = cpuStepOf(refused) !== undefined;
+  warn(
+    `tsfast: batch transform ${refused.name} ${declared ? 'repeats a stage of the fused CPU augmentation (geometry, lighting, normalize: each once, in that order)' : 'declares no cpuStep'}, so every batch of its pipeline runs as tensor ops, ` +
+      `which are several times slower on the ${tf.getBackend()} backend. Give it a cpuStep (see CpuExecutableTransform), or pass augExecutor: 'tensor' to the dataloaders to choose the tensor path and silence this.`,
+  );
+  return refused;
 }
 
 /** The size an image has in the batch: its crop's output size when it still carries one. */
@@ -89,18 +114,19 @@ export function cpuAugmentBatch(
   const { width, height } = batchSize(images[0]!);
   const sizes = images.map(batchSize);
   if (sizes.some((s) => s.width !== width || s.height !== height)) return undefined;
-  const affine = tfms.find((t): t is AffineAugment => t instanceof AffineAugment);
-  const light = tfms.find((t): t is LightingAugment => t instanceof LightingAugment);
-  const norm = tfms.find((t): t is Normalize => t instanceof Normalize);
+  const steps = tfms.map(cpuStepOf);
+  const affine = steps.find((s): s is CpuAffineStep => s?.stage === 'affine');
+  const light = steps.find((s): s is CpuLightingStep => s?.stage === 'lighting');
+  const norm = steps.find((s): s is CpuNormalizeStep => s?.stage === 'normalize');
   const n = images.length;
   const aplan = affine?.plan(n, width, height, ctx);
   const lplan = light?.plan(n, ctx);
   const outH = aplan?.outHeight ?? height;
   const outW = aplan?.outWidth ?? width;
-  const padMode = affine?.settings.padMode ?? 'reflection';
+  const padMode = affine?.padMode ?? 'reflection';
   const per = outH * outW * 3;
-  const mean = norm ? norm.stats.mean : [0, 0, 0];
-  const std = norm ? norm.stats.std : [1, 1, 1];
+  const mean = norm ? norm.mean : [0, 0, 0];
+  const std = norm ? norm.std : [1, 1, 1];
   const { tensor: batch, values: out } = writableFloat32Tensor([n, outH, outW, 3]);
   const tensor = batch as tf.Tensor4D;
   try {

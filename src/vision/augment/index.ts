@@ -12,7 +12,21 @@ export {
   Contrast,
   type LightingTfmOptions,
 } from './brightness-contrast.js';
-export { cpuAugmentBatch, cpuExecutorAccepts, useCpuExecutor } from './cpu-executor.js';
+export {
+  cpuAugmentBatch,
+  cpuExecutorAccepts,
+  noticeTensorFallback,
+  useCpuExecutor,
+} from './cpu-executor.js';
+export {
+  type CpuAffineStep,
+  type CpuExecutableTransform,
+  type CpuLightingStep,
+  type CpuNormalizeStep,
+  type CpuStep,
+  cpuStepOf,
+  cpuStepRefusal,
+} from './cpu-step.js';
 export { Dihedral, type DihedralOptions, dihedral, dihedralMat } from './dihedral.js';
 export type { GeometryPlan } from './geometry-plan.js';
 export { type GridPadMode, gridSample } from './grid-sample.js';

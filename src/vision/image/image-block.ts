@@ -5,7 +5,12 @@ import { RandomGenerator } from '../../core/random.js';
 import type { JsonObject } from '../../data/batch.js';
 import type { Block, EncodeContext, FittedBlock } from '../../data/blocks.js';
 import { registerBlock } from '../../data/registry.js';
-import { cpuAugmentBatch, cpuExecutorAccepts, useCpuExecutor } from '../augment/cpu-executor.js';
+import {
+  cpuAugmentBatch,
+  cpuExecutorAccepts,
+  noticeTensorFallback,
+  useCpuExecutor,
+} from '../augment/cpu-executor.js';
 import { withCropGeometry, withUnchangedGeometry } from '../points/item-geometry-record.js';
 import { showImages } from '../show-batch.js';
 import {
@@ -171,6 +176,9 @@ function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
     },
     collateTransformed(samples, items, tfms, ctx, executor) {
       if (!useCpuExecutor(executor)) return undefined;
+      if (noticeTensorFallback(tfms, executor) !== undefined || !cpuExecutorAccepts(tfms)) {
+        return undefined;
+      }
       const images = samples as RGBImage[];
       checkSameSize(images, items);
       const xs = cpuAugmentBatch(images, tfms, ctx);

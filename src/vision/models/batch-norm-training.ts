@@ -22,6 +22,7 @@
  * arithmetic. Both use only kernels that tfjs-node registers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { engineAccelerations } from '../../backend/index.js';
 import { invalidValue } from '../../core/errors.js';
 
 /** How {@link batchNormTraining} reduces and broadcasts per channel. */
@@ -58,7 +59,7 @@ export interface BatchNormTrainingOptions {
  * @internal
  */
 export function defaultBatchNormKernels(): BatchNormKernels {
-  return tf.getBackend() === 'wasm' ? 'pooling' : 'reduce';
+  return engineAccelerations().batchNormKernels;
 }
 
 /**
