@@ -21,9 +21,10 @@ import {
   toNhwc,
   validRange,
 } from './conv-geometry.js';
-import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { heapOrFallback } from './dispatch.js';
+import { type HeapBackend, heapIndex } from './heap.js';
 import { type SimdKernels, simdKernels } from './simd-kernels.js';
-import { type KernelArgs, tensorKernel } from './tensor-kernel.js';
+import { tensorKernel } from './tensor-kernel.js';
 
 /**
  * Largest `Cin * Cout` for which the SIMD filter gradient is used. Measured (CPU ms, batch 32,
@@ -202,25 +203,17 @@ const byOps = tensorKernel(({ x, dy }, attrs) =>
 export const conv2dBackpropFilterConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
   backendName: 'wasm',
-  kernelFunc: ((args: KernelArgs) => {
-    const { inputs, backend } = args;
-    const attrs = args.attrs ?? {};
+  kernelFunc: heapOrFallback(({ inputs, attrs = {} }, backend) => {
     const x = inputs.x!;
     const dy = inputs.dy!;
     const filterShape = attrs.filterShape as number[];
-    if (
-      useSimdFilterGradient(filterShape[2]!, filterShape[3]!, attrs.dataFormat, [
-        x.dtype,
-        dy.dtype,
-      ]) &&
-      isHeapBackend(backend)
-    ) {
-      const simd = simdKernels(backend);
-      if (simd !== undefined) {
-        const g = convGeometry(x.shape, filterShape, attrs, false);
-        return conv2dBackpropFilterHeap(backend, simd, x, dy, g);
-      }
+    const dtypes = [x.dtype, dy.dtype];
+    if (!useSimdFilterGradient(filterShape[2]!, filterShape[3]!, attrs.dataFormat, dtypes)) {
+      return undefined;
     }
-    return byOps(args);
-  }) as unknown as tf.KernelFunc,
+    const simd = simdKernels(backend);
+    if (simd === undefined) return undefined;
+    const g = convGeometry(x.shape, filterShape, attrs, false);
+    return conv2dBackpropFilterHeap(backend, simd, x, dy, g);
+  }, byOps),
 };

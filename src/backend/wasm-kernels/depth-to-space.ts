@@ -7,11 +7,9 @@
  * module), done on the wasm heap into a fresh output.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { heapOrFallback, type KernelFn } from './dispatch.js';
+import { type HeapBackend, heapIndex } from './heap.js';
 import { simdKernels } from './simd-kernels.js';
-import type { KernelArgs } from './tensor-kernel.js';
-
-type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 /**
  * Depth-to-space of an NHWC float32 tensor on the wasm heap.
@@ -60,19 +58,15 @@ export function depthToSpaceHeap(backend: HeapBackend, x: tf.TensorInfo, s: numb
  * @internal
  */
 export function depthToSpaceKernel(original: tf.KernelConfig): tf.KernelConfig {
-  const run = original.kernelFunc as unknown as KernelFn;
-  const kernelFunc = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
-    const x = args.inputs.x!;
-    const attrs = args.attrs ?? {};
-    if (
-      x.dtype === 'float32' &&
-      (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
-      x.shape.length === 4 &&
-      isHeapBackend(args.backend)
-    ) {
-      return depthToSpaceHeap(args.backend, x, attrs.blockSize as number);
-    }
-    return run(args);
-  };
-  return { ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+  const kernelFunc = heapOrFallback(
+    ({ inputs, attrs = {} }, backend) => {
+      const x = inputs.x!;
+      const nhwc = (attrs.dataFormat ?? 'NHWC') === 'NHWC' && x.shape.length === 4;
+      return x.dtype === 'float32' && nhwc
+        ? depthToSpaceHeap(backend, x, attrs.blockSize as number)
+        : undefined;
+    },
+    original.kernelFunc as unknown as KernelFn,
+  );
+  return { ...original, kernelFunc };
 }

@@ -17,9 +17,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type ConvGeometry, convGeometry, paddedWindow, validRange } from './conv-geometry.js';
-import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { heapOrFallback } from './dispatch.js';
+import { type HeapBackend, heapIndex } from './heap.js';
 import { type SimdKernels, simdKernels } from './simd-kernels.js';
-import { type KernelArgs, tensorKernel } from './tensor-kernel.js';
+import { tensorKernel } from './tensor-kernel.js';
 
 /**
  * Largest `C*M` for which the dense-convolution formulation is used (it does `C` times the
@@ -195,24 +196,14 @@ const byOps = tensorKernel(({ x, dy }, attrs) =>
 export const depthwiseBackpropFilterConfig: tf.KernelConfig = {
   kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
   backendName: 'wasm',
-  kernelFunc: ((args: KernelArgs) => {
-    const { inputs, backend } = args;
-    const attrs = args.attrs ?? {};
+  kernelFunc: heapOrFallback(({ inputs, attrs = {} }, backend) => {
     const x = inputs.x!;
     const dy = inputs.dy!;
     const filterShape = attrs.filterShape as number[];
-    if (
-      filterShape[3] === 1 &&
-      x.dtype === 'float32' &&
-      dy.dtype === 'float32' &&
-      isHeapBackend(backend)
-    ) {
-      const simd = simdKernels(backend);
-      if (simd !== undefined) {
-        const g = convGeometry(x.shape, filterShape, attrs, true);
-        return depthwiseBackpropFilterHeap(backend, simd, x, dy, g);
-      }
-    }
-    return byOps(args);
-  }) as unknown as tf.KernelFunc,
+    if (filterShape[3] !== 1 || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+    const simd = simdKernels(backend);
+    if (simd === undefined) return undefined;
+    const g = convGeometry(x.shape, filterShape, attrs, true);
+    return depthwiseBackpropFilterHeap(backend, simd, x, dy, g);
+  }, byOps),
 };

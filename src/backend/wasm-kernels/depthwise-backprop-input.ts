@@ -15,9 +15,10 @@ import {
   paddedWindow,
   validRange,
 } from './conv-geometry.js';
-import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { heapOrFallback } from './dispatch.js';
+import { type HeapBackend, heapIndex } from './heap.js';
 import { type SimdKernels, simdKernels } from './simd-kernels.js';
-import { type KernelArgs, pairAttr, tensorKernel } from './tensor-kernel.js';
+import { pairAttr, tensorKernel } from './tensor-kernel.js';
 
 /**
  * Input gradient of a depthwise 2D convolution from tf ops that run fast on wasm.
@@ -143,26 +144,22 @@ const byOps = tensorKernel(({ dy, filter }, attrs) =>
 export const depthwiseBackpropInputConfig: tf.KernelConfig = {
   kernelName: tf.DepthwiseConv2dNativeBackpropInput,
   backendName: 'wasm',
-  kernelFunc: ((args: KernelArgs) => {
-    const { inputs, backend } = args;
-    const attrs = args.attrs ?? {};
+  kernelFunc: heapOrFallback(({ inputs, attrs = {} }, backend) => {
     const dy = inputs.dy!;
     const filter = inputs.filter!;
     const inputShape = attrs.inputShape as [number, number, number, number];
     const strides = pairAttr(attrs.strides, 1);
     if (
-      (strides[0] > 1 || strides[1] > 1) &&
-      filter.shape[3] === 1 &&
-      dy.dtype === 'float32' &&
-      filter.dtype === 'float32' &&
-      isHeapBackend(backend)
+      (strides[0] === 1 && strides[1] === 1) ||
+      filter.shape[3] !== 1 ||
+      dy.dtype !== 'float32' ||
+      filter.dtype !== 'float32'
     ) {
-      const simd = simdKernels(backend);
-      if (simd !== undefined) {
-        const g = convGeometry(inputShape, filter.shape, attrs, true);
-        return depthwiseBackpropInputHeap(backend, simd, dy, filter, inputShape, g);
-      }
+      return undefined;
     }
-    return byOps(args);
-  }) as unknown as tf.KernelFunc,
+    const simd = simdKernels(backend);
+    if (simd === undefined) return undefined;
+    const g = convGeometry(inputShape, filter.shape, attrs, true);
+    return depthwiseBackpropInputHeap(backend, simd, dy, filter, inputShape, g);
+  }, byOps),
 };

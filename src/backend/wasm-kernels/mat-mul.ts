@@ -5,9 +5,8 @@
  * Every gradient of a dense layer sets one of them, so the wrappers transpose first.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { KernelFn } from './dispatch.js';
 import type { KernelArgs } from './tensor-kernel.js';
-
-type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 function swapLastTwo(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, i) => i);

@@ -9,9 +9,9 @@
  * instruction: small CNN pool gradient ~37 -> 5.5 ms); otherwise in JavaScript.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { heapOrFallback } from './dispatch.js';
+import { type HeapBackend, heapIndex } from './heap.js';
 import { simdKernels } from './simd-kernels.js';
-import type { KernelArgs } from './tensor-kernel.js';
 
 /**
  * Gradient of a 2D max pool, computed on the wasm heap: reads the input and the output gradient
@@ -120,10 +120,10 @@ export function maxPoolGradHeap(
 export const maxPoolGradConfig: tf.KernelConfig = {
   kernelName: tf.MaxPoolGrad,
   backendName: 'wasm',
-  kernelFunc: (({ inputs, backend, attrs }: KernelArgs) => {
-    if (!isHeapBackend(backend)) {
+  kernelFunc: heapOrFallback(
+    ({ inputs, attrs = {} }, backend) => maxPoolGradHeap(backend, inputs.dy!, inputs.input!, attrs),
+    () => {
       throw new Error('tsfast MaxPoolGrad: registered for wasm but run on another backend.');
-    }
-    return maxPoolGradHeap(backend, inputs.dy!, inputs.input!, attrs ?? {});
-  }) as unknown as tf.KernelFunc,
+    },
+  ),
 };

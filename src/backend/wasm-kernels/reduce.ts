@@ -7,11 +7,9 @@
  * axes, non-float32 tensors) go to the package's kernels.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { heapOrFallback, type KernelFn } from './dispatch.js';
+import { type HeapBackend, heapIndex } from './heap.js';
 import { type SimdKernels, simdKernels } from './simd-kernels.js';
-import type { KernelArgs } from './tensor-kernel.js';
-
-type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 /**
  * The `[a, r, b]` view of a reduction over contiguous axes that leaves `b > 1` values after
@@ -67,19 +65,15 @@ function reduceHeap(
  * @internal
  */
 export function rowReduceKernel(original: tf.KernelConfig, mean: boolean): tf.KernelConfig {
-  const run = original.kernelFunc as unknown as KernelFn;
-  const kernelFunc = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
-    const x = args.inputs.x!;
-    const { backend } = args;
-    const attrs = args.attrs ?? {};
-    if (x.dtype === 'float32' && isHeapBackend(backend)) {
-      const view = rowReduction(x.shape, attrs.axis);
+  const kernelFunc = heapOrFallback(
+    ({ inputs, attrs = {} }, backend) => {
+      const x = inputs.x!;
+      const view = x.dtype === 'float32' ? rowReduction(x.shape, attrs.axis) : undefined;
       const simd = view === undefined ? undefined : simdKernels(backend);
-      if (view !== undefined && simd !== undefined) {
-        return reduceHeap(backend, simd, x, view, attrs.keepDims === true, mean);
-      }
-    }
-    return run(args);
-  };
-  return { ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+      if (view === undefined || simd === undefined) return undefined;
+      return reduceHeap(backend, simd, x, view, attrs.keepDims === true, mean);
+    },
+    original.kernelFunc as unknown as KernelFn,
+  );
+  return { ...original, kernelFunc };
 }

@@ -6,11 +6,9 @@
  * permutations and dtypes go to the package's kernel.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { heapOrFallback, type KernelFn } from './dispatch.js';
+import { type HeapBackend, heapIndex } from './heap.js';
 import { type SimdKernels, simdKernels } from './simd-kernels.js';
-import type { KernelArgs } from './tensor-kernel.js';
-
-type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 /** A permutation seen as `batch` transposes of `rows x cols` matrices. @internal */
 export interface MatrixView {
@@ -97,18 +95,18 @@ export function transposeHeap(
  * @internal
  */
 export function blockTransposeKernel(original: tf.KernelConfig): tf.KernelConfig {
-  const run = original.kernelFunc as unknown as KernelFn;
-  const kernelFunc = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
-    const x = args.inputs.x!;
-    const perm = (args.attrs?.perm ?? []) as number[];
-    if (x.dtype === 'float32' && isHeapBackend(args.backend)) {
-      const view = matrixView(x.shape, perm);
-      const simd = view === undefined ? undefined : simdKernels(args.backend);
-      if (view !== undefined && simd !== undefined && view.rows > 1 && view.cols > 1) {
-        return transposeHeap(args.backend, simd, x, perm, view);
+  const kernelFunc = heapOrFallback(
+    ({ inputs, attrs = {} }, backend) => {
+      const x = inputs.x!;
+      const perm = (attrs.perm ?? []) as number[];
+      const view = x.dtype === 'float32' ? matrixView(x.shape, perm) : undefined;
+      const simd = view === undefined ? undefined : simdKernels(backend);
+      if (view === undefined || simd === undefined || view.rows <= 1 || view.cols <= 1) {
+        return undefined;
       }
-    }
-    return run(args);
-  };
-  return { ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+      return transposeHeap(backend, simd, x, perm, view);
+    },
+    original.kernelFunc as unknown as KernelFn,
+  );
+  return { ...original, kernelFunc };
 }
