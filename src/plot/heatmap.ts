@@ -2,7 +2,7 @@
  * Heatmaps as SVG: the confusion matrix (up to dozens of labelled classes).
  */
 import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
-import { escapeXml, FONT_FAMILY, px, textWidth } from './svg.js';
+import { axisLabelsSvg, escapeXml, FONT_FAMILY, px, textWidth } from './svg.js';
 
 /**
  * Options of {@link heatmapSvg}.
@@ -244,20 +244,14 @@ export function heatmapSvg(
     );
   });
   out.push(`<g font-size="${labelFont}" fill="#222">${labels.join('')}</g>`);
-  if (options.xLabel) {
-    out.push(
-      `<text class="x-label" x="${px(left + gridW / 2)}" y="${px(height - 10)}" font-size="14" ` +
-        `text-anchor="middle" fill="#222">${escapeXml(options.xLabel)}</text>`,
-    );
-  }
-  if (options.yLabel) {
-    const cx = 18;
-    const cy = top + gridH / 2;
-    out.push(
-      `<text class="y-label" x="${cx}" y="${px(cy)}" font-size="14" text-anchor="middle" fill="#222" ` +
-        `transform="rotate(-90 ${cx} ${px(cy)})">${escapeXml(options.yLabel)}</text>`,
-    );
-  }
+  out.push(
+    ...axisLabelsSvg(options, {
+      centreX: left + gridW / 2,
+      centreY: top + gridH / 2,
+      height,
+      yLabelX: 18,
+    }),
+  );
   out.push('</svg>');
   return out.join('\n');
 }

@@ -3,6 +3,7 @@
  */
 import { checkOptionKeys, invalidValue, ValueError } from '../core/errors.js';
 import {
+  axisLabelsSvg,
   escapeXml,
   FONT_FAMILY,
   formatNumber,
@@ -277,20 +278,14 @@ export function lineChartSvg(
       'fill="none" stroke="#444" stroke-width="1"/>',
   );
   out.push(`<g font-size="${tickFont}" fill="#333">${labels.join('')}</g>`);
-  if (options.xLabel) {
-    out.push(
-      `<text class="x-label" x="${px(left + plotW / 2)}" y="${px(height - 10)}" font-size="14" ` +
-        `text-anchor="middle" fill="#222">${escapeXml(options.xLabel)}</text>`,
-    );
-  }
-  if (options.yLabel) {
-    const cx = 16;
-    const cy = top + plotH / 2;
-    out.push(
-      `<text class="y-label" x="${px(cx)}" y="${px(cy)}" font-size="14" text-anchor="middle" ` +
-        `fill="#222" transform="rotate(-90 ${px(cx)} ${px(cy)})">${escapeXml(options.yLabel)}</text>`,
-    );
-  }
+  out.push(
+    ...axisLabelsSvg(options, {
+      centreX: left + plotW / 2,
+      centreY: top + plotH / 2,
+      height,
+      yLabelX: 16,
+    }),
+  );
 
   // Lines.
   const colors = series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]!);
