@@ -40,11 +40,11 @@ export interface TrackerOptions {
  * Option keys of {@link TrackerOptions}, for subclasses that check their own options.
  * @example
  * ```ts
- * const options = { monitor: 'valid_loss', patience: 3 };
+ * const options: tsf.TrackerOptions & { patience?: number } = { patience: 3 };
  * tsf.checkOptionKeys('MyTracker', options, [...TRACKER_KEYS, 'patience']);
  * ```
  */
-export const TRACKER_KEYS = ['monitor', 'mode', 'minDelta', 'resetOnFit'];
+export const TRACKER_KEYS = ['monitor', 'mode', 'minDelta', 'resetOnFit'] as const;
 
 /**
  * Tracks the best value of a monitored column (fastai's `TrackerCallback`).

@@ -124,7 +124,11 @@ export function invalidValue(name: string, requirement: string, received: unknow
 
 /**
  * Rejects keys of an options object that the function does not know, since callers may be
- * plain JavaScript where a typo would otherwise be silently ignored.
+ * plain JavaScript where a typo would otherwise be silently ignored. When `options` has an
+ * options type and `known` is a literal list, the list is also checked against the type at
+ * compile time: a key added to the interface but not to the list, or listed but not in the
+ * interface, fails to type-check (the error asks for a fourth argument whose type names the
+ * unknown and missing keys).
  *
  * @param where - Function or class name, for the message.
  * @param options - The options object received.
@@ -133,13 +137,32 @@ export function invalidValue(name: string, requirement: string, received: unknow
  *
  * @example
  * ```ts
- * tsf.checkOptionKeys('RandomSplitter', { validPct: 0.2 }, ['validPct', 'seed']); // ok
+ * const options: tsf.RandomSplitterOptions = { validPct: 0.2 };
+ * tsf.checkOptionKeys('RandomSplitter', options, ['validPct', 'seed']); // ok
  * ```
  */
-export function checkOptionKeys(
+export function checkOptionKeys<T extends object, const K extends readonly string[]>(
   where: string,
-  options: object | undefined,
-  known: readonly string[],
+  options: T | undefined,
+  known: K,
+  // A fourth argument is required exactly when the list and the options type disagree, so such
+  // a call fails to compile, and the expected argument's type names the keys in question.
+  // Lists computed at run time (string[]), untyped options (object) and index signatures are
+  // left to the run-time check.
+  ..._listDisagreesWithType: string extends K[number]
+    ? []
+    : [keyof T] extends [never]
+      ? []
+      : string extends keyof T
+        ? []
+        : [Exclude<K[number], keyof T> | Exclude<keyof T & string, K[number]>] extends [never]
+          ? []
+          : [
+              {
+                readonly unknownOptionKeys: Exclude<K[number], keyof T>;
+                readonly missingOptionKeys: Exclude<keyof T & string, K[number]>;
+              },
+            ]
 ): void {
   if (options === undefined || options === null) return;
   for (const key of Object.keys(options)) {

@@ -24,6 +24,7 @@ export class Normalize implements BatchTransform {
   /**
    * Declares that a fused CPU pass may run it as its last stage, a per-channel affine map
    * (vision's `CpuExecutableTransform`).
+   * @internal
    */
   readonly cpuStep: {
     readonly stage: 'normalize';

@@ -88,7 +88,7 @@ export interface DownloadOptions {
   onProgress?: (received: number, total: number | undefined) => void;
 }
 
-const OPTION_KEYS = ['cacheDir', 'fileName', 'sha256', 'force', 'onProgress'];
+const OPTION_KEYS = ['cacheDir', 'fileName', 'sha256', 'force', 'onProgress'] as const;
 const MAX_ATTEMPTS = 4;
 
 /**

@@ -56,7 +56,7 @@ export interface UntarDataOptions {
   onProgress?: DownloadOptions['onProgress'];
 }
 
-const OPTION_KEYS = ['dest', 'force', 'cacheDir', 'sha256', 'onProgress'];
+const OPTION_KEYS = ['dest', 'force', 'cacheDir', 'sha256', 'onProgress'] as const;
 const ARCHIVE_EXT = /\.(tgz|tar\.gz|tar|tar\.bz2|tbz2?)$/i;
 
 async function kind(path: string): Promise<'dir' | 'file' | undefined> {

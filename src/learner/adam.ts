@@ -48,7 +48,7 @@ export interface AdamOptions {
   decoupleWd?: boolean;
 }
 
-const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd', 'decoupleWd'];
+const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd', 'decoupleWd'] as const;
 
 /**
  * Adam as fastai has it: `gradAvg = mom*gradAvg + (1-mom)*g`,

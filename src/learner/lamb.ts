@@ -46,7 +46,7 @@ export interface LambOptions {
   decoupleWd?: boolean;
 }
 
-const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd', 'decoupleWd'];
+const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd', 'decoupleWd'] as const;
 
 /**
  * LAMB as fastai has it: the Adam step `s = (gradAvg/d1) / (sqrt(sqrAvg/d2) + eps)` scaled

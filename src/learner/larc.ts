@@ -51,7 +51,7 @@ export interface LarcOptions {
   decoupleWd?: boolean;
 }
 
-const KEYS = ['lr', 'mom', 'trustCoeff', 'clip', 'eps', 'wd', 'decoupleWd'];
+const KEYS = ['lr', 'mom', 'trustCoeff', 'clip', 'eps', 'wd', 'decoupleWd'] as const;
 
 /**
  * LARC as fastai has it (You et al. 2017): SGD with momentum where every parameter tensor

@@ -28,7 +28,7 @@ export interface LookaheadOptions {
   alpha?: number;
 }
 
-const KEYS = ['k', 'alpha'];
+const KEYS = ['k', 'alpha'] as const;
 
 /** Keeps the slow weights: the parameter's value before its first step. */
 const lookaheadStart: OptimizerStep = {

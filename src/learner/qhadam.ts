@@ -56,7 +56,7 @@ export interface QHAdamOptions {
   decoupleWd?: boolean;
 }
 
-const KEYS = ['lr', 'mom', 'sqrMom', 'nu1', 'nu2', 'eps', 'wd', 'decoupleWd'];
+const KEYS = ['lr', 'mom', 'sqrMom', 'nu1', 'nu2', 'eps', 'wd', 'decoupleWd'] as const;
 
 /**
  * QHAdam as fastai has it (Ma & Yarats 2019): Adam whose numerator and denominator mix the

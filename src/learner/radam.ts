@@ -51,7 +51,7 @@ export interface RAdamOptions {
   decoupleWd?: boolean;
 }
 
-const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd', 'beta', 'decoupleWd'];
+const KEYS = ['lr', 'mom', 'sqrMom', 'eps', 'wd', 'beta', 'decoupleWd'] as const;
 
 /**
  * RAdam as fastai has it (Liu et al. 2019): Adam whose adaptive rate is switched on only once

@@ -46,7 +46,7 @@ export interface RMSPropOptions {
   decoupleWd?: boolean;
 }
 
-const KEYS = ['lr', 'sqrMom', 'mom', 'eps', 'wd', 'decoupleWd'];
+const KEYS = ['lr', 'sqrMom', 'mom', 'eps', 'wd', 'decoupleWd'] as const;
 
 /**
  * RMSProp as fastai has it: `sqrAvg = sqrMom*sqrAvg + (1-sqrMom)*g^2`,

@@ -36,7 +36,7 @@ export interface SGDOptions {
   decoupleWd?: boolean;
 }
 
-const KEYS = ['lr', 'mom', 'wd', 'decoupleWd'];
+const KEYS = ['lr', 'mom', 'wd', 'decoupleWd'] as const;
 
 /**
  * SGD as fastai has it: `gradAvg = mom*gradAvg + g` (no dampening, so the first step uses

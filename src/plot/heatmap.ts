@@ -65,7 +65,7 @@ const OPTION_KEYS = [
   'showValues',
   'decimals',
   'cellSize',
-];
+] as const;
 
 /** matplotlib's "Blues" colour map stops, light to dark. */
 const BLUES: readonly [number, number, number][] = [

@@ -25,9 +25,12 @@ describe('errors', () => {
   });
 
   it('checkOptionKeys rejects unknown keys and lists the valid ones', () => {
-    checkOptionKeys('RandomSplitter', { validPct: 0.1 }, ['validPct', 'seed']);
+    // As from plain JavaScript: the options are untyped, so only the run-time check applies.
+    const ok: object = { validPct: 0.1 };
+    const typo: object = { validpct: 0.1 };
+    checkOptionKeys('RandomSplitter', ok, ['validPct', 'seed']);
     assert.throws(
-      () => checkOptionKeys('RandomSplitter', { validpct: 0.1 }, ['validPct', 'seed']),
+      () => checkOptionKeys('RandomSplitter', typo, ['validPct', 'seed']),
       /RandomSplitter: unknown option `validpct`. Valid options: `validPct`, `seed`/,
     );
   });

@@ -169,7 +169,7 @@ export class AffineAugment implements BatchTransform {
   readonly order = 30;
   /** Resolved settings. */
   readonly settings: AffineSettings;
-  /** The CPU executor runs it as its geometry stage, with the same draws. */
+  /** The CPU executor runs it as its geometry stage, with the same draws. @internal */
   readonly cpuStep: CpuAffineStep;
 
   /** @param settings - Resolved settings (see {@link augTransforms}). */
@@ -337,7 +337,7 @@ export class LightingAugment implements BatchTransform {
   readonly maxLighting: number;
   /** Probability of each of brightness and contrast. */
   readonly pLighting: number;
-  /** The CPU executor runs it as its lighting stage, with the same draws. */
+  /** The CPU executor runs it as its lighting stage, with the same draws. @internal */
   readonly cpuStep: CpuLightingStep = { stage: 'lighting', plan: (n, ctx) => this.plan(n, ctx) };
 
   /**

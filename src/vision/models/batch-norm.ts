@@ -57,7 +57,7 @@ const KEYS = [
   'batchInputShape',
   'batchSize',
   'dtype',
-];
+] as const;
 
 /**
  * Batch normalisation over every axis but the last, as tfjs-layers' `BatchNormalization`:

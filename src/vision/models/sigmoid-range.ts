@@ -24,7 +24,7 @@ const KEYS = [
   'batchInputShape',
   'batchSize',
   'dtype',
-];
+] as const;
 
 /**
  * fastai's `SigmoidRange`: `sigmoid(x) * (high - low) + low`, elementwise; registered with
