@@ -109,7 +109,16 @@ export interface LineChartOptions {
   height?: number;
 }
 
-const OPTION_KEYS = ['title', 'xLabel', 'yLabel', 'logX', 'logY', 'markers', 'width', 'height'] as const;
+const OPTION_KEYS = [
+  'title',
+  'xLabel',
+  'yLabel',
+  'logX',
+  'logY',
+  'markers',
+  'width',
+  'height',
+] as const;
 const MARKER_COLORS = ['#d62728', '#2ca02c', '#9467bd', '#e377c2', '#17becf'];
 
 interface Axis {

@@ -48,7 +48,14 @@ const relu6Op = tf.op({ relu6: relu6Impl });
 /** Options of {@link ReLU6}: the base layer's (`name`, `trainable`, `inputShape`, ...). */
 export type ReLU6Args = BaseLayerArgs;
 
-const RELU6_KEYS = ['name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype'] as const;
+const RELU6_KEYS = [
+  'name',
+  'trainable',
+  'inputShape',
+  'batchInputShape',
+  'batchSize',
+  'dtype',
+] as const;
 
 /**
  * The ReLU6 activation as a layer (one kernel forward, a cheap mask backward: see

@@ -7,7 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
 import type { BaseLayerArgs } from '../models/layer-args.js';
 
-const BASE_KEYS = ['name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype'] as const;
+const BASE_KEYS = [
+  'name',
+  'trainable',
+  'inputShape',
+  'batchInputShape',
+  'batchSize',
+  'dtype',
+] as const;
 
 function one(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
