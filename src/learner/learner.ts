@@ -187,9 +187,8 @@ export class Learner {
    * @throws {@link ValueError} (on set) when the targets differ.
    * @example
    * ```ts
-   * await learn.fitOneCycle(2, 1e-3);
-   * learn.dls = await pets.dataloaders(path, { bs: 32 }); // built with a larger Resize
-   * await learn.fitOneCycle(2, 1e-3);
+   * const { train, valid, vocab } = learn.dls;
+   * console.log(`${train.numBatches} + ${valid.numBatches} batches of ${vocab?.join(', ')}`);
    * ```
    */
   get dls(): DataLoadersLike {
@@ -202,7 +201,9 @@ export class Learner {
    * @throws {@link ValueError} when its `c` or vocab differ.
    * @example
    * ```ts
-   * learn.dls = dls224;
+   * await learn.fitOneCycle(2, 1e-3);
+   * learn.dls = await pets.dataloaders('images', { bs: 32 }); // pets with a larger Resize
+   * await learn.fitOneCycle(2, 1e-3);
    * ```
    */
   set dls(dls: DataLoadersLike) {
@@ -261,7 +262,11 @@ export class Learner {
    * @param yb - New targets.
    * @example
    * ```ts
-   * beforeBatch: ({ learn }) => learn.replaceBatch(learn.xb.mul(2), learn.yb.clone()),
+   * const double: tsf.Callback = {
+   *   name: 'double',
+   *   beforeBatch: ({ learn }) => learn.replaceBatch(learn.xb.mul(2), learn.yb.clone()),
+   * };
+   * await learn.fit(1, 1e-3, { cbs: [double] });
    * ```
    */
   replaceBatch(xb: tf.Tensor, yb: tf.Tensor): void {
@@ -273,7 +278,11 @@ export class Learner {
    * @param pred - New output; the learner takes ownership.
    * @example
    * ```ts
-   * afterPred: ({ learn }) => learn.replacePred(learn.pred.mul(0.5)),
+   * const soften: tsf.Callback = {
+   *   name: 'soften',
+   *   afterPred: ({ learn }) => learn.replacePred(learn.pred.mul(0.5)),
+   * };
+   * await learn.fit(1, 1e-3, { cbs: [soften] });
    * ```
    */
   replacePred(pred: tf.Tensor): void {
@@ -286,7 +295,14 @@ export class Learner {
    * @param grads - Gradient per variable.
    * @example
    * ```ts
-   * afterBackward: ({ learn }) => learn.replaceGrads(clipped),
+   * const clip: tsf.Callback = {
+   *   name: 'clip',
+   *   afterBackward: ({ learn }) => {
+   *     const grads = [...(learn.grads ?? [])];
+   *     learn.replaceGrads(new Map(grads.map(([v, g]) => [v, tf.clipByValue(g, -1, 1)])));
+   *   },
+   * };
+   * await learn.fit(1, 1e-3, { cbs: [clip] });
    * ```
    */
   replaceGrads(grads: Map<tf.Variable, tf.Tensor>): void {
@@ -470,7 +486,9 @@ export class Learner {
    * @param on - `true` to force inference mode, `false` to restore.
    * @example
    * ```ts
-   * learn.setBnEval(frozenBnLayers, true);
+   * const bns = learn.model.layers.filter((l) => l.getClassName() === 'BatchNorm');
+   * learn.setBnEval(bns, true); // their statistics stay as they are while training
+   * learn.setBnEval(bns, false);
    * ```
    */
   setBnEval(layers: readonly tf.layers.Layer[], on: boolean): void {
@@ -618,7 +636,9 @@ export class Learner {
    * @returns Decoded label and index (classification), probabilities, decoded values.
    * @example
    * ```ts
-   * const { label, probs } = await learn.predict('my_cat.jpg');
+   * // One item as getX gives it: a file for an image learner ('my_cat.jpg'), here a tensor.
+   * const { label, probs } = await learn.predict(tf.tensor1d([0.1, 2, -1, 0.5, 0, 1, 3, -2]));
+   * console.log(label, probs);
    * ```
    */
   predict(item: unknown): Promise<PredictResult> {
@@ -631,7 +651,7 @@ export class Learner {
    * @param options - `n`, `beta`.
    * @returns `preds` and `targs`; the caller disposes them.
    * @example
-   * ```ts
+   * ```ts no-run (needs image data with augmentation transforms)
    * const { preds, targs } = await learn.tta({ n: 4 });
    * ```
    */
@@ -648,7 +668,7 @@ export class Learner {
    *   `ncols`, `tileSize`.
    * @returns The PNG bytes (also written to `file` when given).
    * @example
-   * ```ts
+   * ```ts no-run (needs a learner on images)
    * await learn.showResults({ file: 'results.png' });
    * ```
    */
@@ -680,7 +700,9 @@ export class Learner {
    * @throws {@link DataError} if the files are missing or do not match the model.
    * @example
    * ```ts
-   * await learn.load('stage-1');
+   * await learn.save('stage-1');
+   * await learn.fit(1, 1e-3);
+   * await learn.load('stage-1'); // back to the saved weights
    * ```
    */
   async load(name: string, options: LoadOptions = {}): Promise<this> {

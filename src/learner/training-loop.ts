@@ -60,8 +60,9 @@ const STAGE_EVENTS: Record<CancelStage, readonly [EventName, EventName, EventNam
  * The Learner's `fit` and `validate` are this class.
  * @example
  * ```ts
- * const loop = new TrainingLoop(learn, new BatchState(), new GroupFreezer(groups));
- * await loop.fit(1, 1e-3, {});
+ * // Every Learner builds one; its fit and validate run it.
+ * await learn.fit(1, 1e-3);
+ * await learn.validate();
  * ```
  */
 export class TrainingLoop {
@@ -97,7 +98,7 @@ export class TrainingLoop {
    *   {@link TsfastError} `NAN_LOSS` if the training loss is not finite.
    * @example
    * ```ts
-   * await loop.fit(3, 1e-3, { wd: 0.01 });
+   * await learn.fit(3, 1e-3, { wd: 0.01 }); // Learner.fit is this method
    * ```
    */
   async fit(nEpoch: number, lr: HyperValue | undefined, options: FitOptions): Promise<void> {
@@ -156,7 +157,7 @@ export class TrainingLoop {
    * @returns When the pass ends.
    * @example
    * ```ts
-   * await loop.validate();
+   * await learn.validate(); // Learner.validate is this method
    * ```
    */
   async validate(): Promise<void> {
