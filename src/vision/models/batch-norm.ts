@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue, ValueError } from '../../core/errors.js';
 import { batchNormInference } from './batch-norm-inference.js';
 import { batchNormTraining } from './batch-norm-training.js';
+import { BASE_LAYER_KEYS, ConfigLayer } from './config-layer.js';
 import type { BaseLayerArgs } from './layer-args.js';
 
 /** Options of {@link BatchNorm}; the same meaning and defaults as tfjs-layers' `batchNormalization`. */
@@ -45,19 +46,7 @@ export interface BatchNormArgs extends BaseLayerArgs {
   trainable?: boolean;
 }
 
-const KEYS = [
-  'axis',
-  'momentum',
-  'epsilon',
-  'center',
-  'scale',
-  'name',
-  'trainable',
-  'inputShape',
-  'batchInputShape',
-  'batchSize',
-  'dtype',
-] as const;
+const KEYS = ['axis', 'momentum', 'epsilon', 'center', 'scale', ...BASE_LAYER_KEYS] as const;
 
 /**
  * Batch normalisation over every axis but the last, as tfjs-layers' `BatchNormalization`:
@@ -75,7 +64,7 @@ const KEYS = [
  * const out = new tsf.BatchNorm({ momentum: 0.9, epsilon: 1e-5 }).apply(input);
  * ```
  */
-export class BatchNorm extends tf.layers.Layer {
+export class BatchNorm extends ConfigLayer {
   /** Registered class name. */
   static readonly className = 'BatchNorm';
   /** The channel axis (-1 or the last axis). */
@@ -204,20 +193,6 @@ export class BatchNorm extends tf.layers.Layer {
       center: this.center,
       scale: this.scale,
     };
-  }
-  /**
-   * Rebuilds the layer from {@link BatchNorm.getConfig}'s output (tfjs-layers adds
-   * `customObjects` to the config it passes; it is dropped).
-   * @param cls - The class to build.
-   * @param config - The saved config.
-   * @returns The layer.
-   */
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const { customObjects: _ignored, ...args } = config;
-    return new cls(args);
   }
 }
 

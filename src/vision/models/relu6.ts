@@ -6,7 +6,7 @@
  * three fast elementwise kernels (no comparison, `Select` or `Cast`: scalar loops on wasm).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkOptionKeys } from '../../core/errors.js';
+import { ActivationLayer } from './config-layer.js';
 import type { BaseLayerArgs } from './layer-args.js';
 
 /**
@@ -48,15 +48,6 @@ const relu6Op = tf.op({ relu6: relu6Impl });
 /** Options of {@link ReLU6}: the base layer's (`name`, `trainable`, `inputShape`, ...). */
 export type ReLU6Args = BaseLayerArgs;
 
-const RELU6_KEYS = [
-  'name',
-  'trainable',
-  'inputShape',
-  'batchInputShape',
-  'batchSize',
-  'dtype',
-] as const;
-
 /**
  * The ReLU6 activation as a layer (one kernel forward, a cheap mask backward: see
  * {@link relu6}). Serialised as `ReLU6` (registered as `tsfast>ReLU6`).
@@ -67,7 +58,7 @@ const RELU6_KEYS = [
  * const out = new tsf.ReLU6({ name: 'act' }).apply(input) as tf.SymbolicTensor;
  * ```
  */
-export class ReLU6 extends tf.layers.Layer {
+export class ReLU6 extends ActivationLayer {
   /** Registered class name. */
   static readonly className = 'ReLU6';
 
@@ -76,41 +67,12 @@ export class ReLU6 extends tf.layers.Layer {
    * @throws {@link ValueError} for an unknown option.
    */
   constructor(args: ReLU6Args = {}) {
-    checkOptionKeys('ReLU6', args, RELU6_KEYS);
-    super(args);
-    this.supportsMasking = true;
+    super('ReLU6', args);
   }
 
-  /**
-   * The layer's config (the base layer's keys).
-   * @returns A JSON-able config.
-   */
-  override getConfig(): tf.serialization.ConfigDict {
-    return super.getConfig();
-  }
-
-  /**
-   * Applies {@link relu6}.
-   * @param inputs - One tensor.
-   * @returns The activation.
-   */
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
+  /** Applies {@link relu6}. */
+  protected override activate(x: tf.Tensor): tf.Tensor {
     return relu6(x);
-  }
-  /**
-   * Rebuilds the layer from {@link ReLU6.getConfig}'s output (tfjs-layers adds
-   * `customObjects` to the config it passes; it is dropped).
-   * @param cls - The class to build.
-   * @param config - The saved config.
-   * @returns The layer.
-   */
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const { customObjects: _ignored, ...args } = config;
-    return new cls(args);
   }
 }
 
@@ -163,7 +125,7 @@ const reluOp = tf.op({ reluFromOutput: reluImpl });
  * ```
  * @internal
  */
-export class ReLUFromOutput extends tf.layers.Layer {
+export class ReLUFromOutput extends ActivationLayer {
   /** Registered class name. */
   static readonly className = 'ReLUFromOutput';
 
@@ -172,41 +134,12 @@ export class ReLUFromOutput extends tf.layers.Layer {
    * @throws {@link ValueError} for an unknown option.
    */
   constructor(args: ReLU6Args = {}) {
-    checkOptionKeys('ReLUFromOutput', args, RELU6_KEYS);
-    super(args);
-    this.supportsMasking = true;
+    super('ReLUFromOutput', args);
   }
 
-  /**
-   * The layer's config (the base layer's keys).
-   * @returns A JSON-able config.
-   */
-  override getConfig(): tf.serialization.ConfigDict {
-    return super.getConfig();
-  }
-
-  /**
-   * Applies {@link reluFromOutput}.
-   * @param inputs - One tensor.
-   * @returns The activation.
-   */
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
+  /** Applies {@link reluFromOutput}. */
+  protected override activate(x: tf.Tensor): tf.Tensor {
     return reluFromOutput(x);
-  }
-
-  /**
-   * Rebuilds the layer from its config (tfjs-layers' `customObjects` key is dropped).
-   * @param cls - The class to build.
-   * @param config - The saved config.
-   * @returns The layer.
-   */
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const { customObjects: _ignored, ...args } = config;
-    return new cls(args);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
+import { BASE_LAYER_KEYS, ConfigLayer } from './config-layer.js';
 import type { Head } from './head.js';
 import type { BaseLayerArgs } from './layer-args.js';
 
@@ -15,16 +16,7 @@ export interface SigmoidRangeArgs extends BaseLayerArgs {
   high: number;
 }
 
-const KEYS = [
-  'low',
-  'high',
-  'name',
-  'trainable',
-  'inputShape',
-  'batchInputShape',
-  'batchSize',
-  'dtype',
-] as const;
+const KEYS = ['low', 'high', ...BASE_LAYER_KEYS] as const;
 
 /**
  * fastai's `SigmoidRange`: `sigmoid(x) * (high - low) + low`, elementwise; registered with
@@ -35,7 +27,7 @@ const KEYS = [
  * const y = new tsf.SigmoidRange({ low: -1, high: 1, name: 'head.yrange' }).apply(x);
  * ```
  */
-export class SigmoidRange extends tf.layers.Layer {
+export class SigmoidRange extends ConfigLayer {
   /** Registered class name. */
   static readonly className = 'SigmoidRange';
   /** Lower end. */
@@ -78,21 +70,6 @@ export class SigmoidRange extends tf.layers.Layer {
         .mul(this.high - this.low)
         .add(this.low),
     );
-  }
-
-  /**
-   * Rebuilds the layer from {@link SigmoidRange.getConfig}'s output (tfjs-layers adds
-   * `customObjects` to the config it passes; it is dropped).
-   * @param cls - The class to build.
-   * @param config - The saved config.
-   * @returns The layer.
-   */
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const { customObjects: _ignored, ...args } = config;
-    return new cls(args);
   }
 }
 

@@ -5,16 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, invalidValue } from '../../core/errors.js';
+import { BASE_LAYER_KEYS, ConfigLayer } from '../models/config-layer.js';
 import type { BaseLayerArgs } from '../models/layer-args.js';
-
-const BASE_KEYS = [
-  'name',
-  'trainable',
-  'inputShape',
-  'batchInputShape',
-  'batchSize',
-  'dtype',
-] as const;
 
 function one(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
@@ -86,7 +78,7 @@ export interface PixelShuffleArgs extends BaseLayerArgs {
  * const up = new tsf.PixelShuffle({ scale: 2 }).apply(features) as tf.SymbolicTensor;
  * ```
  */
-export class PixelShuffle extends tf.layers.Layer {
+export class PixelShuffle extends ConfigLayer {
   /** Registered class name. */
   static readonly className = 'PixelShuffle';
   /** Upscale factor. */
@@ -97,7 +89,7 @@ export class PixelShuffle extends tf.layers.Layer {
    * @throws {@link ValueError} for an unknown option or a scale that is not an integer >= 2.
    */
   constructor(args: PixelShuffleArgs = {}) {
-    checkOptionKeys('PixelShuffle', args, [...BASE_KEYS, 'scale']);
+    checkOptionKeys('PixelShuffle', args, [...BASE_LAYER_KEYS, 'scale']);
     const { scale, ...base } = args;
     super(base);
     this.scale = scale ?? 2;
@@ -128,20 +120,6 @@ export class PixelShuffle extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), scale: this.scale };
   }
-
-  /**
-   * Rebuilds the layer from its config (tfjs adds `customObjects`; it is dropped).
-   * @param cls - The class.
-   * @param config - The saved config.
-   * @returns The layer.
-   */
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const { customObjects: _ignored, ...args } = config;
-    return new cls(args);
-  }
 }
 tf.serialization.registerClass(PixelShuffle, 'tsfast');
 
@@ -160,7 +138,7 @@ export interface ResizeNearestArgs extends BaseLayerArgs {
  * const y = new tsf.ResizeNearest({ size: [15, 15] }).apply(x) as tf.SymbolicTensor;
  * ```
  */
-export class ResizeNearest extends tf.layers.Layer {
+export class ResizeNearest extends ConfigLayer {
   /** Registered class name. */
   static readonly className = 'ResizeNearest';
   /** Output `[height, width]`. */
@@ -171,7 +149,7 @@ export class ResizeNearest extends tf.layers.Layer {
    * @throws {@link ValueError} for an unknown option or a bad size.
    */
   constructor(args: ResizeNearestArgs) {
-    checkOptionKeys('ResizeNearest', args, [...BASE_KEYS, 'size']);
+    checkOptionKeys('ResizeNearest', args, [...BASE_LAYER_KEYS, 'size']);
     const { size, ...base } = args;
     super(base);
     if (
@@ -203,20 +181,6 @@ export class ResizeNearest extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), size: [...this.size] };
   }
-
-  /**
-   * Rebuilds the layer from its config.
-   * @param cls - The class.
-   * @param config - The saved config.
-   * @returns The layer.
-   */
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const { customObjects: _ignored, ...args } = config;
-    return new cls(args);
-  }
 }
 tf.serialization.registerClass(ResizeNearest, 'tsfast');
 
@@ -231,7 +195,7 @@ tf.serialization.registerClass(ResizeNearest, 'tsfast');
  * const y = new tsf.SelfAttention({ name: 'sa' }).apply(x) as tf.SymbolicTensor;
  * ```
  */
-export class SelfAttention extends tf.layers.Layer {
+export class SelfAttention extends ConfigLayer {
   /** Registered class name. */
   static readonly className = 'SelfAttention';
   private wq: tf.LayerVariable | undefined;
@@ -244,7 +208,7 @@ export class SelfAttention extends tf.layers.Layer {
    * @throws {@link ValueError} for an unknown option.
    */
   constructor(args: BaseLayerArgs = {}) {
-    checkOptionKeys('SelfAttention', args, BASE_KEYS);
+    checkOptionKeys('SelfAttention', args, BASE_LAYER_KEYS);
     super(args);
   }
 
@@ -287,20 +251,6 @@ export class SelfAttention extends tf.layers.Layer {
   /** @returns The base layer's keys. */
   override getConfig(): tf.serialization.ConfigDict {
     return super.getConfig();
-  }
-
-  /**
-   * Rebuilds the layer from its config.
-   * @param cls - The class.
-   * @param config - The saved config.
-   * @returns The layer.
-   */
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const { customObjects: _ignored, ...args } = config;
-    return new cls(args);
   }
 }
 tf.serialization.registerClass(SelfAttention, 'tsfast');
