@@ -58,24 +58,31 @@ function sourceFiles(dir: string): string[] {
  */
 export function findUpwardImports(root: string): UpwardImport[] {
   const found: UpwardImport[] = [];
-  for (const path of sourceFiles(root).sort()) {
-    const file = relative(root, path);
-    const from = file.split(sep)[0];
-    if (from === file) continue;
-    const text = readFileSync(path, 'utf8');
-    for (const match of text.matchAll(IMPORT)) {
-      const target = relative(root, join(dirname(path), match[1] ?? match[2]));
-      // The package entry (`index.ts` at the root) gathers every layer: importing it is
-      // importing from all of them, which only the bottom layers (the CLI) may do.
-      const to = target === 'index.js' ? 'cli' : (target.split(sep)[0] as string);
-      if (to === from || to.startsWith('..')) continue;
-      const fromLayer = layerOf(from);
-      const toLayer = layerOf(to);
-      if (fromLayer < 0 || toLayer < 0 || toLayer > fromLayer)
-        found.push({ file, target, from, to });
-    }
+  for (const { file, from, target } of relativeImports(root)) {
+    // The package entry (`index.ts` at the root) gathers every layer: importing it is
+    // importing from all of them, which only the bottom layers (the CLI) may do.
+    const to = target === 'index.js' ? 'cli' : (target.split(sep)[0] as string);
+    if (to === from || to.startsWith('..')) continue;
+    const fromLayer = layerOf(from);
+    const toLayer = layerOf(to);
+    if (fromLayer < 0 || toLayer < 0 || toLayer > fromLayer) found.push({ file, target, from, to });
   }
   return found;
+}
+
+/**
+ * Every relative import of the files in the folders under `root` (files at the root, the
+ * package entries, are skipped), in file order.
+ */
+function* relativeImports(root: string): Generator<{ file: string; from: string; target: string }> {
+  for (const path of sourceFiles(root).sort()) {
+    const file = relative(root, path);
+    const from = file.split(sep)[0] as string;
+    if (from === file) continue;
+    for (const match of readFileSync(path, 'utf8').matchAll(IMPORT)) {
+      yield { file, from, target: relative(root, join(dirname(path), match[1] ?? match[2])) };
+    }
+  }
 }
 
 /**
@@ -108,23 +115,16 @@ export interface DeepImport {
  */
 export function findDeepImports(root: string, sealed: readonly string[] = SEALED): DeepImport[] {
   const found: DeepImport[] = [];
-  for (const path of sourceFiles(root).sort()) {
-    const file = relative(root, path);
-    const from = file.split(sep)[0];
-    if (from === file) continue;
-    const text = readFileSync(path, 'utf8');
-    for (const match of text.matchAll(IMPORT)) {
-      const target = relative(root, join(dirname(path), match[1] ?? match[2]));
-      const parts = target.split(sep);
-      const to = parts[0] as string;
-      if (to === from || to.startsWith('..') || parts.length < 2) continue;
-      const through = sealed.includes(to)
-        ? join(to, 'index.js')
-        : parts.length > 2
-          ? join(to, parts[1] as string, 'index.js')
-          : undefined;
-      if (through !== undefined && target !== through) found.push({ file, target, through });
-    }
+  for (const { file, from, target } of relativeImports(root)) {
+    const parts = target.split(sep);
+    const to = parts[0] as string;
+    if (to === from || to.startsWith('..') || parts.length < 2) continue;
+    const through = sealed.includes(to)
+      ? join(to, 'index.js')
+      : parts.length > 2
+        ? join(to, parts[1] as string, 'index.js')
+        : undefined;
+    if (through !== undefined && target !== through) found.push({ file, target, through });
   }
   return found;
 }
