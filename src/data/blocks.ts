@@ -11,8 +11,10 @@ import { registerBlock } from './registry.js';
 import type { BatchTransform, BatchTransformContext, Transform } from './transforms.js';
 
 /**
- * Which executor runs image batch augmentation: `'tensor'` (tensor ops on the backend),
- * `'cpu'` (one fused JavaScript pass per image), `'auto'` (cpu on the wasm and cpu backends).
+ * Which executor runs the batch transforms: `'tensor'` (each transform's tensor ops on the
+ * backend), `'cpu'` (the input block's fused batch path, where it has one: images' one
+ * JavaScript pass per image), `'auto'` (the fused path on the engines that gain from it, wasm
+ * and cpu).
  */
 export type AugExecutorChoice = 'auto' | 'tensor' | 'cpu';
 
@@ -25,11 +27,11 @@ export interface EncodeContext {
   /** The DataBlock's item transforms. */
   readonly itemTfms: readonly Transform[];
   /**
-   * The batch will be collated by this block's `collateTransformed` (see
-   * `FittedBlock.canDeferGeometry`): an image block may return the decoded image with the item
-   * transform's crop still to sample, instead of resampling it itself.
+   * The batch will be collated by this block's fused batch path (see
+   * `FittedBlock.fusedBatch.takesAll`): the block may leave work of its item transforms to it
+   * (an image block returns the decoded photo with its crop still to sample).
    */
-  readonly deferGeometry?: boolean;
+  readonly deferToBatch?: boolean;
 }
 
 /** Options of a fitted block's `show` hook. */
@@ -97,30 +99,37 @@ export interface FittedBlock {
    */
   show?(xs: tf.Tensor, titles: readonly string[], options: ShowOptions): Promise<void>;
   /**
-   * Collates and applies the batch transforms in one step when the block has a faster
-   * executor for them on the active backend (images on wasm/cpu); `undefined` otherwise.
-   * @param samples - Encoded samples.
-   * @param items - Their items.
-   * @param tfms - Batch transforms, sorted by order.
-   * @param ctx - Training flag and the batch generator.
-   * @param executor - The executor requested.
-   * @returns The transformed batch, or `undefined` for the general path.
+   * The block's own way to collate a batch and apply the batch transforms in one step, for an
+   * input block that has a faster executor than the transforms' tensor ops on some engines
+   * (vision's image block: the fused CPU pass on wasm and cpu). The loader tries it before the
+   * general path (`collate`, then each transform's `apply`).
    */
-  collateTransformed?(
-    samples: readonly unknown[],
-    items: readonly unknown[],
-    tfms: readonly BatchTransform[],
-    ctx: BatchTransformContext,
-    executor: AugExecutorChoice,
-  ): tf.Tensor | undefined;
-  /**
-   * Whether `collateTransformed` will take every batch these transforms make, so that `encode`
-   * may leave the item transform's geometry to it (`EncodeContext.deferGeometry`).
-   * @param tfms - Batch transforms, sorted by order.
-   * @param executor - The executor requested.
-   * @returns True to defer.
-   */
-  canDeferGeometry?(tfms: readonly BatchTransform[], executor: AugExecutorChoice): boolean;
+  readonly fusedBatch?: {
+    /**
+     * Collates and transforms a batch in one step.
+     * @param samples - Encoded samples.
+     * @param items - Their items.
+     * @param tfms - Batch transforms, sorted by order.
+     * @param ctx - Training flag and the batch generator.
+     * @param executor - The executor requested.
+     * @returns The transformed batch, or `undefined` for the general path.
+     */
+    collate(
+      samples: readonly unknown[],
+      items: readonly unknown[],
+      tfms: readonly BatchTransform[],
+      ctx: BatchTransformContext,
+      executor: AugExecutorChoice,
+    ): tf.Tensor | undefined;
+    /**
+     * Whether `collate` will take every batch these transforms make, so that `encode` may
+     * leave work to it (`EncodeContext.deferToBatch`).
+     * @param tfms - Batch transforms, sorted by order.
+     * @param executor - The executor requested.
+     * @returns True to defer.
+     */
+    takesAll(tfms: readonly BatchTransform[], executor: AugExecutorChoice): boolean;
+  };
   // --- Targets that move with the input's geometry (segmentation masks) ---
   /**
    * Collates a target that must follow the input's geometry (a segmentation mask, keypoints):

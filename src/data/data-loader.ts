@@ -133,7 +133,7 @@ export class DataLoader implements BatchStream {
     const limiter = new Limiter(this.settings.concurrency);
     const sortedTfms = [...this.tfms()].sort((a, b) => a.order - b.order);
     const defer =
-      this.dsets.blocks[0]?.canDeferGeometry?.(sortedTfms, this.settings.executor) ?? false;
+      this.dsets.blocks[0]?.fusedBatch?.takesAll(sortedTfms, this.settings.executor) ?? false;
     const queue: Promise<Settled>[] = [];
     let next = 0;
     const fill = () => {
@@ -234,7 +234,7 @@ export function collateSamples(
   const target = dsets.blocks[dsets.nInp];
   // A target that follows the input's geometry replays the batch's draws on a copy.
   const replay = target?.collateWithInput ? { training: ctx.training, rng: ctx.rng.clone() } : null;
-  let xs = input.collateTransformed?.(xSamples, items, sorted, ctx, executor);
+  let xs = input.fusedBatch?.collate(xSamples, items, sorted, ctx, executor);
   if (!xs) {
     const raw = input.collate(xSamples, items);
     xs = tf.tidy(() => {

@@ -424,8 +424,8 @@ export class DataLoaders implements DataLoadersLike {
     const rng = new RandomGenerator(0);
     const sorted = [...this.batchTfmList].sort((a, b) => a.order - b.order);
     // The same decoding as the validation loader's, so predictions see what validation saw.
-    const deferGeometry = input.canDeferGeometry?.(sorted, this.base.executor) ?? false;
-    const ctx = { training: false, rng, itemTfms: this.dsets.itemTfms, deferGeometry };
+    const deferToBatch = input.fusedBatch?.takesAll(sorted, this.base.executor) ?? false;
+    const ctx = { training: false, rng, itemTfms: this.dsets.itemTfms, deferToBatch };
     const samples = await Promise.all(
       items.map(async (item) => [await input.encode(getter(item), item, ctx)]),
     );

@@ -104,8 +104,8 @@ export class Datasets {
    * @param index - Index into `items`.
    * @param training - Training mode for item transforms.
    * @param rng - The item's generator.
-   * @param deferGeometry - Let blocks leave the item transform's geometry to the batch
-   *   executor (see `EncodeContext.deferGeometry`); only a loader that collates with it may.
+   * @param deferToBatch - Let blocks leave work of their item transforms to their fused batch
+   *   path (see `EncodeContext.deferToBatch`); only a loader that collates with it may.
    * @returns One encoded sample per block.
    * @throws {@link DataError} naming the item when a getter or decoding fails.
    * @example
@@ -117,10 +117,10 @@ export class Datasets {
     index: number,
     training: boolean,
     rng: RandomGenerator,
-    deferGeometry = false,
+    deferToBatch = false,
   ): Promise<unknown[]> {
     const item = this.items[index];
-    const ctx: EncodeContext = { training, rng, itemTfms: this.itemTfms, deferGeometry };
+    const ctx: EncodeContext = { training, rng, itemTfms: this.itemTfms, deferToBatch };
     return Promise.all(
       this.blocks.map(async (b, k) => {
         const pre = this.eager[k];

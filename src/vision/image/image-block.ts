@@ -38,6 +38,20 @@ function isItemTransform(t: unknown): t is ItemTransform {
 export type ImageBlockOptions = DecodeOptions;
 
 /**
+ * The image block after setup: the image-specific parts the generic {@link FittedBlock} only
+ * names as optional hooks. Its fused batch path is the CPU augmentation executor (on the
+ * engines that gain from it, or with `augExecutor: 'cpu'`), which samples each photo's item
+ * crop together with the batch augmentation; it draws batches as image grids.
+ * @internal
+ */
+export interface ImageFittedBlock extends FittedBlock {
+  /** The CPU executor's one pass per image, when the transforms declare their steps. */
+  readonly fusedBatch: NonNullable<FittedBlock['fusedBatch']>;
+  /** Draws a batch as a grid of images with captions. */
+  show: NonNullable<FittedBlock['show']>;
+}
+
+/**
  * fastai's `ImageBlock`: values are image paths (or encoded bytes), decoded by content
  * (EXIF-oriented, 3 channels; TurboJPEG for plain JPEGs when installed, sharp otherwise; see
  * {@link DecodeOptions}), passed through the item transforms in libvips, and stacked into
@@ -120,7 +134,7 @@ async function encodeImage(
   return crop ? withCropGeometry(image, known, crop) : image;
 }
 
-function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
+function imageFitted(decode: Required<DecodeOptions>): ImageFittedBlock {
   const sizes: SizeCache = new Map();
   return {
     name: 'ImageBlock',
@@ -142,7 +156,7 @@ function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
         }
         return t;
       });
-      const deferGeometry = ctx.deferGeometry ?? false;
+      const deferGeometry = ctx.deferToBatch ?? false;
       return encodeImage(
         value,
         tfms,
@@ -171,20 +185,22 @@ function imageFitted(decode: Required<DecodeOptions>): FittedBlock {
       });
       return tf.tensor4d(out, [images.length, height, width, 3]);
     },
-    canDeferGeometry(tfms, executor) {
-      return useCpuExecutor(executor) && cpuExecutorAccepts(tfms);
-    },
-    collateTransformed(samples, items, tfms, ctx, executor) {
-      if (!useCpuExecutor(executor)) return undefined;
-      if (noticeTensorFallback(tfms, executor) !== undefined || !cpuExecutorAccepts(tfms)) {
-        return undefined;
-      }
-      const images = samples as RGBImage[];
-      checkSameSize(images, items);
-      const xs = cpuAugmentBatch(images, tfms, ctx);
-      // The loader drops a batch's samples once collated: their pixel buffers can be reused.
-      if (xs) releaseCroppedImages(images);
-      return xs;
+    fusedBatch: {
+      takesAll(tfms, executor) {
+        return useCpuExecutor(executor) && cpuExecutorAccepts(tfms);
+      },
+      collate(samples, items, tfms, ctx, executor) {
+        if (!useCpuExecutor(executor)) return undefined;
+        if (noticeTensorFallback(tfms, executor) !== undefined || !cpuExecutorAccepts(tfms)) {
+          return undefined;
+        }
+        const images = samples as RGBImage[];
+        checkSameSize(images, items);
+        const xs = cpuAugmentBatch(images, tfms, ctx);
+        // The loader drops a batch's samples once collated: their pixel buffers can be reused.
+        if (xs) releaseCroppedImages(images);
+        return xs;
+      },
     },
     describe(batch: tf.Tensor): string[] {
       return Array.from(
