@@ -9,4 +9,5 @@ export {
   NODE_GPU_REQUIREMENTS,
 } from './engines.js';
 export { activeBackend, BACKEND_ENV_VAR, type BackendChoice, ready } from './ready.js';
+export { isOutOfEngineMemory } from './wasm-kernels/index.js';
 export { writableFloat32Tensor } from './writable-tensor.js';

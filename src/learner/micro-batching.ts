@@ -4,7 +4,7 @@
  * `GradientAccumulation` callback does over smaller loader batches.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendError } from '../core/errors.js';
+import { isOutOfEngineMemory } from '../backend/index.js';
 import { lowMemoryVariableGrads } from './low-memory-grads.js';
 
 /** What one micro-batch's forward pass gives: the predictions and the (mean) loss. */
@@ -23,14 +23,6 @@ export interface MicroBatchResult {
   loss: tf.Scalar;
   /** Gradient per variable: the sum of each micro-batch's, scaled by its share. */
   grads: Map<tf.Variable, tf.Tensor>;
-}
-
-/**
- * Whether an error is the wasm memory guard's "the step does not fit".
- * @internal
- */
-export function isWasmMemoryError(err: unknown): boolean {
-  return err instanceof BackendError && /wasm memory limit reached/.test(err.message);
 }
 
 /**
@@ -170,7 +162,7 @@ export class MicroBatching {
         break;
       } catch (err) {
         if (saved) restore(saved);
-        if (!isWasmMemoryError(err) || size <= 1) throw err;
+        if (!isOutOfEngineMemory(err) || size <= 1) throw err;
         size = Math.ceil(size / 2);
       }
     }

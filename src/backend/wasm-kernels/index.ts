@@ -2,6 +2,7 @@ export { FAST_GRADIENTS, registerFastGradients } from './fast-gradients.js';
 export {
   DEFAULT_WASM_TENSOR_LIMIT,
   installWasmMemoryGuard,
+  isOutOfEngineMemory,
   wasmTensorBytes,
 } from './memory-guard.js';
 export {

@@ -9,6 +9,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../../core/errors.js';
 
+/** How the guard's refusal starts; {@link isOutOfEngineMemory} recognises it. */
+const LIMIT_REACHED = 'wasm memory limit reached';
+
+/**
+ * Whether an error is the memory guard refusing an allocation: the step does not fit the
+ * engine's memory, and a smaller batch may (the learner's automatic micro-batching).
+ * @param err - Any thrown value.
+ * @returns `true` for the guard's refusal.
+ * @internal
+ */
+export function isOutOfEngineMemory(err: unknown): boolean {
+  return err instanceof BackendError && err.message.startsWith(LIMIT_REACHED);
+}
+
 /** Default limit on live tensor bytes: 3 GiB, leaving ~1 GiB of the 4 GiB for XNNPACK. */
 export const DEFAULT_WASM_TENSOR_LIMIT = 3 * 2 ** 30;
 
@@ -94,7 +108,7 @@ function memoryError(state: GuardState, request: number, shape: number[]): Backe
         `once per ${batch} samples) or a smaller image size.`
       : ' Reduce the batch size or the image size.';
   return new BackendError(
-    `wasm memory limit reached: the step needs more than ${mb(state.limit)} of tensors ` +
+    `${LIMIT_REACHED}: the step needs more than ${mb(state.limit)} of tensors ` +
       `(${mb(inUse)} in use, ${mb(request)} more requested for a tensor of shape ` +
       `[${shape.join(', ')}]); WebAssembly can address 4 GB in all.${advice}`,
   );

@@ -5,6 +5,7 @@ import { mobileNetV1, trainableVariables } from '../../../bench/support/models.j
 import {
   DEFAULT_WASM_TENSOR_LIMIT,
   installWasmMemoryGuard,
+  isOutOfEngineMemory,
   wasmTensorBytes,
 } from '../../../src/backend/wasm-kernels/index.js';
 import { BackendError } from '../../../src/core/errors.js';
@@ -51,11 +52,13 @@ describe('wasm memory guard', () => {
       (err: unknown) =>
         err instanceof BackendError &&
         /wasm memory limit reached/.test(err.message) &&
+        isOutOfEngineMemory(err) &&
         /If the batch size is 16, use a batch size of at most ~\d+ \(with the GradientAccumulation callback, `\{ nAcc: 16 \}`/.test(
           err.message,
         ),
     );
     assert.equal(tf.memory().numTensors, tensorsBefore, 'the failed step leaked tensors');
+    assert.equal(isOutOfEngineMemory(new BackendError('wasm backend failed to load')), false);
     installWasmMemoryGuard(DEFAULT_WASM_TENSOR_LIMIT);
     assert.ok(Number.isFinite(trainStep(model, optimizer, x2, y2)));
     assert.equal(tf.memory().numTensors, tensorsBefore);
