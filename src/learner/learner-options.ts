@@ -114,11 +114,11 @@ export interface LearnerOptions {
  * The option keys `Learner` accepts (helpers built on it pass them through).
  * @example
  * ```ts
- * const options = { wd: 0.01, pretrained: true };
+ * const options: tsf.LearnerOptions & { pretrained?: boolean } = { wd: 0.01, pretrained: true };
  * tsf.checkOptionKeys('visionLearner', options, [...LEARNER_OPTION_KEYS, 'pretrained']);
  * ```
  */
-export const LEARNER_OPTION_KEYS: readonly (keyof LearnerOptions)[] = [
+export const LEARNER_OPTION_KEYS = [
   'lossFunc',
   'optFunc',
   'lr',
@@ -133,7 +133,7 @@ export const LEARNER_OPTION_KEYS: readonly (keyof LearnerOptions)[] = [
   'modelDir',
   'logger',
   'autoMicroBatch',
-];
+] as const;
 
 /**
  * {@link LearnerOptions} with every default applied: a plain-function loss wrapped as a

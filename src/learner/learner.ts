@@ -719,7 +719,8 @@ export class Learner {
    * @example
    * ```ts
    * await learn.export('pets');
-   * const inf = await tsf.loadLearner('pets');
+   * // A learner on a DataBlock's data reloads with no code; other data is passed back in.
+   * const inf = await tsf.loadLearner('pets', { dls: learn.dls });
    * ```
    */
   export(file = 'export', options: ExportOptions = {}): Promise<string> {
