@@ -48,7 +48,7 @@ async function loadWasmEngine(): Promise<EngineAttempt> {
   const attempt = await activate('wasm', 'wasm', 'WebAssembly kernels');
   if (!attempt.ok) return attempt;
   // Gradient kernels the wasm package lacks or runs slowly: lets conv nets train on wasm.
-  registerWasmTrainingKernels();
+  registerWasmTrainingKernels(packageVersion);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   attempt.reason = `WebAssembly kernels (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'})`;

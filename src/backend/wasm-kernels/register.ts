@@ -3,6 +3,7 @@
  * replacements for slow ones, and the matmul wrappers. Called by `ready()` whenever the wasm
  * engine is chosen.
  */
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../../core/errors.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -65,6 +66,16 @@ export function checkWasmPackageVersion(found: string): void {
   );
 }
 
+/**
+ * The installed `@tensorflow/tfjs-backend-wasm`'s version, from its package.json (reading it
+ * loads no code).
+ * @internal
+ */
+export function installedWasmPackageVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
+}
+
 const WRAPPED = Symbol.for('tsfast.wasmKernel');
 
 type Tagged = tf.KernelConfig & { [WRAPPED]?: true };
@@ -87,9 +98,14 @@ function install(config: tf.KernelConfig): void {
  * tfjs-core gradients (see {@link registerFastGradients}); and, when wasm is the active
  * backend, guards its 4 GB memory so an oversized batch fails early with a clear error instead
  * of crashing the module. Safe to call more than once; `ready()` calls it when it picks wasm.
+ * The kernels read the wasm package's private internals: another release than
+ * {@link WASM_PACKAGE_VERSION} is refused before anything is registered.
  *
+ * @param installed - The installed `@tensorflow/tfjs-backend-wasm` version; read from its
+ *   package.json by default.
  * @returns The names of the kernels now provided by tsfast.
- * @throws Error from tfjs if `@tensorflow/tfjs-backend-wasm` has not been imported (its
+ * @throws {@link BackendError} when `installed` is not {@link WASM_PACKAGE_VERSION}; Error from
+ *   tfjs if `@tensorflow/tfjs-backend-wasm` has not been imported (its
  *   `Transpose` and `BatchMatMul` kernels are wrapped).
  * @example
  * ```ts
@@ -98,7 +114,8 @@ function install(config: tf.KernelConfig): void {
  * await tf.setBackend('wasm'); // conv nets now train on wasm
  * ```
  */
-export function registerWasmTrainingKernels(): string[] {
+export function registerWasmTrainingKernels(installed = installedWasmPackageVersion()): string[] {
+  checkWasmPackageVersion(installed);
   install(conv2dBackpropFilterConfig);
   install(conv2dBackpropInputConfig);
   install(depthwiseBackpropFilterConfig);
