@@ -10,9 +10,8 @@
  * pixels (align-corners). Model targets are fastai's `TensorPoint` scaling, `2 p / size - 1`.
  */
 import { DataError, ValueError } from '../../core/errors.js';
-import { Normalize } from '../../data/normalize.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
-import { AffineAugment, LightingAugment } from '../augment/aug-transforms.js';
+import { cpuStepOf } from '../augment/cpu-step.js';
 import type { GeometryPlan } from '../augment/geometry-plan.js';
 import { applyMat, IDENTITY, type Mat3, matMul3 } from '../augment/matrices.js';
 import type { RGBImage } from '../image/decode.js';
@@ -162,8 +161,15 @@ export interface GeometricBatchTransform extends BatchTransform {
   ): GeometryPlan | undefined;
 }
 
-function isGeometric(t: BatchTransform): t is GeometricBatchTransform {
-  return t instanceof AffineAugment || (t as { movesPixels?: boolean }).movesPixels === true;
+/**
+ * How a transform draws its geometry, as it declares it: its `cpuStep` (`augTransforms`' affine
+ * part) or its own `plan` (`movesPixels`, e.g. `Dihedral`); `undefined` when it declares none.
+ */
+function geometryOf(t: BatchTransform): GeometricBatchTransform['plan'] | undefined {
+  const step = cpuStepOf(t);
+  if (step?.stage === 'affine') return step.plan;
+  const g = t as Partial<GeometricBatchTransform> & { movesPixels?: boolean };
+  return g.movesPixels === true ? g.plan?.bind(t) : undefined;
 }
 
 /**
@@ -193,15 +199,17 @@ export function replayBatchGeometry(
   let w = width;
   let h = height;
   for (const t of tfms) {
-    if (isGeometric(t)) {
-      const plan = t.plan(n, w, h, ctx);
+    const geometry = geometryOf(t);
+    const step = cpuStepOf(t);
+    if (geometry) {
+      const plan = geometry(n, w, h, ctx);
       if (!plan) continue;
       matrices = matrices.map((m, b) => matMul3(m, plan.matrices[b]!));
       w = plan.outWidth;
       h = plan.outHeight;
-    } else if (t instanceof LightingAugment) {
-      t.plan(n, ctx); // draws that the images consumed after the geometry
-    } else if (!(t instanceof Normalize) && !(t as { pixelOnly?: boolean }).pixelOnly) {
+    } else if (step?.stage === 'lighting') {
+      step.plan(n, ctx); // draws that the images consumed after the geometry
+    } else if (step?.stage !== 'normalize' && !(t as { pixelOnly?: boolean }).pixelOnly) {
       throw new ValueError(
         `Keypoints: batch transform "${t.name}" may move pixels and has no point mapping; ` +
           'use augTransforms, dihedral, Brightness, Contrast or Normalize with point targets.',

@@ -11,7 +11,7 @@ import type { JsonObject } from '../../data/batch.js';
 import type { Block, EncodeContext, FittedBlock, ShowOptions } from '../../data/blocks.js';
 import { registerBlock } from '../../data/registry.js';
 import type { BatchTransform, BatchTransformContext } from '../../data/transforms.js';
-import { AffineAugment } from '../augment/aug-transforms.js';
+import { cpuStepOf } from '../augment/cpu-step.js';
 import { IDENTITY, matMul3 } from '../augment/matrices.js';
 import { decodeError, readBytes } from '../image/decode.js';
 import type { CropGeometry, ItemTransform } from '../image/item-transform.js';
@@ -260,8 +260,8 @@ function maskFitted(codes: readonly string[], values: readonly number[]): Fitted
       const geo = replayBatchGeometry(tfms, masks.length, width, height, ctx);
       const moved =
         geo.width !== width || geo.height !== height || geo.matrices.some((m) => m !== IDENTITY);
-      const affine = tfms.find((t): t is AffineAugment => t instanceof AffineAugment);
-      const pad = affine?.settings.padMode ?? 'reflection';
+      const affine = tfms.map(cpuStepOf).find((s) => s?.stage === 'affine');
+      const pad = affine?.stage === 'affine' ? affine.padMode : 'reflection';
       return stack(
         encoded.map((s, b) => {
           const m = geo.matrices[b] ?? IDENTITY;
