@@ -10,8 +10,9 @@
  * Time spent outside any kernel (the layers' JavaScript, the gradient tape and its
  * bookkeeping, disposal, the optimizer's JavaScript) is reported as "outside kernels". The
  * step is also split into its phases: forward (inside the tape), backward, optimizer step.
- * Wall time of a single thread; run it on a quiet machine or read the shares, not the
- * milliseconds. PyTorch's breakdown of the same step: `bench/torch/train_step.py --profile`.
+ * Times are process CPU time (`process.cpuUsage`, microsecond resolution), as the benchmark's,
+ * so other load on the machine disturbs them less than wall time; shares are of the step's
+ * CPU time. PyTorch's breakdown of the same step: `bench/torch/train_step.py --profile`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/index.js';
@@ -34,6 +35,12 @@ const byShape = new Map<string, Tally>();
 let recording = false;
 /** Child time accumulated by each kernel on the stack. */
 const stack: number[] = [];
+
+/** Process CPU time in ms: on a shared machine, far steadier than wall time. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e3;
+}
 
 function add(map: Map<string, Tally>, key: string, ms: number): void {
   const t = map.get(key) ?? { ms: 0, calls: 0 };
@@ -60,9 +67,9 @@ function wrapKernels(): void {
       kernelFunc: ((args: { inputs: tf.NamedTensorInfoMap }) => {
         if (!recording) return inner(args as Parameters<tf.KernelFunc>[0]);
         stack.push(0);
-        const t0 = performance.now();
+        const t0 = cpuMs();
         const out = inner(args as Parameters<tf.KernelFunc>[0]);
-        const ms = performance.now() - t0;
+        const ms = cpuMs() - t0;
         const children = stack.pop()!;
         if (stack.length > 0) stack[stack.length - 1]! += ms;
         add(byKernel, name, ms - children);
@@ -89,18 +96,18 @@ async function main(): Promise<void> {
   const opt = new Adam([vars], { lr: 1e-3, mom: 0.9, sqrMom: 0.999, eps: 1e-8, wd: 0 });
   const phases = { forward: 0, backward: 0, step: 0 };
   const step = (): void => {
-    const t0 = performance.now();
+    const t0 = cpuMs();
     let t1 = 0;
     const { value, grads } = variableGradsSafe(() => {
       const loss = learnerBatchLoss(model, x, y);
-      t1 = performance.now();
+      t1 = cpuMs();
       return loss;
     }, vars);
-    const t2 = performance.now();
+    const t2 = cpuMs();
     opt.step(new Map(vars.map((v) => [v, grads[v.name]!])));
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
-    const t3 = performance.now();
+    const t3 = cpuMs();
     if (recording) {
       phases.forward += t1 - t0;
       phases.backward += t2 - t1;
@@ -109,15 +116,15 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < warmup; i++) step();
   recording = true;
-  const cpu0 = process.cpuUsage();
+  const cpu0 = cpuMs();
   const wall0 = performance.now();
   for (let i = 0; i < steps; i++) step();
-  const wall = (performance.now() - wall0) / steps;
-  const cpu = process.cpuUsage(cpu0);
+  const wallMs = (performance.now() - wall0) / steps;
+  const total = (cpuMs() - cpu0) / steps;
   recording = false;
   const kernelMs = [...byKernel.values()].reduce((s, t) => s + t.ms, 0) / steps;
   console.log(
-    `MobileNet v1 0.75 224x224, 37 classes, batch ${batch}: ${wall.toFixed(0)} ms/step wall, ${((cpu.user + cpu.system) / 1e3 / steps).toFixed(0)} ms CPU (${(batch / (wall / 1e3)).toFixed(1)} img/s wall), ${steps} steps after ${warmup} warm-up`,
+    `MobileNet v1 0.75 224x224, 37 classes, batch ${batch}: ${total.toFixed(0)} ms CPU per step (${(batch / (total / 1e3)).toFixed(1)} img/s; wall ${wallMs.toFixed(0)} ms), ${steps} steps after ${warmup} warm-up`,
   );
   console.log(
     `phases per step: forward ${(phases.forward / steps).toFixed(0)} ms, backward ${(phases.backward / steps).toFixed(0)} ms, optimizer ${(phases.step / steps).toFixed(0)} ms`,
@@ -127,11 +134,11 @@ async function main(): Promise<void> {
   for (const [name, t] of rows) {
     if (t.ms / steps < 0.5) continue;
     console.log(
-      `| ${name} | ${(t.ms / steps).toFixed(1)} | ${((100 * t.ms) / steps / wall).toFixed(1)} % | ${t.calls / steps} |`,
+      `| ${name} | ${(t.ms / steps).toFixed(1)} | ${((100 * t.ms) / steps / total).toFixed(1)} % | ${t.calls / steps} |`,
     );
   }
   console.log(
-    `| outside kernels | ${(wall - kernelMs).toFixed(1)} | ${((100 * (wall - kernelMs)) / wall).toFixed(1)} % | |`,
+    `| outside kernels | ${(total - kernelMs).toFixed(1)} | ${((100 * (total - kernelMs)) / total).toFixed(1)} % | |`,
   );
   console.log(`\ntop ${top} by kernel and input shapes (ms/step):`);
   const shapeRows = [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
