@@ -5,6 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../../core/errors.js';
+import {
+  BATCH_NORM_BACKWARD,
+  BATCH_NORM_FORWARD,
+  CHANNEL_KERNEL_CONFIGS,
+  RELU6_GRAD,
+} from './batch-norm-kernels.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthToSpaceKernel } from './depth-to-space.js';
@@ -34,6 +40,9 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.Mean,
   tf.DepthToSpace,
   tf.Transpose,
+  BATCH_NORM_FORWARD,
+  BATCH_NORM_BACKWARD,
+  RELU6_GRAD,
 ];
 
 /**
@@ -133,6 +142,7 @@ export function registerWasmTrainingKernels(): string[] {
     if (!original[WRAPPED]) install(wrap(original));
   }
   install(sharingIdentityConfig);
+  for (const config of CHANNEL_KERNEL_CONFIGS) install(config);
   registerFastGradients();
   installWasmMemoryGuard();
   return [...WASM_TRAINING_KERNELS];

@@ -8,6 +8,13 @@
 
 import type { HeapBackend } from './heap.js';
 import {
+  batchNormGradRows,
+  colGradSums,
+  colShiftedMoments,
+  normaliseRows,
+  relu6GradFromOutput,
+} from './simd-channel-kernels.js';
+import {
   encodeModule,
   F32,
   FunctionBuilder,
@@ -140,6 +147,52 @@ export interface SimdKernels {
     gRow: number,
     gCol: number,
   ): void;
+  /**
+   * Adds `sum_r (x[r, c] - shift[c])` to `sum[c]` and its squares to `sumSq[c]`, over `m`
+   * rows of `cb` bytes (see simd-channel-kernels.ts).
+   */
+  colShiftedMoments(
+    x: number,
+    shift: number,
+    sum: number,
+    sumSq: number,
+    m: number,
+    cb: number,
+  ): void;
+  /** Adds `sum_r dy[r, c]` to `sumDy[c]` and `sum_r dy[r, c] * (x[r, c] - mu[c])` to `sumDyXc[c]`. */
+  colGradSums(
+    dy: number,
+    x: number,
+    mu: number,
+    sumDy: number,
+    sumDyXc: number,
+    m: number,
+    cb: number,
+  ): void;
+  /** `out = (x - mu) * scale + shift`, per channel. */
+  normaliseRows(
+    x: number,
+    mu: number,
+    scale: number,
+    shift: number,
+    out: number,
+    m: number,
+    cb: number,
+  ): void;
+  /** `out = dy * a + (x - mu) * b + c`, per channel. */
+  batchNormGradRows(
+    dy: number,
+    x: number,
+    mu: number,
+    a: number,
+    b: number,
+    c: number,
+    out: number,
+    m: number,
+    cb: number,
+  ): void;
+  /** `out = dy` where `0 < y < 6`, else 0, over `bb` bytes (`bv`: the SIMD part). */
+  relu6GradFromOutput(dy: number, y: number, out: number, bv: number, bb: number): void;
 }
 
 function dwFilterTap(): FunctionBuilder {
@@ -637,6 +690,11 @@ export function simdModuleBytes(): Uint8Array {
     convFilterTap: convFilterTap(),
     depthToSpace: depthToSpace(),
     dwInputRow: dwInputRow(),
+    colShiftedMoments: colShiftedMoments(),
+    colGradSums: colGradSums(),
+    normaliseRows: normaliseRows(),
+    batchNormGradRows: batchNormGradRows(),
+    relu6GradFromOutput: relu6GradFromOutput(),
   });
   return moduleBytes;
 }
