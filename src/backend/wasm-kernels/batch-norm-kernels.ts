@@ -89,12 +89,12 @@ function batchNormForward(args: KernelArgs): tf.TensorInfo[] {
   const scale = backend.makeOutput([c], 'float32');
   const y = backend.makeOutput(x!.shape.slice(), 'float32');
   let heap = backend.wasm.HEAPF32;
-  const xi = addr(backend, x!) >> 2;
-  const mi = addr(backend, mean) >> 2;
-  const vi = addr(backend, variance) >> 2;
-  const ri = addr(backend, rstd) >> 2;
-  const si = addr(backend, scale) >> 2;
-  const gi = addr(backend, gamma!) >> 2;
+  const xi = addr(backend, x!) >>> 2;
+  const mi = addr(backend, mean) >>> 2;
+  const vi = addr(backend, variance) >>> 2;
+  const ri = addr(backend, rstd) >>> 2;
+  const si = addr(backend, scale) >>> 2;
+  const gi = addr(backend, gamma!) >>> 2;
   // The shift (first row) in `scale`; the sums in `mean` and `variance`.
   heap.copyWithin(si, xi, xi + c);
   heap.fill(0, mi, mi + c);
@@ -145,8 +145,8 @@ function batchNormBackward(args: KernelArgs): tf.TensorInfo[] {
   const dBeta = backend.makeOutput([c], 'float32');
   const coef = backend.makeOutput([3 * c], 'float32');
   const dx = backend.makeOutput(x!.shape.slice(), 'float32');
-  backend.wasm.HEAPF32.fill(0, addr(backend, dGamma) >> 2, (addr(backend, dGamma) >> 2) + c);
-  backend.wasm.HEAPF32.fill(0, addr(backend, dBeta) >> 2, (addr(backend, dBeta) >> 2) + c);
+  backend.wasm.HEAPF32.fill(0, addr(backend, dGamma) >>> 2, (addr(backend, dGamma) >>> 2) + c);
+  backend.wasm.HEAPF32.fill(0, addr(backend, dBeta) >>> 2, (addr(backend, dBeta) >>> 2) + c);
   simd.colGradSums(
     addr(backend, dy!),
     addr(backend, x!),
@@ -157,11 +157,11 @@ function batchNormBackward(args: KernelArgs): tf.TensorInfo[] {
     cb,
   );
   const heap = backend.wasm.HEAPF32;
-  const gi = addr(backend, dGamma) >> 2;
-  const bi = addr(backend, dBeta) >> 2;
-  const ri = addr(backend, rstd!) >> 2;
-  const wi = addr(backend, gamma!) >> 2;
-  const ci = addr(backend, coef) >> 2;
+  const gi = addr(backend, dGamma) >>> 2;
+  const bi = addr(backend, dBeta) >>> 2;
+  const ri = addr(backend, rstd!) >>> 2;
+  const wi = addr(backend, gamma!) >>> 2;
+  const ci = addr(backend, coef) >>> 2;
   for (let i = 0; i < c; i++) {
     const sumDy = heap[bi + i]!;
     const sumDyXc = heap[gi + i]!;

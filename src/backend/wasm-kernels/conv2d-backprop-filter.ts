@@ -139,7 +139,7 @@ export function conv2dBackpropFilterHeap(
   const gAddr = heapIndex(backend, dy.dataId) * 4;
   const oAddr = heapIndex(backend, out.dataId) * 4;
   // Read the view after allocating: a grown heap replaces it.
-  backend.wasm.HEAPF32.fill(0, oAddr >> 2, (oAddr >> 2) + kh * kw * cin * cout);
+  backend.wasm.HEAPF32.fill(0, oAddr >>> 2, (oAddr >>> 2) + kh * kw * cin * cout);
   const xb = cin * 4;
   const gb = cout * 4;
   for (let i = 0; i < kh; i++) {
@@ -213,7 +213,7 @@ export function pointwiseFilterGradientHeap(
   const xAddr = heapIndex(backend, x.dataId) * 4;
   const gAddr = heapIndex(backend, dy.dataId) * 4;
   const oAddr = heapIndex(backend, out.dataId) * 4;
-  backend.wasm.HEAPF32.fill(0, oAddr >> 2, (oAddr >> 2) + cin * cout);
+  backend.wasm.HEAPF32.fill(0, oAddr >>> 2, (oAddr >>> 2) + cin * cout);
   const xb = cin * 4;
   const gb = cout * 4;
   const chunk = pointwiseChunkRows(cout);

@@ -153,7 +153,7 @@ export function depthwiseBackpropFilterHeap(
   const gAddr = heapIndex(backend, dy.dataId) * 4;
   const oAddr = heapIndex(backend, out.dataId) * 4;
   // Read the view after allocating: a grown heap replaces it.
-  backend.wasm.HEAPF32.fill(0, oAddr >> 2, (oAddr >> 2) + kh * kw * c);
+  backend.wasm.HEAPF32.fill(0, oAddr >>> 2, (oAddr >>> 2) + kh * kw * c);
   const cb = c * 4;
   const cv = (c >> 2) * 16;
   const rowRanges = Array.from({ length: kh }, (_, i) =>
