@@ -147,6 +147,7 @@ function columnReduce(
  * `(x, shift, sum, sumSq, m, cb)`: `sum[c] += sum_r (x[r, c] - shift[c])` and
  * `sumSq[c] += sum_r (x[r, c] - shift[c])^2` in one pass. With `shift` close to the mean
  * (e.g. the first row), the variance `(sumSq - sum^2 / m) / m` keeps its precision.
+ * @internal
  */
 export function colShiftedMoments(): FunctionBuilder {
   return columnReduce(1, true, 2, [2, 1], (f, load, mu, part) => {
@@ -158,7 +159,10 @@ export function colShiftedMoments(): FunctionBuilder {
   });
 }
 
-/** `(dy, x, mu, sumDy, sumDyXc, m, cb)`: adds `sum_r dy` and `sum_r dy * (x - mu)` per channel. */
+/**
+ * `(dy, x, mu, sumDy, sumDyXc, m, cb)`: adds `sum_r dy` and `sum_r dy * (x - mu)` per channel.
+ * @internal
+ */
 export function colGradSums(): FunctionBuilder {
   return columnReduce(2, true, 2, [2, 1], (f, load, mu, part) => {
     const d = SCRATCH.get(f)!;
@@ -215,7 +219,10 @@ function rowMap(
   return f;
 }
 
-/** `(x, mu, scale, shift, out, m, cb)`: `out = (x - mu) * scale + shift` per channel. */
+/**
+ * `(x, mu, scale, shift, out, m, cb)`: `out = (x - mu) * scale + shift` per channel.
+ * @internal
+ */
 export function normaliseRows(): FunctionBuilder {
   return rowMap(1, 3, (f, input, param) => {
     input(0);
@@ -228,7 +235,10 @@ export function normaliseRows(): FunctionBuilder {
   });
 }
 
-/** `(dy, x, mu, a, b, c, out, m, cb)`: `out = dy * a + (x - mu) * b + c` per channel. */
+/**
+ * `(dy, x, mu, a, b, c, out, m, cb)`: `out = dy * a + (x - mu) * b + c` per channel.
+ * @internal
+ */
 export function batchNormGradRows(): FunctionBuilder {
   return rowMap(2, 4, (f, input, param) => {
     input(0);
@@ -247,6 +257,7 @@ export function batchNormGradRows(): FunctionBuilder {
 /**
  * `(dy, y, out, bv, bb)`: ReLU6's gradient from its output, `out = dy` where `0 < y < 6`,
  * else `0` (PyTorch's `hardtanh_backward`), over `bb` bytes (the first `bv` in SIMD).
+ * @internal
  */
 export function relu6GradFromOutput(): FunctionBuilder {
   const f = new FunctionBuilder([I32, I32, I32, I32, I32]);
