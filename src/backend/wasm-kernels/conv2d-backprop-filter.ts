@@ -166,6 +166,7 @@ export function conv2dBackpropFilterHeap(
         outH * outW * gb,
         outW * gb,
         gb,
+        4,
       );
     }
   }
@@ -236,6 +237,7 @@ export function pointwiseFilterGradientHeap(
       0,
       rows * gb,
       gb,
+      4,
     );
   };
   if (full > 0) run(xAddr, gAddr, full, chunk);

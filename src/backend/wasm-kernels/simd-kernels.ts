@@ -95,13 +95,6 @@ export interface SimdKernels {
     c4: number,
   ): void;
   /**
-   * One tap of a dense convolution's filter gradient (output channels a multiple of 4):
-   * `acc[ci, co] += sum_{b < n, r < nh, q < nw} x[b*xBatch + r*xRow + q*xCol + ci] * g[b*gBatch + r*gRow + q*gCol + co]`,
-   * `cin` input channels, `coutBytes` bytes of output channels (the first `c16` bytes in
-   * blocks of 16 channels, the rest 4 at a time). Per `(b, r, ci)` the row's products are
-   * added in order to the running sums.
-   */
-  /**
    * Depth-to-space copy: for each of `rows` input rows of `w` pixels and each block row
    * `i < s`, moves `runBytes` (`s*C` floats) from the input (read in order) to
    * `dst + (row*s + i)*outRowBytes + q*runBytes`.
@@ -131,6 +124,15 @@ export interface SimdKernels {
     cb: number,
     sC: number,
   ): void;
+  /**
+   * One tap of a dense convolution's filter gradient (output channels a multiple of 4):
+   * `acc[ci, co] += sum_{b < n, r < nh, q < nw} x[b*xBatch + r*xRow + q*xCol + ci*ciStride] * g[b*gBatch + r*gRow + q*gCol + co]`
+   * (`ciStride` in bytes: 4 for channels-last `x`), `cin` input channels, `coutBytes` bytes
+   * of output channels (the first `c16` bytes in blocks of 16 channels, the rest 4 at a
+   * time), `acc` rows `coutBytes` apart. Per `(b, r, ci)` the row's products are added in
+   * order to the running sums. Any product `acc += A^T B` with `A`'s rows `ciStride` apart:
+   * also a pointwise convolution's input gradient (`A` = the output gradient's pixels).
+   */
   convFilterTap(
     x: number,
     g: number,
@@ -147,6 +149,7 @@ export interface SimdKernels {
     gBatch: number,
     gRow: number,
     gCol: number,
+    ciStride: number,
   ): void;
   /**
    * Adds `sum_r (x[r, c] - shift[c])` to `sum[c]` and its squares to `sumSq[c]`, over `m`
@@ -493,10 +496,12 @@ function transpose4(): FunctionBuilder {
 }
 
 function convFilterTap(fma: boolean): FunctionBuilder {
-  const f = new FunctionBuilder(Array(15).fill(I32));
+  const f = new FunctionBuilder(Array(16).fill(I32));
   const [x, g, acc, n, nh, nw, cin, coutBytes, c16, xBatch, xRow, xCol, gBatch, gRow, gCol] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
   ] as const;
+  /** Bytes between input channels `ci` and `ci + 1` of `x` (4 for a channels-last tensor). */
+  const ciStride = 15;
   const b = f.local(I32);
   const r = f.local(I32);
   const q = f.local(I32);
@@ -532,7 +537,7 @@ function convFilterTap(fma: boolean): FunctionBuilder {
         f.simd(SIMD.v128Load, ...MEMARG).set(acc2[m]!);
       }
     });
-    f.get(xr).get(ci).i32(4).op(OP.i32Mul, OP.i32Add).set(xp);
+    f.get(xr).get(ci).get(ciStride).op(OP.i32Mul, OP.i32Add).set(xp);
     f.get(gr).get(k).op(OP.i32Add).set(gp);
     f.i32(0).set(q);
     f.whileLess(q, nw, () => {
@@ -540,7 +545,13 @@ function convFilterTap(fma: boolean): FunctionBuilder {
         .op(...OP.f32Load)
         .simd(SIMD.f32x4Splat)
         .set(sx);
-      if (pair) f.get(xp).op(0x2a, 2, 4).simd(SIMD.f32x4Splat).set(sx2); // f32.load offset 4
+      if (pair) {
+        f.get(xp)
+          .get(ciStride)
+          .op(OP.i32Add, ...OP.f32Load)
+          .simd(SIMD.f32x4Splat)
+          .set(sx2);
+      }
       for (let m = 0; m < width; m++) {
         f.get(gp);
         if (m > 0) f.i32(m * 16).op(OP.i32Add);

@@ -205,6 +205,32 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
     }
   });
 
+  it('Conv2DBackpropInput pointwise (1x1, stride 1): SIMD product over output-channel chunks', () => {
+    // Output-gradient channels below, at and past the 64-channel chunk (with a remainder);
+    // input channels with 16-blocks and a 4-tail; odd pixel counts (the last pixel alone).
+    for (const [xShape, cout] of [
+      [[1, 5, 7, 4], 8],
+      [[2, 3, 5, 36], 64],
+      [[3, 3, 5, 20], 150],
+      [[1, 7, 7, 132], 72],
+    ] as const) {
+      const dy = spec([xShape[0], xShape[1], xShape[2], cout]);
+      const filter = spec([1, 1, xShape[3], cout]);
+      const attrs = {
+        strides: 1,
+        dilations: 1,
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        inputShape: [...xShape],
+      };
+      assertClose(
+        runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs),
+        runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, attrs),
+        `Conv2DBackpropInput pointwise x [${xShape.join(', ')}] <- ${cout}`,
+      );
+    }
+  });
+
   it('Conv2D gradients with NCHW data and non-square strides', () => {
     const x = spec([2, 3, 9, 8]);
     const dy = spec([2, 4, 5, 3]);
