@@ -16,7 +16,7 @@ import {
   toNhwc,
 } from './conv-geometry.js';
 import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
-import { type SimdKernels, simdKernels } from './simd-kernels.js';
+import { type SimdKernels, simdKernels, useFusedMultiplyAdd } from './simd-kernels.js';
 import { type KernelArgs, tensorKernel } from './tensor-kernel.js';
 import { transposeHeap } from './transpose.js';
 
@@ -223,8 +223,8 @@ const byOps = tensorKernel(({ dy, filter }, attrs) =>
 
 /**
  * Kernel config for wasm: {@link pointwiseInputGradientHeap} for float32 NHWC pointwise
- * gradients with input channels a multiple of 4 where the SIMD module runs, else
- * {@link conv2dBackpropInputOps}.
+ * gradients with input channels a multiple of 4 where the SIMD module runs with the fused
+ * multiply-add, else {@link conv2dBackpropInputOps}.
  */
 export const conv2dBackpropInputConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropInput,
@@ -239,7 +239,9 @@ export const conv2dBackpropInputConfig: tf.KernelConfig = {
       dy.dtype === 'float32' &&
       filter.dtype === 'float32' &&
       (filter.shape[2] as number) % 4 === 0 &&
-      isHeapBackend(backend)
+      isHeapBackend(backend) &&
+      // Without the fused multiply-add the kernel is no faster than XNNPACK's product.
+      useFusedMultiplyAdd()
     ) {
       const simd = simdKernels(backend);
       const inputShape = attrs.inputShape as number[];
