@@ -3,7 +3,9 @@
  * are built in PyTorch by `bench/torch/train_step.py`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { lowMemoryApply } from '../../src/learner/low-memory-forward.js';
 import type { Optimizer } from '../../src/learner/optimizer.js';
+import { variableGradsSafe } from '../../src/learner/tape.js';
 import { BatchNorm } from '../../src/vision/models/batch-norm.js';
 import { ReLU6 } from '../../src/vision/models/relu6.js';
 
@@ -133,9 +135,23 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 }
 
 /**
- * One training step: forward, backward, optimizer update (a tfjs optimizer through `minimize`,
- * or a tsfast {@link Optimizer} through `variableGrads` and `step`, as the learner does). Leaves
- * no tensors behind.
+ * The loss of a batch computed as the Learner's training step computes it: the forward pass
+ * through `lowMemoryApply` (each layer output freed after its last reader).
+ */
+export function learnerBatchLoss(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  labels: tf.Tensor,
+): tf.Scalar {
+  const logits = lowMemoryApply(model, x, true);
+  return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+}
+
+/**
+ * One training step: forward, backward, optimizer update. A tfjs optimizer goes through
+ * `minimize`; a tsfast {@link Optimizer} goes through the Learner's own path (the low-memory
+ * forward, `variableGradsSafe`, which frees the backward pass's memory as it goes, then
+ * `step`), so the benchmark measures what a user's `fit` runs. Leaves no tensors behind.
  */
 export function trainStep(
   model: tf.LayersModel,
@@ -150,7 +166,7 @@ export function trainStep(
     return value;
   }
   const vars = trainableVariables(model);
-  const { value, grads } = tf.variableGrads(() => batchLoss(model, x, labels), vars);
+  const { value, grads } = variableGradsSafe(() => learnerBatchLoss(model, x, labels), vars);
   optimizer.step(new Map(vars.map((v) => [v, grads[v.name]!])));
   const loss = value.dataSync()[0]!;
   tf.dispose([value, ...Object.values(grads)]);

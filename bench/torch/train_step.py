@@ -1,6 +1,9 @@
 """PyTorch 1.13 reference for bench/train-step.ts: the same models, shapes and optimizer.
 
 Usage: /usr/bin/python3 bench/torch/train_step.py [--steps N] [--fwd-steps N] [--batch224 N]
+       /usr/bin/python3 bench/torch/train_step.py --profile [--batch224 16]
+(--profile: torch.autograd.profiler's per-operator self CPU time of one training step of the
+224 px model after the warm-up, as a table, beside bench/train-step-profile.ts's)
 Prints one JSON line: images/s forward (eval mode, no grad) and training step (Adam) per model,
 single-threaded (torch.set_num_threads(1)) to compare with tfjs wasm, which runs on one thread,
 and the BLAS torch runs on (it exits with status 3 on the reference BLAS, see blas.py). Run it
@@ -83,6 +86,33 @@ def measure(model, size, classes, batch, steps, fwd_steps, warmup):
     return {"fwd_img_s": batch / fwd_s, "train_img_s": batch / train_s}
 
 
+def profile(batch, warmup, steps):
+    model = mobilenet_v1(0.75, 37)
+    x = torch.randn(batch, 3, 224, 224)
+    y = torch.randint(0, 37, (batch,))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def train():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    model.train()
+    for _ in range(warmup):
+        train()
+    t0 = time.process_time()
+    for _ in range(steps):
+        train()
+    step_ms = (time.process_time() - t0) / steps * 1e3
+    with torch.autograd.profiler.profile() as prof:
+        for _ in range(steps):
+            train()
+    print(f"MobileNet v1 0.75 224x224, 37 classes, batch {batch}: {step_ms:.0f} ms/step CPU "
+          f"unprofiled ({batch / step_ms * 1e3:.1f} img/s), {steps} steps after {warmup} warm-up")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=30))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=5)
@@ -91,8 +121,14 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--batch224", type=int, default=16,
                    help="batch of MobileNet v1 0.75 at 224 px (0 skips it)")
+    p.add_argument("--profile", action="store_true",
+                   help="print the per-operator profile of the 224 px step instead")
     a = p.parse_args()
     blas = require_fast_blas()
+    if a.profile:
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s), BLAS {blas}")
+        profile(a.batch224, a.warmup, a.steps)
+        return
     out = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),

@@ -9,5 +9,12 @@ export {
   NODE_GPU_REQUIREMENTS,
 } from './engines.js';
 export { activeBackend, BACKEND_ENV_VAR, type BackendChoice, ready } from './ready.js';
-export { isOutOfEngineMemory } from './wasm-kernels/index.js';
+export {
+  BATCH_NORM_BACKWARD,
+  BATCH_NORM_FORWARD,
+  hasFusedChannelKernels,
+  isOutOfEngineMemory,
+  RELU6_GRAD,
+  WASM_ONLY_KERNELS,
+} from './wasm-kernels/index.js';
 export { writableFloat32Tensor } from './writable-tensor.js';

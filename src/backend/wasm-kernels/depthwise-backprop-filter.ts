@@ -121,6 +121,9 @@ function byBatchAsChannels(
   return tf.sum(perBatch, 4) as tf.Tensor4D;
 }
 
+/** Bytes of output-gradient rows processed together by {@link depthwiseBackpropFilterHeap}. */
+const BLOCK_BYTES = 128 * 1024;
+
 /**
  * Depthwise filter gradient (channel multiplier 1) by tsfast's SIMD kernel, on the wasm heap:
  * one call per filter tap sums `x * dy` over the batch and the output positions whose input
@@ -151,34 +154,52 @@ export function depthwiseBackpropFilterHeap(
   const gAddr = heapIndex(backend, dy.dataId) * 4;
   const oAddr = heapIndex(backend, out.dataId) * 4;
   // Read the view after allocating: a grown heap replaces it.
-  backend.wasm.HEAPF32.fill(0, oAddr >> 2, (oAddr >> 2) + kh * kw * c);
+  backend.wasm.HEAPF32.fill(0, oAddr >>> 2, (oAddr >>> 2) + kh * kw * c);
   const cb = c * 4;
   const cv = (c >> 2) * 16;
-  for (let i = 0; i < kh; i++) {
-    const [r0, r1] = validRange(outH, sh, i * dh - g.padTop, h);
-    if (r1 <= r0) continue;
-    for (let j = 0; j < kw; j++) {
-      const [q0, q1] = validRange(outW, sw, j * dw - g.padLeft, w);
-      if (q1 <= q0) continue;
-      const ih = r0 * sh + i * dh - g.padTop;
-      const iw = q0 * sw + j * dw - g.padLeft;
-      simd.dwFilterTap(
-        xAddr + (ih * w + iw) * cb,
-        gAddr + (r0 * outW + q0) * cb,
-        oAddr + (i * kw + j) * cb,
-        n,
-        r1 - r0,
-        q1 - q0,
-        cv,
-        cb,
-        (c >> 4) * 64,
-        h * w * cb,
-        sh * w * cb,
-        sw * cb,
-        outH * outW * cb,
-        outW * cb,
-        cb,
-      );
+  const rowRanges = Array.from({ length: kh }, (_, i) =>
+    validRange(outH, sh, i * dh - g.padTop, h),
+  );
+  const colRanges = Array.from({ length: kw }, (_, j) =>
+    validRange(outW, sw, j * dw - g.padLeft, w),
+  );
+  // A block of output-gradient rows (~128 KB) and the input rows under it stay in cache while
+  // all the taps read them: tap by tap over the whole tensor read it kh * kw times from memory.
+  const block = Math.max(1, Math.floor(BLOCK_BYTES / (outW * cb)));
+  for (let b = 0; b < n; b++) {
+    const xb = xAddr + b * h * w * cb;
+    const gb = gAddr + b * outH * outW * cb;
+    for (let rb = 0; rb < outH; rb += block) {
+      const re = Math.min(outH, rb + block);
+      for (let i = 0; i < kh; i++) {
+        const [r0, r1] = rowRanges[i]!;
+        const a = Math.max(r0, rb);
+        const e = Math.min(r1, re);
+        if (e <= a) continue;
+        const ih = a * sh + i * dh - g.padTop;
+        for (let j = 0; j < kw; j++) {
+          const [q0, q1] = colRanges[j]!;
+          if (q1 <= q0) continue;
+          const iw = q0 * sw + j * dw - g.padLeft;
+          simd.dwFilterTap(
+            xb + (ih * w + iw) * cb,
+            gb + (a * outW + q0) * cb,
+            oAddr + (i * kw + j) * cb,
+            1,
+            e - a,
+            q1 - q0,
+            cv,
+            cb,
+            (c >> 4) * 64,
+            0,
+            sh * w * cb,
+            sw * cb,
+            0,
+            outW * cb,
+            cb,
+          );
+        }
+      }
     }
   }
   return out;

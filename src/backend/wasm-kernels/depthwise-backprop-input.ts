@@ -93,7 +93,7 @@ export function depthwiseBackpropInputHeap(
     const tAddr = heapIndex(backend, table.dataId) * 4;
     // Read the views after allocating: a grown heap replaces them.
     const heapF = backend.wasm.HEAPF32;
-    heapF.fill(0, dxAddr >> 2, (dxAddr >> 2) + n * h * w * c);
+    heapF.fill(0, dxAddr >>> 2, (dxAddr >>> 2) + n * h * w * c);
     const ints = new Int32Array(heapF.buffer, tAddr, kw * 3);
     for (let j = 0; j < kw; j++) {
       const [q0, q1] = validRange(outW, sw, j * dw - g.padLeft, w);

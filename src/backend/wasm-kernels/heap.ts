@@ -35,5 +35,5 @@ export function heapIndex(backend: HeapBackend, dataId: tf.DataId): number {
   const entry = backend.dataIdMap.get(dataId);
   if (entry === undefined)
     throw new Error('tsfast wasm kernel: tensor data is not on the wasm backend.');
-  return entry.memoryOffset >> 2;
+  return entry.memoryOffset >>> 2;
 }

@@ -1,3 +1,10 @@
+export {
+  BATCH_NORM_BACKWARD,
+  BATCH_NORM_FORWARD,
+  hasFusedChannelKernels,
+  RELU6_GRAD,
+  WASM_ONLY_KERNELS,
+} from './batch-norm-kernels.js';
 export { FAST_GRADIENTS, registerFastGradients } from './fast-gradients.js';
 export {
   DEFAULT_WASM_TENSOR_LIMIT,

@@ -6,6 +6,12 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../../core/errors.js';
+import {
+  BATCH_NORM_BACKWARD,
+  BATCH_NORM_FORWARD,
+  CHANNEL_KERNEL_CONFIGS,
+  RELU6_GRAD,
+} from './batch-norm-kernels.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthToSpaceKernel } from './depth-to-space.js';
@@ -16,6 +22,7 @@ import { sharingIdentityConfig } from './identity.js';
 import { explicitTransposeMatMul } from './mat-mul.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { installWasmMemoryGuard } from './memory-guard.js';
+import { pointwiseConvKernel } from './pointwise-conv.js';
 import { rowReduceKernel } from './reduce.js';
 import { blockTransposeKernel } from './transpose.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
@@ -35,6 +42,11 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.Mean,
   tf.DepthToSpace,
   tf.Transpose,
+  tf.Conv2D,
+  tf.FusedConv2D,
+  BATCH_NORM_FORWARD,
+  BATCH_NORM_BACKWARD,
+  RELU6_GRAD,
 ];
 
 /**
@@ -94,7 +106,9 @@ function install(config: tf.KernelConfig): void {
  * package), a `Conv2DBackpropInput` about 10 x faster than the package's, and `BatchMatMul` /
  * `_FusedMatMul` wrappers that avoid the package's slow transposed products, `Sum` / `Mean`
  * over leading or middle axes without the package's transpose, an NHWC `DepthToSpace` that
- * copies contiguous runs, block `Transpose`s (batched 2D) in SIMD; replaces slow
+ * copies contiguous runs, block `Transpose`s (batched 2D) in SIMD, pointwise `Conv2D` /
+ * `FusedConv2D` (1x1, no bias, linear) and BatchNorm / ReLU6 gradients in tsfast's SIMD
+ * kernels (see `pointwise-conv.ts`, `batch-norm-kernels.ts`); replaces slow
  * tfjs-core gradients (see {@link registerFastGradients}); and, when wasm is the active
  * backend, guards its 4 GB memory so an oversized batch fails early with a clear error instead
  * of crashing the module. Safe to call more than once; `ready()` calls it when it picks wasm.
@@ -140,6 +154,8 @@ export function registerWasmTrainingKernels(installed = installedWasmPackageVers
     [tf.Sum, (k: tf.KernelConfig) => rowReduceKernel(k, false)],
     [tf.Mean, (k: tf.KernelConfig) => rowReduceKernel(k, true)],
     [tf.DepthToSpace, depthToSpaceKernel],
+    [tf.Conv2D, pointwiseConvKernel],
+    [tf.FusedConv2D, pointwiseConvKernel],
   ] as const) {
     const original = tf.getKernel(name, 'wasm') as Tagged | undefined;
     if (original === undefined) {
@@ -150,6 +166,7 @@ export function registerWasmTrainingKernels(installed = installedWasmPackageVers
     if (!original[WRAPPED]) install(wrap(original));
   }
   install(sharingIdentityConfig);
+  for (const config of CHANNEL_KERNEL_CONFIGS) install(config);
   registerFastGradients();
   installWasmMemoryGuard();
   return [...WASM_TRAINING_KERNELS];

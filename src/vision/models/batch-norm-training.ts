@@ -22,11 +22,20 @@
  * arithmetic. Both use only kernels that tfjs-node registers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { engineAccelerations } from '../../backend/index.js';
+import {
+  BATCH_NORM_BACKWARD,
+  BATCH_NORM_FORWARD,
+  engineAccelerations,
+  hasFusedChannelKernels,
+} from '../../backend/index.js';
 import { invalidValue } from '../../core/errors.js';
 
-/** How {@link batchNormTraining} reduces and broadcasts per channel. */
-export type BatchNormKernels = 'pooling' | 'reduce';
+/**
+ * How {@link batchNormTraining} reduces and broadcasts per channel: `'fused'` is tsfast's
+ * two wasm kernels (statistics and normalisation in one, the backward in one; wasm with SIMD,
+ * channels a multiple of 4), `'pooling'` and `'reduce'` are tensor-op formulations.
+ */
+export type BatchNormKernels = 'fused' | 'pooling' | 'reduce';
 
 /** What {@link batchNormTraining} returns; the caller disposes the three tensors. */
 export interface BatchNormTrainingResult {
@@ -46,9 +55,10 @@ export interface BatchNormTrainingOptions {
    */
   epsilon?: number;
   /**
-   * Kernel formulation: `'pooling'` (XNNPACK average pooling and depthwise convolutions,
-   * fastest on wasm) or `'reduce'` (`Mean` and broadcasting arithmetic). Defaults to
-   * `'pooling'` on the wasm backend, `'reduce'` elsewhere.
+   * Kernel formulation: `'fused'` (tsfast's fused wasm kernels, fastest; only where they run:
+   * wasm with SIMD, float32, channels a multiple of 4), `'pooling'` (XNNPACK average pooling
+   * and depthwise convolutions) or `'reduce'` (`Mean` and broadcasting arithmetic). Defaults
+   * to `'fused'` where it runs, else `'pooling'` on the wasm backend, `'reduce'` elsewhere.
    * @defaultValue by backend
    */
   kernels?: BatchNormKernels;
@@ -164,9 +174,17 @@ function batchNormTrainingImpl(
 ): BatchNormTrainingResult {
   const epsilon = options.epsilon ?? 1e-3;
   if (!(epsilon >= 0)) throw invalidValue('epsilon', 'a non-negative number', epsilon);
-  const kernels = options.kernels ?? defaultBatchNormKernels();
-  if (kernels !== 'pooling' && kernels !== 'reduce') {
-    throw invalidValue('kernels', "'pooling' or 'reduce'", kernels);
+  const fused = hasFusedChannelKernels(x);
+  const kernels = options.kernels ?? (fused ? 'fused' : defaultBatchNormKernels());
+  if (kernels !== 'fused' && kernels !== 'pooling' && kernels !== 'reduce') {
+    throw invalidValue('kernels', "'fused', 'pooling' or 'reduce'", kernels);
+  }
+  if (kernels === 'fused' && !fused) {
+    throw invalidValue(
+      'kernels',
+      "'pooling' or 'reduce' here ('fused' needs the wasm engine with SIMD, float32 and channels a multiple of 4)",
+      kernels,
+    );
   }
   if (x.rank < 2) throw invalidValue('x rank', 'at least 2 (channels last)', x.rank);
   const c = x.shape[x.rank - 1] as number;
@@ -178,6 +196,7 @@ function batchNormTrainingImpl(
       throw invalidValue(`${name} shape`, `[${c}] (the channels of x)`, `[${t.shape.join(', ')}]`);
     }
   }
+  if (kernels === 'fused') return fusedBatchNorm(x, gamma, beta, c, epsilon);
   const m = x.size / c;
   const ops = kernels === 'pooling' ? poolingOps(x.shape, c) : reduceOps(m, c);
   let mean: tf.Tensor1D | undefined;
@@ -236,6 +255,49 @@ function batchNormTrainingImpl(
   if (gamma === null) scaleIn.dispose();
   if (beta === null) shiftIn.dispose();
   // The forward function ran synchronously inside `op` and set both.
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/**
+ * The `'fused'` formulation: one wasm kernel forward (statistics, normalisation), one
+ * backward, with the same saved tensors (the input, mean, rstd, gamma) as the others.
+ */
+function fusedBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D | null,
+  beta: tf.Tensor1D | null,
+  c: number,
+  epsilon: number,
+): BatchNormTrainingResult {
+  let mean: tf.Tensor1D | undefined;
+  let variance: tf.Tensor1D | undefined;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, mu, v, rstd] = tf
+      .engine()
+      .runKernel(BATCH_NORM_FORWARD, { x: xIn, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
+    mean = tf.keep(mu as tf.Tensor1D);
+    variance = tf.keep(v as tf.Tensor1D);
+    save([xIn, mu!, rstd!, g]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xS, muS, rstdS, gS] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf
+          .engine()
+          .runKernel(
+            BATCH_NORM_BACKWARD,
+            { dy, x: xS, mean: muS, rstd: rstdS, gamma: gS },
+            {},
+          ) as tf.Tensor[];
+      },
+    };
+  });
+  const scaleIn = gamma ?? tf.ones([c]);
+  const shiftIn = beta ?? tf.zeros([c]);
+  const y = op(x, scaleIn, shiftIn);
+  if (gamma === null) scaleIn.dispose();
+  if (beta === null) shiftIn.dispose();
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 

@@ -6,6 +6,7 @@
  * three fast elementwise kernels (no comparison, `Select` or `Cast`: scalar loops on wasm).
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasFusedChannelKernels, RELU6_GRAD } from '../../backend/index.js';
 import { ActivationLayer } from './config-layer.js';
 import type { BaseLayerArgs } from './layer-args.js';
 
@@ -35,6 +36,10 @@ function relu6Impl(x: tf.Tensor): tf.Tensor {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [out] = saved as [tf.Tensor];
+        // On wasm, one fused pass instead of four elementwise kernels.
+        if (hasFusedChannelKernels(out) && dy.dtype === 'float32') {
+          return tf.engine().runKernel(RELU6_GRAD, { dy, y: out }, {}) as tf.Tensor;
+        }
         return tf.mul(dy, tf.step(tf.mul(out, tf.sub(6, out))));
       },
     };

@@ -179,6 +179,58 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
     assert.ok(cases > 80, `only ${cases} cases ran`);
   });
 
+  it('Conv2DBackpropFilter pointwise (1x1, stride 1): SIMD over pixel chunks, many channels', () => {
+    // Pixel counts below, at and across the 64-pixel chunk (with a remainder), channel counts
+    // with 16-blocks and a 4-tail, and Cin * Cout past the dense SIMD kernel's limit.
+    for (const [xShape, cout] of [
+      [[1, 5, 7, 3], 8],
+      [[2, 4, 8, 20], 36],
+      [[3, 9, 5, 132], 260],
+      [[2, 7, 7, 200], 132],
+    ] as const) {
+      const x = spec([...xShape]);
+      const dy = spec([xShape[0], xShape[1], xShape[2], cout]);
+      const attrs = {
+        strides: 1,
+        dilations: 1,
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        filterShape: [1, 1, xShape[3], cout],
+      };
+      assertClose(
+        runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs),
+        runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs),
+        `Conv2DBackpropFilter pointwise x [${xShape.join(', ')}] -> ${cout}`,
+      );
+    }
+  });
+
+  it('Conv2DBackpropInput pointwise (1x1, stride 1): SIMD product over output-channel chunks', () => {
+    // Output-gradient channels below, at and past the 64-channel chunk (with a remainder);
+    // input channels with 16-blocks and a 4-tail; odd pixel counts (the last pixel alone).
+    for (const [xShape, cout] of [
+      [[1, 5, 7, 4], 8],
+      [[2, 3, 5, 36], 64],
+      [[3, 3, 5, 20], 150],
+      [[1, 7, 7, 132], 72],
+    ] as const) {
+      const dy = spec([xShape[0], xShape[1], xShape[2], cout]);
+      const filter = spec([1, 1, xShape[3], cout]);
+      const attrs = {
+        strides: 1,
+        dilations: 1,
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        inputShape: [...xShape],
+      };
+      assertClose(
+        runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs),
+        runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, attrs),
+        `Conv2DBackpropInput pointwise x [${xShape.join(', ')}] <- ${cout}`,
+      );
+    }
+  });
+
   it('Conv2D gradients with NCHW data and non-square strides', () => {
     const x = spec([2, 3, 9, 8]);
     const dy = spec([2, 4, 5, 3]);

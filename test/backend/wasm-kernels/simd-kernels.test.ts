@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { isHeapBackend } from '../../../src/backend/wasm-kernels/heap.js';
-import { simdKernels, simdModuleBytes } from '../../../src/backend/wasm-kernels/simd-kernels.js';
+import {
+  simdKernels,
+  simdModuleBytes,
+  useFusedMultiplyAdd,
+} from '../../../src/backend/wasm-kernels/simd-kernels.js';
 import { sleb, uleb } from '../../../src/backend/wasm-kernels/wasm-assembler.js';
 import { wasmReady } from './parity.js';
 
@@ -30,6 +34,17 @@ describe('tsfast SIMD module on the wasm heap', () => {
     const kernels = simdKernels(backend);
     assert.ok(kernels !== undefined, 'SIMD kernels unavailable on this wasm backend');
     assert.equal(simdKernels(backend), kernels, 'instantiated once per memory');
+  });
+
+  it('builds the module with and without fused multiply-adds (relaxed SIMD on Node 20 and 22+)', () => {
+    const wasmApi = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } })
+      .WebAssembly;
+    // This Node (>= 20.19) has relaxed SIMD once its flag is set: the fused module is the default.
+    assert.equal(useFusedMultiplyAdd(), process.env.TSFAST_WASM_FMA !== '0');
+    assert.ok(wasmApi.validate(simdModuleBytes(true)));
+    assert.ok(wasmApi.validate(simdModuleBytes(false)));
+    assert.notDeepEqual(simdModuleBytes(true), simdModuleBytes(false));
+    assert.equal(simdModuleBytes(), simdModuleBytes(true));
   });
 
   it('dwFilterTap sums strided products in place, vector part and scalar tail', () => {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../../src/backend/ready.js';
 import { ValueError } from '../../../src/core/errors.js';
 import { RandomGenerator } from '../../../src/core/random.js';
+import { lowMemoryVariableGrads } from '../../../src/learner/low-memory-grads.js';
 import { expectKernelsSupported, expectNoLeaks } from '../../../src/testing/index.js';
 import {
   type BatchNormKernels,
@@ -13,6 +14,9 @@ import { relativeError } from '../../backend/wasm-kernels/parity.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 const KERNELS: BatchNormKernels[] = ['pooling', 'reduce'];
+/** Per backend: tsfast's fused kernels run on wasm only. */
+const kernelsOn = (backend: 'cpu' | 'wasm'): BatchNormKernels[] =>
+  backend === 'wasm' ? ['fused', ...KERNELS] : KERNELS;
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, tol = 1e-4) {
   const err = relativeError(actual, expected);
@@ -135,9 +139,13 @@ describe('batchNormTraining', () => {
     { shape: [7, 5], mean: 0.5, std: 2 },
     { shape: [4, 9, 6], mean: 0, std: 1 },
     { shape: [8, 6, 6, 16], mean: 20, std: 0.5 },
+    // Channels a multiple of 4 (the fused kernels run): 24 = one block of 16 and two of 4,
+    // and over 64 rows (the kernels' register chunk) with a row count that is not a multiple.
+    { shape: [3, 7, 11, 24], mean: 3, std: 1.5 },
+    { shape: [70, 4], mean: 0, std: 1 },
   ];
   for (const { shape, mean, std } of cases) {
-    it(`matches the float64 formulas at [${shape.join(', ')}] (mean ${mean}) on cpu and wasm, both formulations`, () => {
+    it(`matches the float64 formulas at [${shape.join(', ')}] (mean ${mean}) on cpu and wasm, every formulation`, () => {
       const rng = new RandomGenerator(shape.reduce((a, b) => a * b, 1));
       const c = shape[shape.length - 1] as number;
       const n = shape.reduce((a, b) => a * b, 1);
@@ -147,7 +155,8 @@ describe('batchNormTraining', () => {
       const beta = values(rng, c, 0, 0.3);
       const ref = reference(x, dy, gamma, beta, c, 1e-3);
       for (const backend of BACKENDS) {
-        for (const kernels of KERNELS) {
+        for (const kernels of kernelsOn(backend)) {
+          if (kernels === 'fused' && c % 4 !== 0) continue;
           const got = run(backend, kernels, shape, x, dy, gamma, beta, 1e-3);
           const at = `${backend}/${kernels}`;
           close(got.y, ref.y, `${at} y`);
@@ -186,6 +195,9 @@ describe('batchNormTraining', () => {
     const x = tf.randomNormal([4, 3, 3, 5], 0, 1, 'float32', 1);
     const g = tf.variable(tf.ones([5]));
     const b = tf.variable(tf.zeros([5]));
+    const x8 = tf.randomNormal([4, 3, 3, 8], 0, 1, 'float32', 3);
+    const g8 = tf.variable(tf.ones([8]));
+    const b8 = tf.variable(tf.zeros([8]));
     await expectNoLeaks(() => {
       for (const kernels of KERNELS) {
         const { value, grads } = tf.variableGrads(() => {
@@ -204,7 +216,28 @@ describe('batchNormTraining', () => {
         const r = batchNormTraining(x, null, null, { kernels });
         tf.dispose([r.y, r.mean, r.variance]);
       }
+      // The fused kernels (channels a multiple of 4), through the Learner's gradient walk too.
+      for (const grads of [tf.variableGrads, lowMemoryVariableGrads]) {
+        const out = grads(() => {
+          const r = batchNormTraining(
+            x8,
+            g8 as tf.Variable<tf.Rank.R1>,
+            b8 as tf.Variable<tf.Rank.R1>,
+            {
+              kernels: 'fused',
+            },
+          );
+          tf.dispose([r.mean, r.variance]);
+          return tf.sum(tf.square(r.y)) as tf.Scalar;
+        }, [g8, b8]);
+        tf.dispose([out.value, ...Object.values(out.grads)]);
+      }
     });
+    tf.dispose([x8, g8, b8]);
+    assert.throws(
+      () => batchNormTraining(tf.ones([4, 6]), null, null, { kernels: 'fused' }),
+      /fused/,
+    );
     assert.throws(() => batchNormTraining(tf.ones([3]), null, null), ValueError);
     assert.throws(() => batchNormTraining(x, tf.ones([4]) as tf.Tensor1D, null), /gamma shape/);
     assert.throws(() => batchNormTraining(x, null, null, { epsilon: -1 }), /epsilon/);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { hasFusedChannelKernels } from '../../../src/backend/index.js';
 import { ready } from '../../../src/backend/ready.js';
 import { ValueError } from '../../../src/core/errors.js';
 import { RandomGenerator } from '../../../src/core/random.js';
@@ -46,6 +47,35 @@ describe('relu6 and the ReLU6 layer', () => {
     }
   });
 
+  it('the fused wasm gradient equals the tensor-op mask on cpu, bounds included', () => {
+    const n = 3 * 7 * 12;
+    const x = inputs(n, 4).map((v, i) =>
+      i % 7 === 0 ? [0, 6, -0, 6.000001, 5.999999][i % 5]! : v,
+    );
+    const dy = inputs(n, 5);
+    const grads = BACKENDS.map((backend) => {
+      tf.setBackend(backend);
+      const g = tf.tidy(() =>
+        Array.from(
+          tf
+            .grad(relu6)(tf.tensor(x, [3, 7, 12]), tf.tensor(dy, [3, 7, 12]))
+            .dataSync(),
+        ),
+      );
+      tf.setBackend('wasm');
+      return g;
+    });
+    const probe = tf.zeros([3, 7, 12]);
+    assert.ok(hasFusedChannelKernels(probe), 'the fused kernel runs on wasm');
+    probe.dispose();
+    // Equal values (the mask multiplies: dy * 0 is -0 where dy < 0; the fused kernel writes 0).
+    assert.deepEqual(
+      grads[1]!.map((v) => v + 0),
+      grads[0]!.map((v) => v + 0),
+    );
+    assert.ok(grads[1]!.some((v) => v === 0) && grads[1]!.some((v) => v !== 0));
+  });
+
   it('passes the gradient strictly inside (0, 6), as PyTorch', () => {
     const g = tf.tidy(() =>
       Array.from(
@@ -65,8 +95,10 @@ describe('relu6 and the ReLU6 layer', () => {
         tf.grad((a: tf.Tensor) => layer.apply(a) as tf.Tensor)(x).dataSync();
       }),
     );
-    // Identity: the saved output (shares memory on wasm).
-    assert.deepEqual(kernels, ['ClipByValue', 'Identity', 'Multiply', 'Step', 'Sub']);
+    // Identity: the saved output (shares memory on wasm). The backward is tsfast's one fused
+    // wasm kernel here (channels a multiple of 4), which the guard leaves out: elsewhere it is
+    // the mask from Sub, Multiply and Step.
+    assert.deepEqual(kernels, ['ClipByValue', 'Identity']);
     await expectNoLeaks(() => {
       tf.dispose(tf.grad((a: tf.Tensor) => layer.apply(a, { training: true }) as tf.Tensor)(x));
     });
