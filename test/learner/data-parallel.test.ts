@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { ready } from '../../src/backend/ready.js';
+import { setSeed } from '../../src/core/random.js';
+import { closeTrainingThreads } from '../../src/learner/data-parallel/data-parallel.js';
+import { Learner } from '../../src/learner/learner.js';
+import { CrossEntropyLossFlat } from '../../src/learner/losses.js';
+import { expectNoLeaks } from '../../src/testing/leak-check.js';
+import { syntheticDataLoaders } from '../../src/testing/synthetic-data.js';
+import { BatchNorm } from '../../src/vision/models/batch-norm.js';
+import { SeededDropout } from '../../src/vision/models/seeded-dropout.js';
+
+// A small conv net with tsfast's BatchNorm (synchronised across threads) and seeded dropout.
+function smallCnn(seed: number, dropout = 0): tf.LayersModel {
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: seed + s });
+  const layers: tf.layers.Layer[] = [
+    tf.layers.conv2d({
+      filters: 8,
+      kernelSize: 3,
+      padding: 'same',
+      inputShape: [8, 8, 3],
+      kernelInitializer: init(1),
+      useBias: false,
+    }),
+    new BatchNorm(),
+    tf.layers.reLU(),
+    // No bias before a BatchNorm (as in real nets): its gradient is zero up to rounding, which
+    // Adam would blow up to lr-sized steps of either sign, on one thread as on two.
+    tf.layers.conv2d({
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      kernelInitializer: init(2),
+      useBias: false,
+    }),
+    new BatchNorm(),
+    tf.layers.reLU(),
+    tf.layers.globalAveragePooling2d({}),
+  ];
+  if (dropout > 0) layers.push(new SeededDropout({ rate: dropout, seed: seed + 3 }));
+  layers.push(tf.layers.dense({ units: 3, kernelInitializer: init(4) }));
+  return tf.sequential({ layers });
+}
+
+function data(seed: number) {
+  setSeed(seed);
+  const x = tf.randomNormal([72, 8, 8, 3], 0, 1, 'float32', seed);
+  const y = tf.tidy(() => tf.argMax(tf.sum(x, [1, 2]), 1).toInt());
+  const [xTrain, xValid] = tf.split(x, [48, 24]);
+  const [yTrain, yValid] = tf.split(y, [48, 24]);
+  tf.dispose([x, y]);
+  return syntheticDataLoaders({
+    xTrain: xTrain as tf.Tensor,
+    yTrain: yTrain as tf.Tensor,
+    xValid: xValid as tf.Tensor,
+    yValid: yValid as tf.Tensor,
+    bs: 16,
+    seed,
+    vocab: ['a', 'b', 'c'],
+  });
+}
+
+interface Run {
+  weights: Float32Array[];
+  losses: number[];
+  log: string[];
+}
+
+async function train(threads: number, options: { dropout?: number; lossFunc?: 'plain' } = {}) {
+  const dls = data(7);
+  const model = smallCnn(7, options.dropout ?? 0);
+  const log: string[] = [];
+  const learn = new Learner(dls, model, {
+    lossFunc:
+      options.lossFunc === 'plain'
+        ? (p, t) => tf.losses.softmaxCrossEntropy(tf.oneHot(t, 3), p)
+        : new CrossEntropyLossFlat(),
+    threads,
+    logger: (line) => {
+      if (/thread/.test(line)) log.push(line);
+    },
+  });
+  const losses: number[] = [];
+  await learn.fit(2, 1e-2, {
+    cbs: [
+      {
+        name: 'lossLog',
+        afterBatch: ({ learn: l }) => {
+          if (l.training) losses.push(l.loss as number);
+        },
+      },
+    ],
+  });
+  const weights = model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
+  learn.opt.dispose();
+  model.dispose();
+  dls.dispose?.();
+  return { weights, losses, log } satisfies Run;
+}
+
+function maxRelDiff(a: Float32Array[], b: Float32Array[]): number {
+  let worst = 0;
+  a.forEach((wa, i) => {
+    const wb = b[i] as Float32Array;
+    for (let k = 0; k < wa.length; k++) {
+      const d = Math.abs((wa[k] as number) - (wb[k] as number));
+      worst = Math.max(worst, d / (Math.abs(wa[k] as number) + 1e-3));
+    }
+  });
+  return worst;
+}
+
+describe('data-parallel training on wasm', () => {
+  let skip: string | undefined;
+  before(async () => {
+    const { backend } = await ready();
+    if (backend !== 'wasm') skip = `engine is ${backend}, not wasm`;
+  });
+  after(() => closeTrainingThreads());
+
+  it('2 threads: weights after 6 steps equal 1 thread within float rounding (synchronised BatchNorm)', async (t) => {
+    if (skip) return t.skip(skip);
+    const one = await train(1);
+    const two = await train(2);
+    assert.deepEqual(two.log, []);
+    assert.equal(one.weights.length, two.weights.length);
+    const diff = maxRelDiff(one.weights, two.weights);
+    // Not 0: the slices really ran apart (the sums round differently); not more than rounding.
+    assert.ok(diff > 0 && diff < 1e-4, `max relative weight difference ${diff}`);
+    console.log(`max relative weight difference, 2 threads vs 1: ${diff}`);
+    for (let i = 0; i < one.losses.length; i++) {
+      assert.ok(Math.abs((one.losses[i] as number) - (two.losses[i] as number)) < 1e-4);
+    }
+  });
+
+  it('2 threads: two runs are bit-identical, dropout included', async (t) => {
+    if (skip) return t.skip(skip);
+    const a = await train(2, { dropout: 0.3 });
+    const b = await train(2, { dropout: 0.3 });
+    a.weights.forEach((w, i) => {
+      assert.deepEqual(w, b.weights[i]);
+    });
+    assert.deepEqual(a.losses, b.losses);
+  });
+
+  it('leaves no tensors behind', async (t) => {
+    if (skip) return t.skip(skip);
+    await expectNoLeaks(() => train(2));
+  });
+
+  it('a loss outside the registry trains on one thread and says so once', async (t) => {
+    if (skip) return t.skip(skip);
+    const run = await train(2, { lossFunc: 'plain' });
+    assert.equal(run.log.length, 1);
+    assert.match(
+      run.log[0] as string,
+      /one thread: the loss "lossFunction" is not in the registry/,
+    );
+  });
+});
