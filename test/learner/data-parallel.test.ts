@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../src/backend/ready.js';
 import { setSeed } from '../../src/core/random.js';
@@ -67,7 +71,14 @@ interface Run {
   log: string[];
 }
 
-async function train(threads: number, options: { dropout?: number; lossFunc?: 'plain' } = {}) {
+interface TrainOptions {
+  dropout?: number;
+  lossFunc?: 'plain';
+  /** Makes the main thread's copy of layer 1 throw at this training batch. */
+  failAt?: number;
+}
+
+async function train(threads: number, options: TrainOptions = {}) {
   const dls = data(7);
   const model = smallCnn(7, options.dropout ?? 0);
   const log: string[] = [];
@@ -82,8 +93,20 @@ async function train(threads: number, options: { dropout?: number; lossFunc?: 'p
     },
   });
   const losses: number[] = [];
+  const layer = model.layers[1] as tf.layers.Layer;
+  const call = layer.call;
   await learn.fit(2, 1e-2, {
     cbs: [
+      {
+        name: 'failOnMain',
+        beforeBatch: ({ learn: l }) => {
+          if (l.training && l.iter === options.failAt) {
+            layer.call = () => {
+              throw new Error('layer failed on the main thread');
+            };
+          } else layer.call = call;
+        },
+      },
       {
         name: 'lossLog',
         afterBatch: ({ learn: l }) => {
@@ -95,7 +118,7 @@ async function train(threads: number, options: { dropout?: number; lossFunc?: 'p
   const weights = model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
   learn.opt.dispose();
   model.dispose();
-  dls.dispose?.();
+  dls.dispose();
   return { weights, losses, log } satisfies Run;
 }
 
@@ -134,6 +157,15 @@ describe('data-parallel training on wasm', () => {
     }
   });
 
+  it('3 threads (slices of 6, 5 and 5) equal 1 thread within float rounding', async (t) => {
+    if (skip) return t.skip(skip);
+    const one = await train(1);
+    const three = await train(3);
+    assert.deepEqual(three.log, []);
+    const diff = maxRelDiff(one.weights, three.weights);
+    assert.ok(diff > 0 && diff < 1e-4, `max relative weight difference ${diff}`);
+  });
+
   it('2 threads: two runs are bit-identical, dropout included', async (t) => {
     if (skip) return t.skip(skip);
     const a = await train(2, { dropout: 0.3 });
@@ -147,6 +179,40 @@ describe('data-parallel training on wasm', () => {
   it('leaves no tensors behind', async (t) => {
     if (skip) return t.skip(skip);
     await expectNoLeaks(() => train(2));
+  });
+
+  it('a slice that fails aborts the others: the error comes through, nothing leaks, the next fit works', async (t) => {
+    if (skip) return t.skip(skip);
+    const before = tf.memory().numTensors;
+    await assert.rejects(() => train(2, { failAt: 1 }), /layer failed on the main thread/);
+    // The failed fit's model and data are the caller's to free: count only what it made.
+    const afterFail = tf.memory().numTensors;
+    const again = await train(2);
+    assert.equal(again.losses.length, 6);
+    assert.ok(again.losses.every(Number.isFinite));
+    assert.equal(tf.memory().numTensors, afterFail);
+    assert.ok(afterFail >= before);
+  });
+
+  it('trains from the built package (dist) as from the sources', (t) => {
+    if (skip) return t.skip(skip);
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    if (!existsSync(join(root, 'dist', 'data-parallel-worker.js'))) {
+      return t.skip('dist/ not built (npm run build)');
+    }
+    const script = join(root, 'test', 'learner', 'fixtures', 'data-parallel-dist.mjs');
+    const r = spawnSync(process.execPath, [script], {
+      encoding: 'utf8',
+      env: { ...process.env, TSFAST_BACKEND: 'wasm' },
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as {
+      diff: number;
+      log: string[];
+    };
+    assert.deepEqual(out.log, []);
+    assert.ok(out.diff > 0 && out.diff < 1e-4, `2 threads vs 1 from dist: ${out.diff}`);
   });
 
   it('a loss outside the registry trains on one thread and says so once', async (t) => {
