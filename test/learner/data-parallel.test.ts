@@ -215,6 +215,28 @@ describe('data-parallel training on wasm', () => {
     assert.ok(out.diff > 0 && out.diff < 1e-4, `2 threads vs 1 from dist: ${out.diff}`);
   });
 
+  it("a model with tfjs's BatchNormalization trains on one thread and says why", async (t) => {
+    if (skip) return t.skip(skip);
+    const dls = data(7);
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [8, 8, 3] }),
+        tf.layers.batchNormalization({ name: 'tfjs_bn' }),
+        tf.layers.globalAveragePooling2d({}),
+        tf.layers.dense({ units: 3 }),
+      ],
+    });
+    const log: string[] = [];
+    const learn = new Learner(dls, model, { threads: 2, logger: (l) => log.push(l) });
+    await learn.fit(1, 1e-3);
+    const said = log.filter((l) => /thread/.test(l));
+    assert.equal(said.length, 1);
+    assert.match(said[0] as string, /layer "tfjs_bn" is tfjs's BatchNormalization/);
+    learn.opt.dispose();
+    model.dispose();
+    dls.dispose();
+  });
+
   it('a loss outside the registry trains on one thread and says so once', async (t) => {
     if (skip) return t.skip(skip);
     const run = await train(2, { lossFunc: 'plain' });

@@ -20,6 +20,7 @@ import type { JsonObject } from '../../data/batch.js';
 import type { Callback } from '../events.js';
 import { isRegisteredLoss, type Loss } from '../losses.js';
 import type { MicroBatchForward, MicroBatchResult } from '../micro-batching.js';
+import { flattenLayers } from '../param-groups.js';
 import type { InitMessage, InitResult, StepMessage, StepResult, WireTensor } from './protocol.js';
 import { createReducerBuffer, SharedReducer } from './shared-reducer.js';
 import { sliceStep } from './slice-step.js';
@@ -187,6 +188,14 @@ export class DataParallel {
       this.once(
         `loss:${loss.name}`,
         `Training on one thread: the loss "${loss.name}" is not in the registry, so worker threads cannot rebuild it (register it with tsf.registerLoss, or pass threads: 1).`,
+      );
+      return false;
+    }
+    const tfjsBn = flattenLayers(model).find((l) => l.getClassName() === 'BatchNormalization');
+    if (tfjsBn !== undefined) {
+      this.once(
+        `tfjsbn:${modelIdOf(model)}`,
+        `Training on one thread: layer "${tfjsBn.name}" is tfjs's BatchNormalization, whose batch statistics cannot be shared across threads (each thread would normalise its own slice). tsf.BatchNorm takes the same options and trains on ${threads.threads} threads with the whole batch's statistics.`,
       );
       return false;
     }
