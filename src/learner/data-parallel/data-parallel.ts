@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError, TsfastError } from '../../core/errors.js';
 import type { JsonObject } from '../../data/batch.js';
 import type { Callback } from '../events.js';
-import { isRegisteredLoss, type Loss } from '../losses.js';
+import { isRegisteredLoss, type Loss, lossFromConfig } from '../losses.js';
 import type { MicroBatchForward, MicroBatchResult } from '../micro-batching.js';
 import { flattenLayers } from '../param-groups.js';
 import type { InitMessage, InitResult, StepMessage, StepResult, WireTensor } from './protocol.js';
@@ -89,7 +89,7 @@ function startPool(threads: number): Pool {
   }
   const reducerBuffer = createReducerBuffer(threads);
   const doneBuffer = new SharedArrayBuffer(4 * threads);
-  return {
+  const p: Pool = {
     threads,
     workers,
     ports: [],
@@ -99,6 +99,17 @@ function startPool(threads: number): Pool {
     done: new Int32Array(doneBuffer),
     seq: 0,
   };
+  for (const w of workers) {
+    // A worker that dies between steps: the next prepare() starts a new pool (an unheard
+    // 'error' event would end the process).
+    w.on('error', (err) => {
+      p.broken = err.message;
+    });
+    w.on('exit', () => {
+      p.broken ??= 'exited';
+    });
+  }
+  return p;
 }
 
 function loadInto(worker: Worker, msg: InitMessage): Promise<void> {
@@ -188,6 +199,13 @@ export class DataParallel {
       this.once(
         `loss:${loss.name}`,
         `Training on one thread: the loss "${loss.name}" is not in the registry, so worker threads cannot rebuild it (register it with tsf.registerLoss, or pass threads: 1).`,
+      );
+      return false;
+    }
+    if (!rebuildsAlike(loss)) {
+      this.once(
+        `lossclass:${loss.name}`,
+        `Training on one thread: the loss "${loss.name}" is a ${loss.constructor.name}, which the registry does not rebuild as such (a wrapper with per-batch state, such as MixUp's and CutMix's mixed loss), so worker threads cannot compute it.`,
       );
       return false;
     }
@@ -353,6 +371,22 @@ export class DataParallel {
   }
 }
 
+const rebuilt = new WeakMap<Loss, boolean>();
+
+// Whether the registry rebuilds this loss as the same class: what a worker will compute.
+function rebuildsAlike(loss: Loss): boolean {
+  let same = rebuilt.get(loss);
+  if (same === undefined) {
+    try {
+      same = lossFromConfig(loss.name, loss.getConfig()).constructor === loss.constructor;
+    } catch {
+      same = false;
+    }
+    rebuilt.set(loss, same);
+  }
+  return same;
+}
+
 function modelIdOf(model: tf.LayersModel): number {
   let id = modelIds.get(model);
   if (id === undefined) {
@@ -429,6 +463,13 @@ function collect(p: Pool, threads: number, seq: number): StepResult[] {
     for (;;) {
       const at = Atomics.load(p.done, r);
       if (at === seq) break;
+      if ((p.workers[r - 1] as Worker).threadId === -1) {
+        p.broken = 'exited';
+        p.reducer.abort();
+        throw new BackendError(
+          `Data-parallel training: worker ${r} stopped during the step (see the error above); the next step starts new workers.`,
+        );
+      }
       if (Date.now() > deadline) {
         p.broken = 'hung';
         p.reducer.abort();
