@@ -303,7 +303,10 @@ export class DataParallel {
         y: wireSlice(yb, yAll as tf.TypedArray, start, len),
         scale: len / n,
       };
-      (p.workers[r - 1] as Worker).postMessage(msg, [msg.x.data.buffer, msg.y.data.buffer]);
+      (p.workers[r - 1] as Worker).postMessage(msg, [
+        msg.x.data.buffer as ArrayBuffer,
+        msg.y.data.buffer as ArrayBuffer,
+      ]);
       start += len;
     }
     const n0 = sizes[0] as number;
