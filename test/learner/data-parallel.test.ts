@@ -73,6 +73,8 @@ function data(seed: number) {
 
 interface Run {
   weights: Float32Array[];
+  /** The first BatchNorm's moving mean and variance. */
+  bn1: Float32Array[];
   losses: number[];
   log: string[];
 }
@@ -82,6 +84,8 @@ interface TrainOptions {
   lossFunc?: 'plain';
   /** Makes the main thread's copy of layer 1 throw at this training batch. */
   failAt?: number;
+  /** Holds the first BatchNorm in inference mode (what BnFreeze does). */
+  bnEval?: boolean;
 }
 
 async function train(threads: number, options: TrainOptions = {}) {
@@ -98,6 +102,7 @@ async function train(threads: number, options: TrainOptions = {}) {
       if (/thread/.test(line)) log.push(line);
     },
   });
+  if (options.bnEval) learn.setBnEval([model.layers[1] as tf.layers.Layer], true);
   const losses: number[] = [];
   const layer = model.layers[1] as tf.layers.Layer;
   const call = layer.call;
@@ -122,10 +127,13 @@ async function train(threads: number, options: TrainOptions = {}) {
     ],
   });
   const weights = model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
+  const bn1 = (model.layers[1] as tf.layers.Layer).nonTrainableWeights.map((w) =>
+    Float32Array.from(w.read().dataSync() as Float32Array),
+  );
   learn.opt.dispose();
   model.dispose();
   dls.dispose();
-  return { weights, losses, log } satisfies Run;
+  return { weights, bn1, losses, log } satisfies Run;
 }
 
 function maxRelDiff(a: Float32Array[], b: Float32Array[]): number {
@@ -266,6 +274,20 @@ describe('data-parallel training on wasm', () => {
       ]);
       model.dispose();
     }
+  });
+
+  it('a BatchNorm held in inference mode (BnFreeze) is held so in the workers too', async (t) => {
+    if (skip) return t.skip(skip);
+    const one = await train(1, { bnEval: true });
+    const two = await train(2, { bnEval: true });
+    const free = await train(2);
+    assert.deepEqual(two.log, []);
+    const diff = maxRelDiff(one.weights, two.weights);
+    assert.ok(diff > 0 && diff < 1e-4, `max relative weight difference ${diff}`);
+    // Its moving statistics stay where they started (mean 0, variance 1).
+    assert.deepEqual(two.bn1, [new Float32Array(8), new Float32Array(8).fill(1)]);
+    assert.deepEqual(one.bn1, two.bn1);
+    assert.notDeepEqual(free.bn1, two.bn1);
   });
 
   it('2 threads: two runs are bit-identical, dropout included', async (t) => {
