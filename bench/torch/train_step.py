@@ -1,6 +1,9 @@
 """PyTorch 1.13 reference for bench/train-step.ts: the same models, shapes and optimizer.
 
 Usage: /usr/bin/python3 bench/torch/train_step.py [--steps N] [--fwd-steps N] [--batch224 N]
+       [--threads N]
+With --threads N (the all-cores comparison): N threads, wall time, the 224 px model only; run it
+with OPENBLAS_NUM_THREADS=N.
 Prints one JSON line: images/s forward (eval mode, no grad) and training step (Adam) per model,
 single-threaded (torch.set_num_threads(1)) to compare with tfjs wasm, which runs on one thread,
 and the BLAS torch runs on (it exits with status 3 on the reference BLAS, see blas.py). Run it
