@@ -24,7 +24,8 @@
  * training step in wall time, tsfast at 1 thread and at every core (data-parallel worker
  * threads, `threads` of the Learner) against PyTorch at every core (`torch.set_num_threads`,
  * OpenBLAS on as many threads), in the same run: keys `mobilenet224_train_vs_torch_allcores`
- * and `thread_scaling` (tsfast all cores over one thread). `--threads N` sets "all cores".
+ * and `thread_scaling` (tsfast all cores over one thread). `--threads N` sets "all cores";
+ * `--rounds R` (default 2) alternates the three runs R times and keeps the best of each.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -382,11 +383,28 @@ function allCores(steps: number): Record<string, number | string> {
   const batch = arg('batch224', 16);
   const cores = arg('threads', availableParallelism());
   const load = (label: string) => `${label} load ${uptimeLoad()}`;
-  console.log(`\n## All cores: ${SPEC_224.label}, batch ${batch}, wall time, ${cores} cores`);
+  console.log(
+    `\n## All cores: ${SPEC_224.label}, batch ${batch}, wall time, ${cores} cores, best of ${arg('rounds', 2)} alternating rounds`,
+  );
   console.log(load('before'));
-  const one = runAllCores224(batch, 1, steps);
-  const all = runAllCores224(batch, cores, steps);
-  const torch = runTorchAllCores(batch, cores, steps);
+  // Alternating rounds, best of each: other jobs on a shared machine come and go, and one
+  // sequential pair can put all of a burst on one side.
+  const rounds = arg('rounds', 2);
+  const best = (a: { wall: number; cpu: number } | undefined, b: { wall: number; cpu: number }) =>
+    a === undefined || b.wall > a.wall ? b : a;
+  let one: { wall: number; cpu: number } | undefined;
+  let all: { wall: number; cpu: number } | undefined;
+  let torch: TorchResult | undefined;
+  for (let r = 0; r < rounds; r++) {
+    one = best(one, runAllCores224(batch, 1, steps));
+    all = best(all, runAllCores224(batch, cores, steps));
+    const tr = runTorchAllCores(batch, cores, steps);
+    const rate = (x: TorchResult | undefined) => x?.mobilenet224?.train_img_s ?? 0;
+    if (rate(tr) > rate(torch)) torch = tr;
+  }
+  if (one === undefined || all === undefined || torch === undefined) {
+    throw new Error('--rounds must be at least 1');
+  }
   console.log(load('after'));
   const t = torch.mobilenet224 as TorchRates;
   console.log(`${checkTorchBlas(torch.blas)}`);
