@@ -76,6 +76,8 @@ export {
 } from './callbacks/index.js';
 export { type DoctorReport, doctorReport, formatDoctorReport } from './cli/doctor.js';
 export {
+  type AllReduceMean,
+  allReduceMeanHook,
   BackendError,
   CallbackError,
   checkOptionKeys,
@@ -85,6 +87,7 @@ export {
   invalidValue,
   RandomGenerator,
   randomFor,
+  setAllReduceMean,
   setSeed,
   TsfastError,
   ValueError,
@@ -227,6 +230,7 @@ export {
   type ClassScoreOptions,
   CrossEntropyLossFlat,
   type CrossEntropyLossFlatOptions,
+  closeTrainingThreads,
   Dice,
   DiceLoss,
   type DiceLossOptions,
@@ -342,11 +346,14 @@ export {
   saveWeights,
   sgdStep,
   showResults,
+  THREADS_ENV_VAR,
+  type ThreadCount,
   type TtaOptions,
   type TtaResult,
   toMetric,
   topKAccuracy,
   trainableParams,
+  trainingThreads,
   tta,
   weightDecay,
 } from './learner/index.js';

@@ -5,6 +5,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { type BackendChoice, NODE_GPU_REQUIREMENTS, ready } from '../backend/index.js';
+import { THREADS_ENV_VAR, trainingThreads } from '../learner/index.js';
 import { turboJpegStatus } from '../vision/image/index.js';
 
 /** Everything `tsfast doctor` found about this machine. */
@@ -56,6 +57,17 @@ export interface DoctorReport {
     /** The library loaded, or why none was. */
     library: string;
   };
+  /** Threads a training step uses (the Learner's default), or why the setting is invalid. */
+  training: {
+    /** Threads, main thread included. */
+    threads: number;
+    /** `env` (`TSFAST_THREADS`) or `cores`. */
+    source: 'option' | 'env' | 'cores';
+    /** Whether steps are split over threads here (data-parallel runs on the wasm engine only). */
+    dataParallel: boolean;
+    /** Why `TSFAST_THREADS` was refused, if it was (then `threads` is 1). */
+    error?: string;
+  };
   /** Logical cores and memory in GiB. */
   machine: {
     /** Logical cores available to this process. */
@@ -104,6 +116,7 @@ export async function doctorReport(): Promise<DoctorReport> {
       needs: `CUDA ${NODE_GPU_REQUIREMENTS.cuda} and cuDNN ${NODE_GPU_REQUIREMENTS.cudnn}`,
     },
     wasm: await wasmFeatures(),
+    training: trainingReport(choice),
     sharp: { sharp: sharp.versions.sharp ?? 'unknown', vips: sharp.versions.vips },
     jpeg: (({ available, library }) => ({ turbo: available, library }))(turboJpegStatus()),
     machine: {
@@ -156,9 +169,31 @@ export function formatDoctorReport(report: DoctorReport): string {
     report.jpeg.turbo
       ? `  JPEG decoding   TurboJPEG (${report.jpeg.library})`
       : `  JPEG decoding   sharp (${report.jpeg.library}; install libturbojpeg for ~4x cheaper JPEG decoding)`,
+    trainingLine(report.training),
     `  machine         ${report.machine.cores} cores, ${report.machine.totalMemGiB} GiB memory (${report.machine.freeMemGiB} GiB free)`,
   );
   return lines.join('\n');
+}
+
+function trainingReport(choice: BackendChoice | undefined): DoctorReport['training'] {
+  try {
+    const { threads, source } = trainingThreads();
+    return { threads, source, dataParallel: threads > 1 && choice?.backend === 'wasm' };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    return { threads: 1, source: 'env', dataParallel: false, error };
+  }
+}
+
+function trainingLine(t: DoctorReport['training']): string {
+  if (t.error) return `  training        ${t.error}`;
+  const from = t.source === 'env' ? `${THREADS_ENV_VAR}` : `cores; ${THREADS_ENV_VAR} overrides`;
+  const how = t.dataParallel
+    ? 'data-parallel worker threads on wasm'
+    : t.threads > 1
+      ? 'one thread: data-parallel training runs on the wasm engine only'
+      : 'one thread';
+  return `  training        ${t.threads} thread${t.threads === 1 ? '' : 's'} (${from}): ${how}`;
 }
 
 async function wasmFeatures(): Promise<DoctorReport['wasm']> {

@@ -1,3 +1,4 @@
+export { type AllReduceMean, allReduceMeanHook, setAllReduceMean } from './all-reduce.js';
 export { tempPathBeside, writeFileAtomic } from './atomic-write.js';
 export {
   BackendError,

@@ -100,6 +100,11 @@ export class GroupFreezer {
     return this.trainVarsByName;
   }
 
+  /** The BatchNorm layers {@link GroupFreezer.setBnEval} holds in inference mode now. */
+  get inferenceBn(): readonly tf.layers.Layer[] {
+    return [...this.bnEval.keys()];
+  }
+
   /**
    * Trains the groups from `n` on (negative counts from the end), plus the parameters `opt`
    * flags `forceTrain`; clears the optimizer state, as fastai does.

@@ -14,6 +14,8 @@ export {
   CancelTrain,
   CancelValid,
 } from './cancel.js';
+export { closeTrainingThreads } from './data-parallel/data-parallel.js';
+export { THREADS_ENV_VAR, type ThreadCount, trainingThreads } from './data-parallel/threads.js';
 // Segmentation losses and metrics.
 export { DiceLoss, type DiceLossOptions } from './dice-loss.js';
 export {

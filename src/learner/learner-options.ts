@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { checkOptionKeys, DataError, invalidValue } from '../core/errors.js';
 import type { DataLoadersLike } from '../data/batch.js';
 import { Adam } from './adam.js';
+import { type ThreadCount, trainingThreads } from './data-parallel/threads.js';
 import type { Callback } from './events.js';
 import { CrossEntropyLossFlat, type Loss, lossFromConfig } from './losses.js';
 import { type Metric, type MetricFunc, toMetric } from './metrics.js';
@@ -108,6 +109,12 @@ export interface LearnerOptions {
    * @defaultValue true
    */
   autoMicroBatch?: boolean;
+  /**
+   * Threads a training step uses on the wasm engine (data-parallel: each thread takes a slice
+   * of the batch; see docs/guide.md). 1 trains on the main thread only.
+   * @defaultValue `TSFAST_THREADS`, else the machine's cores (`os.availableParallelism()`)
+   */
+  threads?: number;
 }
 
 /**
@@ -133,6 +140,7 @@ export const LEARNER_OPTION_KEYS = [
   'modelDir',
   'logger',
   'autoMicroBatch',
+  'threads',
 ] as const;
 
 /**
@@ -172,6 +180,8 @@ export interface ResolvedLearnerOptions {
   autoMicroBatch: boolean;
   /** See {@link LearnerOptions.logger}. */
   logger: (line: string) => void;
+  /** See {@link LearnerOptions.threads}; `source` says where the count came from. */
+  threads: ThreadCount;
 }
 
 /**
@@ -209,6 +219,7 @@ export function resolveLearnerOptions(
     modelDir: options.modelDir ?? 'models',
     logger: options.logger ?? ((line) => console.log(line)),
     autoMicroBatch: options.autoMicroBatch ?? true,
+    threads: trainingThreads(options.threads),
   };
 }
 

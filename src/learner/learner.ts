@@ -109,6 +109,13 @@ export class Learner {
   modelDir: string;
   /** Split training batches that do not fit the wasm heap (see {@link LearnerOptions.autoMicroBatch}). */
   autoMicroBatch: boolean;
+  /**
+   * Threads of a training step on the wasm engine (see {@link LearnerOptions.threads}); set it
+   * between fits to change it.
+   */
+  threads: number;
+  /** @internal Whether `threads` came from the option or `TSFAST_THREADS` (not the cores). */
+  readonly threadsAsked: boolean;
   /** Where Progress writes. */
   logger: (line: string) => void;
   /** True inside `noLogging`: Progress writes nothing. */
@@ -166,6 +173,8 @@ export class Learner {
     this.modelDir = resolved.modelDir;
     this.logger = resolved.logger;
     this.autoMicroBatch = resolved.autoMicroBatch;
+    this.threads = resolved.threads.threads;
+    this.threadsAsked = resolved.threads.source !== 'cores';
     this.optFunc = resolved.optFunc;
     const { groups, info } = resolveParamGroups(model, resolved.splitter(model));
     this.paramInfo = info;

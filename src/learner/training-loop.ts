@@ -9,13 +9,14 @@ import { checkOptionKeys, invalidValue, TsfastError, ValueError } from '../core/
 import type { Batch } from '../data/batch.js';
 import { type BatchState, need } from './batch-state.js';
 import { CancelException, CancelFit, type CancelStage } from './cancel.js';
+import { DataParallel } from './data-parallel/data-parallel.js';
 import { type Callback, type EventName, runEvent, runEventSync } from './events.js';
 import type { GroupFreezer } from './group-freezer.js';
 import { FitInterrupt } from './interrupt.js';
 import type { Learner } from './learner.js';
 import { lowMemoryApply } from './low-memory-forward.js';
 import type { HyperValue } from './lr-range.js';
-import { accumulateMicroBatches, MicroBatching } from './micro-batching.js';
+import { accumulateMicroBatches, MicroBatching, type MicroBatchResult } from './micro-batching.js';
 import { variableGradsSafe } from './tape.js';
 
 /**
@@ -83,7 +84,13 @@ export class TrainingLoop {
     private readonly freezer: GroupFreezer,
   ) {
     this.microBatching = new MicroBatching((line) => learn.logger(line));
+    this.parallel = new DataParallel((line) => learn.logger(line));
   }
+
+  /** Splits training batches over threads on wasm (see data-parallel/data-parallel.ts). */
+  private readonly parallel: DataParallel;
+  /** Whether the current training batch runs on several threads. */
+  private parallelBatch = false;
 
   /** Splits batches that do not fit the wasm heap (see micro-batching.ts). */
   private readonly microBatching: MicroBatching;
@@ -259,6 +266,13 @@ export class TrainingLoop {
       });
       return;
     }
+    this.parallelBatch = await this.parallel.prepare(
+      { threads: learn.threads, explicit: learn.threadsAsked },
+      learn.model,
+      learn.lossFunc,
+      learn.cbs.list,
+      this.freezer.inferenceBn,
+    );
     try {
       this.backward();
     } catch (err) {
@@ -288,7 +302,7 @@ export class TrainingLoop {
       batch.xb,
       learn.model,
       learn.autoMicroBatch,
-      () => this.wholeBackward(),
+      () => (this.parallelBatch ? this.parallelBackward() : this.wholeBackward()),
       (size) => this.splitBackward(size),
     );
   }
@@ -322,17 +336,37 @@ export class TrainingLoop {
   // A batch too big for the wasm heap (see micro-batching.ts): the hooks run once, after the
   // micro-batches, on the whole batch's predictions and loss.
   private splitBackward(size: number): void {
-    const { learn, batch, freezer } = this;
-    const r = accumulateMicroBatches(
-      batch.xb,
-      batch.yb,
-      size,
-      freezer.trainable as tf.Variable[],
-      (x, y) => {
-        const pred = this.applyModel(x, true);
-        return { pred, loss: learn.lossFunc.compute(pred, y) as tf.Scalar };
-      },
+    const { batch, freezer } = this;
+    this.useAccumulated(
+      accumulateMicroBatches(batch.xb, batch.yb, size, freezer.trainable as tf.Variable[], (x, y) =>
+        this.slicePass(x, y),
+      ),
     );
+  }
+
+  // All threads (see data-parallel.ts): as with micro-batches, the hooks run once, after the
+  // slices, on the whole batch's predictions and loss.
+  private parallelBackward(): void {
+    const { learn, batch, freezer } = this;
+    this.useAccumulated(
+      this.parallel.backward(
+        batch.xb,
+        batch.yb,
+        learn.model,
+        freezer.trainable as tf.Variable[],
+        freezer.inferenceBn,
+        (x, y) => this.slicePass(x, y),
+      ),
+    );
+  }
+
+  private slicePass(x: tf.Tensor, y: tf.Tensor): { pred: tf.Tensor; loss: tf.Scalar } {
+    const pred = this.applyModel(x, true);
+    return { pred, loss: this.learn.lossFunc.compute(pred, y) as tf.Scalar };
+  }
+
+  private useAccumulated(r: MicroBatchResult): void {
+    const { batch } = this;
     batch.setPred(r.pred);
     batch.own(r.pred);
     this.runSync('afterPred');

@@ -63,6 +63,8 @@ describe('automatic micro-batching', () => {
     if (tf.getBackend() === 'wasm') installWasmMemoryGuard(DEFAULT_WASM_TENSOR_LIMIT);
   });
 
+  // One thread: the memory guard it sets is the main thread's (data-parallel workers have
+  // their own heaps and guards), and the reference is one thread's GradientAccumulation.
   it('splits a batch the wasm heap refuses: the weights of GradientAccumulation, one message, no leak', async (t) => {
     if (tf.getBackend() !== 'wasm') {
       t.skip('the wasm memory guard decides what fits');
@@ -70,7 +72,11 @@ describe('automatic micro-batching', () => {
     }
     // Reference: loader batches of 4, one step per 8 samples.
     const dlsRef = data(4);
-    const ref = new Learner(dlsRef, model(), { logger: () => {}, autoMicroBatch: false });
+    const ref = new Learner(dlsRef, model(), {
+      logger: () => {},
+      autoMicroBatch: false,
+      threads: 1,
+    });
     const before = wasmTensorBytes()!;
     resetWasmTensorPeak();
     await ref.fit(1, 1e-2, { cbs: [new GradientAccumulation({ nAcc: 8 })] });
@@ -78,7 +84,7 @@ describe('automatic micro-batching', () => {
 
     const lines: string[] = [];
     const dls = data(8);
-    const learn = new Learner(dls, model(), { logger: (l) => lines.push(l) });
+    const learn = new Learner(dls, model(), { logger: (l) => lines.push(l), threads: 1 });
     // Room for a step of 4 images, not of 8.
     installWasmMemoryGuard(wasmTensorBytes()! + 1.5 * stepOf4);
     await learn.fit(1, 1e-2);
@@ -104,7 +110,11 @@ describe('automatic micro-batching', () => {
 
     // Turned off, the memory error comes through.
     const dlsOff = data(8);
-    const off = new Learner(dlsOff, model(), { logger: () => {}, autoMicroBatch: false });
+    const off = new Learner(dlsOff, model(), {
+      logger: () => {},
+      autoMicroBatch: false,
+      threads: 1,
+    });
     await assert.rejects(() => off.fit(1, 1e-2), BackendError);
     installWasmMemoryGuard(DEFAULT_WASM_TENSOR_LIMIT);
     for (const l of [ref, learn, off]) {

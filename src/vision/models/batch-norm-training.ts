@@ -28,6 +28,7 @@ import {
   engineAccelerations,
   hasFusedChannelKernels,
 } from '../../backend/index.js';
+import { allReduceMeanHook } from '../../core/all-reduce.js';
 import { invalidValue } from '../../core/errors.js';
 
 /**
@@ -196,19 +197,26 @@ function batchNormTrainingImpl(
       throw invalidValue(`${name} shape`, `[${c}] (the channels of x)`, `[${t.shape.join(', ')}]`);
     }
   }
-  if (kernels === 'fused') return fusedBatchNorm(x, gamma, beta, c, epsilon);
+  // Data-parallel threads share the batch statistics between the fused kernels' two halves,
+  // which the fused kernels cannot do: under a cross-thread hook the tensor-op path runs.
+  const synced = allReduceMeanHook() !== undefined;
+  if (kernels === 'fused' && !synced) return fusedBatchNorm(x, gamma, beta, c, epsilon);
   const m = x.size / c;
-  const ops = kernels === 'pooling' ? poolingOps(x.shape, c) : reduceOps(m, c);
+  const formulation = kernels === 'fused' ? defaultBatchNormKernels() : kernels;
+  const ops = formulation === 'pooling' ? poolingOps(x.shape, c) : reduceOps(m, c);
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
     const xv = ops.view(xIn);
-    const mu = ops.channelMean(xv);
+    const mu = syncedMeans(ops.channelMean(xv), m);
     const xc = ops.affine(xv, null, tf.neg(mu));
     // Full-size temporaries are freed as soon as they are reduced: a layer's forward and
     // backward passes then hold two or three activations at a time, not five or six.
-    const v = tf.tidy(() => ops.channelMean(tf.square(xc)));
+    const v = syncedMeans(
+      tf.tidy(() => ops.channelMean(tf.square(xc))),
+      m,
+    );
     const rstd = tf.rsqrt(tf.add(v, epsilon)) as tf.Tensor1D;
     const scale = gamma === null ? rstd : (tf.mul(g, rstd) as tf.Tensor1D);
     const y = ops.affine(xc, scale, beta === null ? null : b);
@@ -226,8 +234,11 @@ function batchNormTrainingImpl(
         const xcS = ops.affine(ops.view(xS), null, tf.neg(muS) as tf.Tensor1D);
         const dyv = ops.view(dy);
         // Means over the batch: dbeta / M and sum(dy * (x - mean)) / M.
-        const dyMean = ops.channelMean(dyv);
-        const dyXcMean = tf.tidy(() => ops.channelMean(tf.mul(dyv, xcS)));
+        const dyMeanOwn = ops.channelMean(dyv);
+        const dyXcMeanOwn = tf.tidy(() => ops.channelMean(tf.mul(dyv, xcS)));
+        // In a data-parallel step dx needs the whole batch's means (the statistics are the
+        // whole batch's); dgamma and dbeta stay this slice's share, summed with the others'.
+        const [dyMean, dyXcMean] = syncedMeanPair(dyMeanOwn, dyXcMeanOwn, m);
         const rstd2 = tf.square(rstdS);
         // dx = gamma * rstd * (dy - dyMean - xc * rstd^2 * dyXcMean)
         const k = ops.affine(
@@ -241,8 +252,8 @@ function batchNormTrainingImpl(
         const a = gamma === null ? rstdS : tf.mul(gS, rstdS);
         const dx = tf.reshape(ops.affine(sum, a as tf.Tensor1D, null), dy.shape);
         sum.dispose();
-        const dGamma = tf.mul(tf.mul(dyXcMean, rstdS), m);
-        const dBeta = tf.mul(dyMean, m);
+        const dGamma = tf.mul(tf.mul(dyXcMeanOwn, rstdS), m);
+        const dBeta = tf.mul(dyMeanOwn, m);
         return [dx, dGamma, dBeta];
       },
     };
@@ -299,6 +310,28 @@ function fusedBatchNorm(
   if (gamma === null) scaleIn.dispose();
   if (beta === null) shiftIn.dispose();
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+// Per-channel means over this thread's `count` samples, replaced by the whole batch's when a
+// data-parallel step installed the cross-thread hook (synchronised BatchNorm).
+function syncedMeans(own: tf.Tensor1D, count: number): tf.Tensor1D {
+  const reduce = allReduceMeanHook();
+  if (reduce === undefined) return own;
+  const all = tf.tensor1d(reduce(own.dataSync() as Float32Array, count));
+  own.dispose();
+  return all;
+}
+
+// Two statistics in one cross-thread exchange (one barrier instead of two).
+function syncedMeanPair(a: tf.Tensor1D, b: tf.Tensor1D, count: number): [tf.Tensor1D, tf.Tensor1D] {
+  const reduce = allReduceMeanHook();
+  if (reduce === undefined) return [a, b];
+  const c = a.size;
+  const both = new Float32Array(2 * c);
+  both.set(a.dataSync() as Float32Array, 0);
+  both.set(b.dataSync() as Float32Array, c);
+  const all = reduce(both, count);
+  return [tf.tensor1d(all.subarray(0, c)), tf.tensor1d(all.subarray(c))];
 }
 
 /** As an op: profiles list it as `batchNormTraining__op`, tensors made inside are scoped. */
