@@ -111,7 +111,10 @@ export interface LearnerOptions {
   autoMicroBatch?: boolean;
   /**
    * Threads a training step uses on the wasm engine (data-parallel: each thread takes a slice
-   * of the batch; see docs/guide.md). 1 trains on the main thread only.
+   * of the batch; see docs/guide.md). 1 trains on the main thread only. With the default (the
+   * machine's cores), a batch is split only when each slice holds about 1e8 multiply-adds or
+   * more (small models train faster unsplit); a count given here or in `TSFAST_THREADS` always
+   * splits.
    * @defaultValue `TSFAST_THREADS`, else the machine's cores (`os.availableParallelism()`)
    */
   threads?: number;

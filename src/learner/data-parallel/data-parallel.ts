@@ -24,6 +24,7 @@ import { flattenLayers } from '../param-groups.js';
 import type { InitMessage, InitResult, StepMessage, StepResult, WireTensor } from './protocol.js';
 import { createReducerBuffer, SharedReducer } from './shared-reducer.js';
 import { sliceStep } from './slice-step.js';
+import { estimateMacsPerSample, MIN_PARALLEL_SLICE_MACS } from './work-estimate.js';
 
 /** How long the main thread waits for a worker's slice before it declares the worker hung. */
 const STEP_TIMEOUT_MS = 10 * 60 * 1000;
@@ -158,20 +159,27 @@ export class DataParallel {
   /**
    * Whether the next training batch runs on several threads; starts the workers and loads the
    * model and loss into them the first time (or when the model, loss or thread count changed).
-   * @param threads - Threads to use, main included, and whether the user asked for them.
+   * @param threads - Threads to use, main included, whether the user asked for them, and the
+   *   batch size (with the default thread count, batches whose slices hold less than
+   *   `MIN_PARALLEL_SLICE_MACS` of work stay on one thread).
    * @param model - The learner's model.
    * @param loss - The learner's loss.
    * @param cbs - The learner's callbacks.
    * @param inferenceBn - BatchNorm layers held in inference mode.
    */
   async prepare(
-    threads: { threads: number; explicit: boolean },
+    threads: { threads: number; explicit: boolean; batchSize?: number },
     model: tf.LayersModel,
     loss: Loss,
     cbs: readonly Callback[],
     inferenceBn: readonly tf.layers.Layer[],
   ): Promise<boolean> {
     if (threads.threads <= 1) return false;
+    if (!threads.explicit && threads.batchSize !== undefined) {
+      // The default thread count splits only batches worth it; an explicit one always splits.
+      const slice = threads.batchSize / Math.min(threads.threads, threads.batchSize);
+      if (estimateMacsPerSample(model) * slice < MIN_PARALLEL_SLICE_MACS) return false;
+    }
     const backend = tf.getBackend();
     if (backend !== 'wasm') {
       if (threads.explicit) {
