@@ -15,7 +15,8 @@ import {
   shapeToNhwc,
   toNhwc,
 } from './conv-geometry.js';
-import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
+import { type HeapBackend, isHeapBackend } from './heap.js';
+import { pixelProductHeap } from './pointwise-conv.js';
 import { type SimdKernels, simdKernels, useFusedMultiplyAdd } from './simd-kernels.js';
 import { type KernelArgs, tensorKernel } from './tensor-kernel.js';
 import { transposeHeap } from './transpose.js';
@@ -152,14 +153,11 @@ function byPhases(
   return tf.slice(woven, [0, 0, 0, 0], [n, inH, inW, cin]);
 }
 
-/** Output-gradient channels summed per pass of {@link pointwiseInputGradientHeap}. */
-const POINTWISE_INPUT_CHUNK = 64;
-
 /**
  * Input gradient of a 1x1 convolution with stride 1 and no padding (MobileNet's pointwise
  * layers), `dx = dy W^T` per pixel, by tsfast's SIMD product kernel on the wasm heap (with
  * relaxed SIMD's fused multiply-add where it runs): two pixels by 16 input channels in
- * registers, the output-gradient channels {@link POINTWISE_INPUT_CHUNK} at a time (those rows
+ * registers, the output-gradient channels 64 at a time (those rows
  * of `W^T` stay in cache). XNNPACK's product runs this at 22-25 GFLOP/s; this kernel at
  * 30-38 with the fused multiply-add.
  *
@@ -188,31 +186,7 @@ export function pointwiseInputGradientHeap(
     { batch: 1, rows: cin, cols: cout },
   );
   const out = backend.makeOutput([n, h, w, cin], 'float32');
-  const dyAddr = heapIndex(backend, dy.dataId) * 4;
-  const wtAddr = heapIndex(backend, wt.dataId) * 4;
-  const oAddr = heapIndex(backend, out.dataId) * 4;
-  // Read the view after allocating: a grown heap replaces it.
-  backend.wasm.HEAPF32.fill(0, oAddr >>> 2, (oAddr >>> 2) + pixels * cin);
-  for (let q0 = 0; q0 < cout; q0 += POINTWISE_INPUT_CHUNK) {
-    simd.convFilterTap(
-      dyAddr + q0 * 4,
-      wtAddr + q0 * cin * 4,
-      oAddr,
-      1,
-      1,
-      Math.min(POINTWISE_INPUT_CHUNK, cout - q0),
-      pixels,
-      cin * 4,
-      (cin >> 4) * 64,
-      0,
-      0,
-      4,
-      0,
-      0,
-      cin * 4,
-      cout * 4,
-    );
-  }
+  pixelProductHeap(backend, simd, dy, wt, out, pixels, cout, cin);
   backend.disposeData(wt.dataId);
   return out;
 }

@@ -6,14 +6,66 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { convGeometry } from './conv-geometry.js';
+import type { KernelFn } from './dispatch.js';
 import { type HeapBackend, heapIndex, isHeapBackend } from './heap.js';
 import { type SimdKernels, simdKernels, useFusedMultiplyAdd } from './simd-kernels.js';
 import type { KernelArgs } from './tensor-kernel.js';
 
-type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
-
 /** Input channels summed per pass: those rows of the filter stay in cache. */
 const CHANNEL_CHUNK = 64;
+
+/**
+ * `out = a b` for `a` `[pixels, k]` and `b` `[k, m]` (`m` a multiple of 4), row-major on the
+ * heap, in the SIMD product kernel: two rows by 16 columns in registers, `k`
+ * {@link CHANNEL_CHUNK} at a time (those rows of `b` stay in cache). A 1x1 convolution's
+ * forward (`x W`) and input gradient (`dy W^T`) are both this product.
+ *
+ * @param backend - The wasm backend.
+ * @param simd - The SIMD kernels bound to its memory.
+ * @param a - Left operand, `pixels * k` floats.
+ * @param b - Right operand, `k * m` floats.
+ * @param out - Output, `pixels * m` floats (overwritten).
+ * @param pixels - Rows of `a`.
+ * @param k - Columns of `a`, rows of `b`.
+ * @param m - Columns of `b`.
+ * @internal
+ */
+export function pixelProductHeap(
+  backend: HeapBackend,
+  simd: SimdKernels,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  out: tf.TensorInfo,
+  pixels: number,
+  k: number,
+  m: number,
+): void {
+  const aAddr = heapIndex(backend, a.dataId) * 4;
+  const bAddr = heapIndex(backend, b.dataId) * 4;
+  const oAddr = heapIndex(backend, out.dataId) * 4;
+  // Read the view after allocating: a grown heap replaces it.
+  backend.wasm.HEAPF32.fill(0, oAddr >>> 2, (oAddr >>> 2) + pixels * m);
+  for (let k0 = 0; k0 < k; k0 += CHANNEL_CHUNK) {
+    simd.convFilterTap(
+      aAddr + k0 * 4,
+      bAddr + k0 * m * 4,
+      oAddr,
+      1,
+      1,
+      Math.min(CHANNEL_CHUNK, k - k0),
+      pixels,
+      m * 4,
+      (m >> 4) * 64,
+      0,
+      0,
+      4,
+      0,
+      0,
+      m * 4,
+      k * 4,
+    );
+  }
+}
 
 /**
  * `y = x W` per pixel for a 1x1 convolution: two pixels by 16 output channels in registers,
@@ -36,31 +88,7 @@ export function pointwiseConvHeap(
   const cout = filter.shape[3] as number;
   const pixels = n * h * w;
   const out = backend.makeOutput([n, h, w, cout], 'float32');
-  const xAddr = heapIndex(backend, x.dataId) * 4;
-  const wAddr = heapIndex(backend, filter.dataId) * 4;
-  const oAddr = heapIndex(backend, out.dataId) * 4;
-  // Read the view after allocating: a grown heap replaces it.
-  backend.wasm.HEAPF32.fill(0, oAddr >>> 2, (oAddr >>> 2) + pixels * cout);
-  for (let c0 = 0; c0 < cin; c0 += CHANNEL_CHUNK) {
-    simd.convFilterTap(
-      xAddr + c0 * 4,
-      wAddr + c0 * cout * 4,
-      oAddr,
-      1,
-      1,
-      Math.min(CHANNEL_CHUNK, cin - c0),
-      pixels,
-      cout * 4,
-      (cout >> 4) * 64,
-      0,
-      0,
-      4,
-      0,
-      0,
-      cout * 4,
-      cin * 4,
-    );
-  }
+  pixelProductHeap(backend, simd, x, filter, out, pixels, cin, cout);
   return out;
 }
 
