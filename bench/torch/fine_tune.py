@@ -10,7 +10,7 @@ the tfjs folder, see keras_mobilenet.py), the same split and labels (the JSON th
   BatchNorm and biases) with one-cycle schedules (cosine lr from lr/div to lr over pct_start,
   then to lr/1e5; momentum 0.95 -> 0.85 -> 0.95);
 - `fine_tune(epochs, base_lr)`: freeze, one cycle of `freeze_epochs` at `base_lr` (pct_start
-  0.99), then unfreeze and one cycle of `epochs` at slice(base_lr / 2 / 100, base_lr / 2)
+  0.99, or `--freeze-pct-start` as tsfast's `freezePctStart`), then unfreeze and one cycle of `epochs` at slice(base_lr / 2 / 100, base_lr / 2)
   (pct_start 0.3, div 5);
 - `--bn train` (fastai's default `train_bn=True`), `freeze` (`train_bn=False` + `BnFreeze`),
   `body` (the body's BatchNorm in eval mode throughout, as tsfast's `BnFreeze({ body: true })`).
@@ -96,6 +96,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--unfrozen-lr", type=float, default=None,
                     help="peak rate of the unfrozen cycle (slice(x / 100, x)); default lr / 2")
+    ap.add_argument("--freeze-pct-start", type=float, default=0.99,
+                    help="warm-up fraction of the frozen cycle (fastai's fine_tune: 0.99)")
     a = ap.parse_args()
     blas = require_fast_blas()
     torch.set_num_threads(a.threads)
@@ -195,7 +197,7 @@ def main():
         return valid_loss, err
 
     lr = a.lr
-    fit_one_cycle(a.freeze_epochs, [lr / 10, lr / 10, lr], 0.99, 25, True)
+    fit_one_cycle(a.freeze_epochs, [lr / 10, lr / 10, lr], a.freeze_pct_start, 25, True)
     lr = a.unfrozen_lr if a.unfrozen_lr is not None else lr / 2
     lo = lr / 100
     lrs = [lo * (lr / lo) ** (i / 2) for i in range(3)]
@@ -205,7 +207,8 @@ def main():
                       "size": a.size, "epochs": a.epochs, "freeze_epochs": a.freeze_epochs,
                       "n_train": len(train_ds), "n_valid": len(valid_ds), "threads": a.threads,
                       "torch": torch.__version__, "blas": blas["blas"],
-                      "lr": a.lr, "unfrozen_lr": lr}))
+                      "lr": a.lr, "unfrozen_lr": lr,
+                      "freeze_pct_start": a.freeze_pct_start}))
 
 
 if __name__ == "__main__":

@@ -137,4 +137,24 @@ describe('schedules', () => {
     await assert.rejects(() => learn.fineTune(1, 2e-3, { unfrozenLr: 0 }), /unfrozenLr/);
     disposeAll(learn, dls);
   });
+
+  it('fineTune({ freezePctStart }): the frozen cycle warms up for that fraction, the unfrozen one is unchanged', async () => {
+    const { learn, dls } = blobsLearner(35);
+    const s = spy();
+    const n = dls.train.numBatches;
+    await learn.fineTune(1, 2e-3, { cbs: [s], freezePctStart: 0.25 });
+    s.lrs.slice(0, n).forEach((l, i) => {
+      near(l[1] as number, oneCycle(i / n, 0.25, 2e-3 / 25, 2e-3, 2e-3 / 1e5), `frozen ${i}`);
+    });
+    s.lrs.slice(n).forEach((l, i) => {
+      near(l[1] as number, oneCycle(i / n, 0.3, 1e-3 / 5, 1e-3, 1e-3 / 1e5), `head ${i}`);
+    });
+    for (const bad of [0, 1, -0.1, Number.NaN]) {
+      await assert.rejects(
+        () => learn.fineTune(1, 2e-3, { freezePctStart: bad }),
+        /freezePctStart/,
+      );
+    }
+    disposeAll(learn, dls);
+  });
 });
