@@ -14,7 +14,8 @@
  * MobileNetV2 0.35 backbone), --cut (block_16_project_BN: the deepest 112-channel map, not the
  * 1280-channel `out_relu`, whose middle block would hold 59 M weights), --last-cross (false:
  * fastai's full-resolution residual block costs most of the U-Net's compute here), --limit (use
- * only the first N photos, for quick checks), --results (a PNG of validation results).
+ * only the first N photos, for quick checks), --results (a PNG of validation results), --keep (a
+ * folder to export the trained learner to, for `loadLearner`).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     'last-cross': { type: 'string', default: 'false' },
     limit: { type: 'string' },
     results: { type: 'string' },
+    keep: { type: 'string' },
   },
 });
 
@@ -100,6 +102,7 @@ const learn = await unetLearner(dls, arch, {
   seed,
 });
 await learn.fineTune(num('epochs'), num('lr'), { freezeEpochs: num('freeze-epochs') });
+if (values.keep !== undefined) await learn.export(resolve(values.keep as string));
 const [, accuracy, meanIou] = await learn.validate();
 if (values.results !== undefined) {
   await showSegmentationResults(learn, { file: values.results as string, maxN: 6 });
