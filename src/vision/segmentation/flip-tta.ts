@@ -67,8 +67,8 @@ const FLIP_AXES: Record<FlipAxis, number> = { horizontal: 2, vertical: 1 };
  *   `[N, H, W, C]` (a U-Net).
  * @param options - See {@link FlipTtaOptions}.
  * @returns Averaged probabilities and the targets; the caller disposes them.
- * @throws {@link ValueError} for unknown options, an unknown or repeated flip, inputs that are
- *   not image batches, outputs that are not per-pixel, or an empty stream.
+ * @throws {@link ValueError} for unknown options, an unknown or repeated flip, a `dsIdx` other
+ *   than 0 or 1, inputs that are not image batches, outputs that are not per-pixel, or an empty stream.
  * @example
  * ```ts no-run (needs a trained U-Net learner)
  * const { preds, targs } = await tsf.flipTta(learn);
@@ -83,11 +83,14 @@ export async function flipTta(
 ): Promise<FlipTtaResult> {
   checkOptionKeys('flipTta', options, ['flips', 'dsIdx', 'dl']);
   const flips = options.flips ?? ['horizontal'];
-  if (!Array.isArray(flips) || flips.some((f) => !(f in FLIP_AXES))) {
+  if (!Array.isArray(flips) || flips.some((f) => !Object.hasOwn(FLIP_AXES, f))) {
     throw invalidValue('flips', "a list of 'horizontal' and 'vertical'", flips);
   }
   if (new Set(flips).size !== flips.length) {
     throw invalidValue('flips', 'a list without repeats', flips);
+  }
+  if (options.dsIdx !== undefined && options.dsIdx !== 0 && options.dsIdx !== 1) {
+    throw invalidValue('dsIdx', '0 (training) or 1 (validation)', options.dsIdx);
   }
   await ready();
   const dl = options.dl ?? ((options.dsIdx ?? 1) === 0 ? learn.dls.train : learn.dls.valid);

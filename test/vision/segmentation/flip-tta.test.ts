@@ -163,6 +163,14 @@ describe('flipTta', () => {
       /`flips` must be a list of 'horizontal' and 'vertical'. Received: flips=\["diagonal"\]/,
     );
     await assert.rejects(
+      () => flipTta(learn, { flips: ['constructor' as 'vertical'] }),
+      /`flips` must be a list of 'horizontal' and 'vertical'/,
+    );
+    await assert.rejects(
+      () => flipTta(learn, { dsIdx: 2 as 1 }),
+      /`dsIdx` must be 0 \(training\) or 1 \(validation\). Received: dsIdx=2/,
+    );
+    await assert.rejects(
       () => flipTta(learn, { flips: ['horizontal', 'horizontal'] }),
       /`flips` must be a list without repeats/,
     );
