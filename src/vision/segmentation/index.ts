@@ -9,6 +9,7 @@ export {
   dynamicUnet,
   type UnetSkip,
 } from './dynamic-unet.js';
+export { type FlipAxis, type FlipTtaOptions, type FlipTtaResult, flipTta } from './flip-tta.js';
 export { decodeMask, MaskBlock, type MaskBlockOptions } from './mask-block.js';
 export {
   cropGeometryMatrix,
