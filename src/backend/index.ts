@@ -12,6 +12,10 @@ export { activeBackend, BACKEND_ENV_VAR, type BackendChoice, ready } from './rea
 export {
   BATCH_NORM_BACKWARD,
   BATCH_NORM_FORWARD,
+  BATCH_NORM_GRAD_INPUT,
+  BATCH_NORM_GRAD_SUMS,
+  BATCH_NORM_MOMENTS,
+  BATCH_NORM_NORMALISE,
   hasFusedChannelKernels,
   isOutOfEngineMemory,
   RELU6_GRAD,
