@@ -17,6 +17,7 @@ export {
   BATCH_NORM_MOMENTS,
   BATCH_NORM_NORMALISE,
   hasFusedChannelKernels,
+  heapValues,
   isOutOfEngineMemory,
   RELU6_GRAD,
   WASM_ONLY_KERNELS,

@@ -10,6 +10,7 @@ export {
   WASM_ONLY_KERNELS,
 } from './batch-norm-kernels.js';
 export { FAST_GRADIENTS, registerFastGradients } from './fast-gradients.js';
+export { heapValues } from './heap.js';
 export {
   DEFAULT_WASM_TENSOR_LIMIT,
   installWasmMemoryGuard,
