@@ -38,7 +38,8 @@ import { invalidValue } from '../../core/errors.js';
 /**
  * How {@link batchNormTraining} reduces and broadcasts per channel: `'fused'` is tsfast's
  * two wasm kernels (statistics and normalisation in one, the backward in one; wasm with SIMD,
- * channels a multiple of 4), `'pooling'` and `'reduce'` are tensor-op formulations.
+ * channels a multiple of 4; in data-parallel training each runs as its two halves with the
+ * threads' exchange between them), `'pooling'` and `'reduce'` are tensor-op formulations.
  */
 export type BatchNormKernels = 'fused' | 'pooling' | 'reduce';
 
