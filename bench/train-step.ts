@@ -26,8 +26,11 @@
  * OpenBLAS on as many threads), in the same run: keys `mobilenet224_train_vs_torch_allcores`
  * and `thread_scaling` (tsfast all cores over one thread). `--threads N` sets "all cores";
  * `--rounds R` (default 2) alternates the three runs R times and keeps the best of each.
+ * Each round also runs as many one-thread copies side by side as there are threads (keys
+ * `process_scaling`, `process_cpu_efficiency`; `--no-side-by-side` skips them): how far the
+ * machine itself lets independent copies scale, against which `thread_scaling` is to be read.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -104,6 +107,9 @@ function timeRate(batch: number, steps: number, fn: () => void): Rate {
     wall: (batch * steps) / (wall / 1e3),
   };
 }
+
+/** Whether the all-cores section also runs one-thread copies side by side (`--no-side-by-side`). */
+const sideBySideOn = !process.argv.includes('--no-side-by-side');
 
 /** Warm-up steps before timing, the same on both sides (`--warmup`). */
 const WARMUP_STEPS = arg('warmup', 3);
@@ -298,7 +304,7 @@ async function main(): Promise<void> {
     console.log(
       `\n(cpu backend: batch ${cpuBatch}, ${cpuSteps} step(s), no warm-up: it is ~1000x slower)`,
     );
-  const all = process.argv.includes('--no-allcores') ? {} : allCores(steps);
+  const all = process.argv.includes('--no-allcores') ? {} : await allCores(steps);
   console.log(
     JSON.stringify({
       ...all,
@@ -344,6 +350,57 @@ function runAllCores224(
   return JSON.parse(last) as { wall: number; cpu: number };
 }
 
+/**
+ * `copies` one-thread children at once, each on its own batch: what the cores give fully
+ * independent copies of the step (no exchanges, nothing shared but the hardware). Their
+ * combined rate over one child alone bounds any data-parallel scaling on this machine; it
+ * tells the threads' own overhead apart from what two busy cores cost each other (shared
+ * caches and memory bandwidth, or a host that backs the vCPUs with one core's two threads).
+ */
+async function sideBySide(
+  batch: number,
+  copies: number,
+  steps: number,
+): Promise<{ wall: number; cpu: number }> {
+  const tsx = join(dirname(SCRIPT), '..', 'node_modules', '.bin', 'tsx');
+  const one = () =>
+    new Promise<{ wall: number; cpu: number }>((resolve, reject) => {
+      const child = spawn(
+        existsSync(tsx) ? tsx : 'npx',
+        [
+          ...(existsSync(tsx) ? [] : ['tsx']),
+          SCRIPT,
+          '--worker-224-threads',
+          '1',
+          '--batch224',
+          String(batch),
+          '--steps',
+          String(steps),
+          '--warmup',
+          String(WARMUP_STEPS),
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        const last = out.trim().split('\n').pop() ?? '';
+        if (code !== 0 || !last.startsWith('{')) {
+          reject(new Error(`a side-by-side copy failed (exit ${code}):\n${out}`));
+        } else resolve(JSON.parse(last) as { wall: number; cpu: number });
+      });
+    });
+  const runs = await Promise.all(Array.from({ length: copies }, one));
+  // Images over total time: the rates' sum (wall), the harmonic mean of CPU rates (CPU).
+  return {
+    wall: runs.reduce((a, r) => a + r.wall, 0),
+    cpu: copies / runs.reduce((a, r) => a + 1 / r.cpu, 0),
+  };
+}
+
 /** PyTorch on `threads` threads (OpenBLAS too), wall time, the 224 px model only. */
 function runTorchAllCores(batch: number, threads: number, steps: number): TorchResult {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'torch', 'train_step.py');
@@ -379,7 +436,7 @@ function runTorchAllCores(batch: number, threads: number, steps: number): TorchR
 }
 
 /** tsfast at 1 thread and at all cores against PyTorch at all cores, wall time. */
-function allCores(steps: number): Record<string, number | string> {
+async function allCores(steps: number): Promise<Record<string, number | string>> {
   const batch = arg('batch224', 16);
   const cores = arg('threads', availableParallelism());
   const load = (label: string) => `${label} load ${uptimeLoad()}`;
@@ -395,9 +452,11 @@ function allCores(steps: number): Record<string, number | string> {
   let one: { wall: number; cpu: number } | undefined;
   let all: { wall: number; cpu: number } | undefined;
   let torch: TorchResult | undefined;
+  let apart: { wall: number; cpu: number } | undefined;
   for (let r = 0; r < rounds; r++) {
     one = best(one, runAllCores224(batch, 1, steps));
     all = best(all, runAllCores224(batch, cores, steps));
+    if (sideBySideOn) apart = best(apart, await sideBySide(batch, cores, steps));
     const tr = runTorchAllCores(batch, cores, steps);
     const rate = (x: TorchResult | undefined) => x?.mobilenet224?.train_img_s ?? 0;
     if (rate(tr) > rate(torch)) torch = tr;
@@ -429,7 +488,18 @@ function allCores(steps: number): Record<string, number | string> {
   console.log(
     `| train, img/s of CPU time (all threads) | ${fmt(one.cpu)} | ${fmt(all.cpu)} | - | - | CPU efficiency ${cpuEfficiency.toFixed(2)} |`,
   );
+  if (apart !== undefined) {
+    console.log(
+      `| ${cores} one-thread processes side by side (no exchanges; the hardware's ceiling) | ${fmt(one.wall)} wall, ${fmt(one.cpu)} CPU | ${fmt(apart.wall)} wall, ${fmt(apart.cpu)} CPU | - | - | ${(apart.wall / one.wall).toFixed(2)} x, CPU efficiency ${(apart.cpu / one.cpu).toFixed(2)} |`,
+    );
+  }
   return {
+    ...(apart === undefined
+      ? {}
+      : {
+          process_scaling: Number((apart.wall / one.wall).toFixed(3)),
+          process_cpu_efficiency: Number((apart.cpu / one.cpu).toFixed(3)),
+        }),
     mobilenet224_train_vs_torch_allcores: Number(vs.toFixed(3)),
     thread_scaling: Number(scaling.toFixed(3)),
     thread_cpu_efficiency: Number(cpuEfficiency.toFixed(3)),
@@ -466,5 +536,5 @@ const threadsAt = process.argv.indexOf('--worker-224-threads');
 if (workerAt >= 0) await worker224(Number(process.argv[workerAt + 1]), arg('steps', 5));
 else if (threadsAt >= 0) await workerAllCores(Number(process.argv[threadsAt + 1]));
 else if (process.argv.includes('--only-allcores'))
-  console.log(JSON.stringify(allCores(arg('steps', 5))));
+  console.log(JSON.stringify(await allCores(arg('steps', 5))));
 else await main();

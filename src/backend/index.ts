@@ -12,7 +12,12 @@ export { activeBackend, BACKEND_ENV_VAR, type BackendChoice, ready } from './rea
 export {
   BATCH_NORM_BACKWARD,
   BATCH_NORM_FORWARD,
+  BATCH_NORM_GRAD_INPUT,
+  BATCH_NORM_GRAD_SUMS,
+  BATCH_NORM_MOMENTS,
+  BATCH_NORM_NORMALISE,
   hasFusedChannelKernels,
+  heapValues,
   isOutOfEngineMemory,
   RELU6_GRAD,
   WASM_ONLY_KERNELS,

@@ -52,3 +52,43 @@ export function setAllReduceMean(fn: AllReduceMean | undefined): AllReduceMean |
 export function allReduceMeanHook(): AllReduceMean | undefined {
   return current;
 }
+
+/**
+ * Combines per-channel batch statistics with every other thread's in one exchange: `mean`
+ * and biased `variance` over this thread's `count` samples in, the whole batch's out (the
+ * variance from each slice's own plus its mean's distance to the batch mean, so nothing
+ * cancels). Every thread calls it the same number of times in the same order.
+ * @internal
+ */
+export type AllReduceMoments = (
+  mean: Float32Array,
+  variance: Float32Array,
+  count: number,
+) => [Float32Array, Float32Array];
+
+let currentMoments: AllReduceMoments | undefined;
+
+/**
+ * Installs the one-exchange moments hook beside {@link setAllReduceMean}'s (or removes it
+ * with `undefined`). Without it, BatchNorm combines its statistics through the mean hook in
+ * two exchanges.
+ * @param fn - The hook, or `undefined` for none.
+ * @returns The hook installed before, to restore afterwards.
+ * @internal
+ */
+export function setAllReduceMoments(
+  fn: AllReduceMoments | undefined,
+): AllReduceMoments | undefined {
+  const before = currentMoments;
+  currentMoments = fn;
+  return before;
+}
+
+/**
+ * The moments hook installed on this thread, if any.
+ * @returns The hook, or `undefined`.
+ * @internal
+ */
+export function allReduceMomentsHook(): AllReduceMoments | undefined {
+  return currentMoments;
+}

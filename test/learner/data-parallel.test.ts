@@ -203,8 +203,8 @@ describe('data-parallel training on wasm', () => {
       return { pred, loss: loss.compute(pred, ys) as tf.Scalar };
     };
     let pred1: tf.Tensor | undefined;
-    // A pass-through hook: the reference takes BatchNorm's synchronisable (tensor-op) path as
-    // the threads do, instead of the fused wasm kernels, which round differently.
+    // A pass-through hook: the reference runs BatchNorm's split kernels with their exchanges,
+    // as the threads do (bit for bit the fused kernels' values: batch-norm-split.test.ts).
     const previous = setAllReduceMean((values) => values);
     const one = (() => {
       try {

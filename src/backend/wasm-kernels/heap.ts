@@ -4,6 +4,7 @@
  * instead of copying them out (`dataSync`) and back in (`tf.tensor`).
  */
 import type * as tf from '@tensorflow/tfjs';
+import { backend, getBackend } from '@tensorflow/tfjs';
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that heap kernels use. @internal */
 export interface HeapBackend extends tf.KernelBackend {
@@ -36,4 +37,21 @@ export function heapIndex(backend: HeapBackend, dataId: tf.DataId): number {
   if (entry === undefined)
     throw new Error('tsfast wasm kernel: tensor data is not on the wasm backend.');
   return entry.memoryOffset >>> 2;
+}
+
+/**
+ * A float32 tensor's values read in place on the wasm heap, for copying elsewhere (shared
+ * memory) without the intermediate array `dataSync` allocates. Valid until the next
+ * allocation on the backend (the heap may grow and replace its buffer): copy it at once.
+ * @param t - A float32 tensor.
+ * @returns The view, or `undefined` when `t` is not float32 or the active backend is not wasm
+ *   (the caller then reads it with `dataSync`).
+ * @internal
+ */
+export function heapValues(t: tf.Tensor): Float32Array | undefined {
+  if (t.dtype !== 'float32' || getBackend() !== 'wasm') return undefined;
+  const active = backend();
+  if (!isHeapBackend(active) || active.dataIdMap.get(t.dataId) === undefined) return undefined;
+  const at = heapIndex(active, t.dataId);
+  return active.wasm.HEAPF32.subarray(at, at + t.size);
 }

@@ -9,6 +9,10 @@ import { BackendError } from '../../core/errors.js';
 import {
   BATCH_NORM_BACKWARD,
   BATCH_NORM_FORWARD,
+  BATCH_NORM_GRAD_INPUT,
+  BATCH_NORM_GRAD_SUMS,
+  BATCH_NORM_MOMENTS,
+  BATCH_NORM_NORMALISE,
   CHANNEL_KERNEL_CONFIGS,
   RELU6_GRAD,
 } from './batch-norm-kernels.js';
@@ -46,6 +50,10 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.FusedConv2D,
   BATCH_NORM_FORWARD,
   BATCH_NORM_BACKWARD,
+  BATCH_NORM_MOMENTS,
+  BATCH_NORM_NORMALISE,
+  BATCH_NORM_GRAD_SUMS,
+  BATCH_NORM_GRAD_INPUT,
   RELU6_GRAD,
 ];
 

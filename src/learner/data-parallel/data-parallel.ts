@@ -15,6 +15,7 @@ import {
   Worker,
 } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { heapValues } from '../../backend/index.js';
 import { BackendError, TsfastError } from '../../core/errors.js';
 import type { JsonObject } from '../../data/batch.js';
 import type { Callback } from '../events.js';
@@ -41,6 +42,8 @@ interface Pool {
   done: Int32Array;
   doneBuffer: SharedArrayBuffer;
   weightsBuffer?: SharedArrayBuffer;
+  /** Per worker: where it writes its gradients (see `InitMessage.grads`). */
+  gradBuffers: SharedArrayBuffer[];
   /** What the workers hold now: model key and model identity. */
   loaded?: { key: number; id: string };
   seq: number;
@@ -98,6 +101,7 @@ function startPool(threads: number): Pool {
     reducer: new SharedReducer(reducerBuffer, threads, 0),
     doneBuffer,
     done: new Int32Array(doneBuffer),
+    gradBuffers: [],
     seq: 0,
   };
   for (const w of workers) {
@@ -342,6 +346,7 @@ export class DataParallel {
     const ok = results as Extract<StepResult, { ok: true }>[];
     try {
       const grads = new Map<tf.Variable, tf.Tensor>();
+      const views = ok.map((_, i) => new Float32Array(p.gradBuffers[i] as SharedArrayBuffer));
       let offset = 0;
       vars.forEach((v, k) => {
         const at = offset;
@@ -349,9 +354,10 @@ export class DataParallel {
         const sum = tf.tidy(() => {
           // Fixed order, rank 0 first: the same sum every run.
           let acc: tf.Tensor | undefined = mine.grads[v.name];
-          for (const r of ok) {
+          for (const [i, r] of ok.entries()) {
             if (!r.present[k]) continue;
-            const g = tf.tensor(r.grads.subarray(at, at + v.size), v.shape, 'float32');
+            const view = views[i] as Float32Array;
+            const g = tf.tensor(view.subarray(at, at + v.size), v.shape, 'float32');
             acc = acc === undefined ? g : tf.add(acc, g);
           }
           return acc === undefined ? undefined : tf.clone(acc);
@@ -411,6 +417,8 @@ async function load(p: Pool, id: string, model: tf.LayersModel, loss: Loss): Pro
   const total = model.weights.reduce((a, w) => a + sizeOf(w.shape as number[]), 0);
   if (p.weightsBuffer === undefined || p.weightsBuffer.byteLength < total * 4) {
     p.weightsBuffer = new SharedArrayBuffer(total * 4);
+    // Trainable variables are model weights: their gradients fit in as many floats.
+    p.gradBuffers = p.workers.map(() => new SharedArrayBuffer(total * 4));
   }
   const key = nextKey++;
   for (const port of p.ports) port.close();
@@ -428,6 +436,7 @@ async function load(p: Pool, id: string, model: tf.LayersModel, loss: Loss): Pro
       threads: p.threads,
       reducer: p.reducerBuffer,
       weights: p.weightsBuffer as SharedArrayBuffer,
+      grads: p.gradBuffers[i] as SharedArrayBuffer,
       done: p.doneBuffer,
       port: port2,
     };
@@ -452,9 +461,9 @@ function writeWeights(model: tf.LayersModel, buffer: SharedArrayBuffer): void {
   const view = new Float32Array(buffer);
   let off = 0;
   for (const w of model.weights) {
-    const values = w.read().dataSync() as Float32Array;
-    view.set(values, off);
-    off += values.length;
+    const t = w.read();
+    view.set(heapValues(t) ?? (t.dataSync() as Float32Array), off);
+    off += t.size;
   }
 }
 

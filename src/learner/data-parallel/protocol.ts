@@ -35,6 +35,12 @@ export interface InitMessage {
   reducer: SharedArrayBuffer;
   /** Every model weight, float32, in `model.weights` order: the main thread writes them. */
   weights: SharedArrayBuffer;
+  /**
+   * This worker's gradients, float32, the step's trainable variables in order: the worker
+   * writes them, the main thread reads them once the worker has signalled the step done
+   * (one buffer reused every step, not a new array to allocate, transfer and collect).
+   */
+  grads: SharedArrayBuffer;
   /** Int32 per rank: the last step sequence number the worker finished. */
   done: SharedArrayBuffer;
   /** Where the worker posts step results. */
@@ -71,9 +77,7 @@ export type StepResult =
       loss: number;
       /** Predictions of the slice. */
       pred: WireTensor;
-      /** Gradients of the trainable variables (already scaled), concatenated in order. */
-      grads: Float32Array;
-      /** Whether each trainable variable got a gradient. */
+      /** Whether each trainable variable got a gradient (written to the `grads` buffer). */
       present: boolean[];
     }
   | { ok: false; seq: number; name: string; message: string };

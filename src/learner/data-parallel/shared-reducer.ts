@@ -101,16 +101,7 @@ export class SharedReducer {
    */
   allReduceMean(values: Float32Array, count: number): Float32Array {
     const n = values.length;
-    if (n > MAX_REDUCE_LENGTH) {
-      throw new BackendError(
-        `Data-parallel BatchNorm: ${n} statistics in one exchange, more than the ${MAX_REDUCE_LENGTH} the shared buffer holds (a layer with over ${MAX_REDUCE_LENGTH / 2} channels). Train with threads: 1.`,
-      );
-    }
-    const bank = this.calls++ % 2;
-    const slot = bank * this.threads + this.rank;
-    this.values.set(values, slot * MAX_REDUCE_LENGTH);
-    this.counts[slot] = count;
-    this.barrier();
+    const bank = this.post(n, count, (all, at) => all.set(values, at));
     const sum = new Float64Array(n);
     let total = 0;
     for (let r = 0; r < this.active; r++) {
@@ -124,6 +115,74 @@ export class SharedReducer {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = (sum[i] as number) / total;
     return out;
+  }
+
+  /**
+   * The whole batch's per-channel mean and biased variance from every thread's own (see
+   * `AllReduceMoments` in core), in one exchange: the batch mean is the count-weighted mean
+   * of the slices' means, the variance the count-weighted mean of each slice's variance plus
+   * its mean's squared distance to the batch mean (no sum-of-squares cancellation), summed
+   * in float64 in rank order on every thread.
+   * @param mean - This thread's means.
+   * @param variance - This thread's biased variances.
+   * @param count - Samples they are over.
+   * @returns The batch's mean and variance (the same arrays on every thread).
+   */
+  allReduceMoments(
+    mean: Float32Array,
+    variance: Float32Array,
+    count: number,
+  ): [Float32Array, Float32Array] {
+    const c = mean.length;
+    const bank = this.post(2 * c, count, (values, at) => {
+      values.set(mean, at);
+      values.set(variance, at + c);
+    });
+    const mu = new Float64Array(c);
+    let total = 0;
+    for (let r = 0; r < this.active; r++) {
+      const s = bank * this.threads + r;
+      const n = this.counts[s] as number;
+      total += n;
+      const off = s * MAX_REDUCE_LENGTH;
+      for (let i = 0; i < c; i++) mu[i] = (mu[i] as number) + (this.values[off + i] as number) * n;
+    }
+    for (let i = 0; i < c; i++) mu[i] = (mu[i] as number) / total;
+    const m2 = new Float64Array(c);
+    for (let r = 0; r < this.active; r++) {
+      const s = bank * this.threads + r;
+      const n = this.counts[s] as number;
+      const off = s * MAX_REDUCE_LENGTH;
+      for (let i = 0; i < c; i++) {
+        const d = (this.values[off + i] as number) - (mu[i] as number);
+        m2[i] = (m2[i] as number) + ((this.values[off + c + i] as number) + d * d) * n;
+      }
+    }
+    const outMean = new Float32Array(c);
+    const outVar = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      outMean[i] = mu[i] as number;
+      outVar[i] = (m2[i] as number) / total;
+    }
+    return [outMean, outVar];
+  }
+
+  /**
+   * Writes this thread's `n` values (through `fill`) and count to its slot of the next bank,
+   * waits at the barrier, and returns the bank every thread's values are now in.
+   */
+  private post(n: number, count: number, fill: (values: Float32Array, at: number) => void): number {
+    if (n > MAX_REDUCE_LENGTH) {
+      throw new BackendError(
+        `Data-parallel BatchNorm: ${n} statistics in one exchange, more than the ${MAX_REDUCE_LENGTH} the shared buffer holds (a layer with over ${MAX_REDUCE_LENGTH / 2} channels). Train with threads: 1.`,
+      );
+    }
+    const bank = this.calls++ % 2;
+    const slot = bank * this.threads + this.rank;
+    fill(this.values, slot * MAX_REDUCE_LENGTH);
+    this.counts[slot] = count;
+    this.barrier();
+    return bank;
   }
 
   private barrier(): void {

@@ -5,7 +5,7 @@
  * exchanges its statistics through the shared reducer while the step runs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setAllReduceMean } from '../../core/all-reduce.js';
+import { setAllReduceMean, setAllReduceMoments } from '../../core/all-reduce.js';
 import { lowMemoryVariableGrads } from '../low-memory-grads.js';
 import { releaseAbandonedTape } from '../tape.js';
 import type { SharedReducer } from './shared-reducer.js';
@@ -33,6 +33,9 @@ export function sliceStep(
 ): SliceOutput {
   reducer.beginStep();
   const before = setAllReduceMean((values, count) => reducer.allReduceMean(values, count));
+  const beforeMoments = setAllReduceMoments((mean, variance, count) =>
+    reducer.allReduceMoments(mean, variance, count),
+  );
   let pred: tf.Tensor | undefined;
   try {
     const { value, grads } = lowMemoryVariableGrads(() => {
@@ -48,5 +51,6 @@ export function sliceStep(
     throw err;
   } finally {
     setAllReduceMean(before);
+    setAllReduceMoments(beforeMoments);
   }
 }

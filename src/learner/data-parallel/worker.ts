@@ -7,7 +7,7 @@
  */
 import { type MessagePort, parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { BACKEND_ENV_VAR, ready } from '../../backend/index.js';
+import { BACKEND_ENV_VAR, heapValues, ready } from '../../backend/index.js';
 import type { JsonObject } from '../../data/batch.js';
 import type { Loss } from '../losses.js';
 import { lossFromConfig } from '../losses.js';
@@ -23,6 +23,7 @@ interface Loaded {
   loss: Loss;
   reducer: SharedReducer;
   weights: Float32Array;
+  grads: SharedArrayBuffer;
   done: Int32Array;
   port: MessagePort;
   rank: number;
@@ -61,7 +62,7 @@ export function runDataParallelWorker(): void {
       l.reducer.abort();
       result = { ok: false, seq: msg.seq, ...describe(err) };
     }
-    const transfer = result.ok ? [result.grads.buffer, result.pred.data.buffer] : [];
+    const transfer = result.ok ? [result.pred.data.buffer] : [];
     l.port.postMessage(result, transfer as ArrayBuffer[]);
     Atomics.store(l.done, l.rank, msg.seq);
     Atomics.notify(l.done, l.rank);
@@ -81,6 +82,7 @@ async function init(msg: InitMessage): Promise<Loaded> {
     loss,
     reducer: new SharedReducer(msg.reducer, msg.threads, msg.rank),
     weights: new Float32Array(msg.weights),
+    grads: msg.grads,
     done: new Int32Array(msg.done),
     port: msg.port,
     rank: msg.rank,
@@ -112,13 +114,19 @@ function step(l: Loaded, msg: StepMessage): StepResult {
     });
     try {
       const total = vars.reduce((a, v) => a + v.size, 0);
-      const grads = new Float32Array(total);
+      if (total * 4 > l.grads.byteLength) {
+        throw new Error(
+          `the gradients (${total} floats) do not fit the ${l.grads.byteLength / 4} of the shared buffer`,
+        );
+      }
+      const grads = new Float32Array(l.grads, 0, total);
       const present: boolean[] = [];
       let at = 0;
       for (const v of vars) {
         const g = out.grads[v.name];
         present.push(g !== undefined);
-        if (g !== undefined) grads.set(g.dataSync() as Float32Array, at);
+        // Straight from the wasm heap: a `dataSync` copy per variable would be garbage at once.
+        if (g !== undefined) grads.set(heapValues(g) ?? (g.dataSync() as Float32Array), at);
         at += v.size;
       }
       const predData = Float32Array.from(out.pred.dataSync() as Float32Array);
@@ -127,7 +135,6 @@ function step(l: Loaded, msg: StepMessage): StepResult {
         seq: msg.seq,
         loss: out.value.dataSync()[0] as number,
         pred: { data: predData, shape: out.pred.shape.slice(), dtype: 'float32' },
-        grads,
         present,
       };
     } finally {

@@ -25,16 +25,21 @@ import * as tf from '@tensorflow/tfjs';
 import {
   BATCH_NORM_BACKWARD,
   BATCH_NORM_FORWARD,
+  BATCH_NORM_GRAD_INPUT,
+  BATCH_NORM_GRAD_SUMS,
+  BATCH_NORM_MOMENTS,
+  BATCH_NORM_NORMALISE,
   engineAccelerations,
   hasFusedChannelKernels,
 } from '../../backend/index.js';
-import { allReduceMeanHook } from '../../core/all-reduce.js';
+import { allReduceMeanHook, allReduceMomentsHook } from '../../core/all-reduce.js';
 import { invalidValue } from '../../core/errors.js';
 
 /**
  * How {@link batchNormTraining} reduces and broadcasts per channel: `'fused'` is tsfast's
  * two wasm kernels (statistics and normalisation in one, the backward in one; wasm with SIMD,
- * channels a multiple of 4), `'pooling'` and `'reduce'` are tensor-op formulations.
+ * channels a multiple of 4; in data-parallel training each runs as its two halves with the
+ * threads' exchange between them), `'pooling'` and `'reduce'` are tensor-op formulations.
  */
 export type BatchNormKernels = 'fused' | 'pooling' | 'reduce';
 
@@ -197,13 +202,15 @@ function batchNormTrainingImpl(
       throw invalidValue(`${name} shape`, `[${c}] (the channels of x)`, `[${t.shape.join(', ')}]`);
     }
   }
-  // Data-parallel threads share the batch statistics between the fused kernels' two halves,
-  // which the fused kernels cannot do: under a cross-thread hook the tensor-op path runs.
-  const synced = allReduceMeanHook() !== undefined;
-  if (kernels === 'fused' && !synced) return fusedBatchNorm(x, gamma, beta, c, epsilon);
   const m = x.size / c;
-  const formulation = kernels === 'fused' ? defaultBatchNormKernels() : kernels;
-  const ops = formulation === 'pooling' ? poolingOps(x.shape, c) : reduceOps(m, c);
+  if (kernels === 'fused') {
+    // Data-parallel threads exchange the statistics between a fused kernel's two halves: the
+    // same kernels run split, with the exchange in between.
+    return allReduceMeanHook() === undefined
+      ? fusedBatchNorm(x, gamma, beta, c, epsilon)
+      : splitBatchNorm(x, gamma, beta, c, m, epsilon);
+  }
+  const ops = kernels === 'pooling' ? poolingOps(x.shape, c) : reduceOps(m, c);
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -310,6 +317,109 @@ function fusedBatchNorm(
   if (gamma === null) scaleIn.dispose();
   if (beta === null) shiftIn.dispose();
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/**
+ * The `'fused'` formulation under a cross-thread hook (data-parallel training): the fused
+ * kernels' halves, statistics then normalisation forward and per-channel sums then the input
+ * gradient backward, with one exchange between the halves of each. At one thread (with a
+ * pass-through hook) it gives {@link fusedBatchNorm}'s values bit for bit.
+ */
+function splitBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D | null,
+  beta: tf.Tensor1D | null,
+  c: number,
+  m: number,
+  epsilon: number,
+): BatchNormTrainingResult {
+  let mean: tf.Tensor1D | undefined;
+  let variance: tf.Tensor1D | undefined;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [muOwn, vOwn] = tf
+      .engine()
+      .runKernel(BATCH_NORM_MOMENTS, { x: xIn }, {}) as tf.Tensor1D[];
+    const [mu, v] = syncedMoments(muOwn!, vOwn!, m);
+    const [y, rstd] = tf
+      .engine()
+      .runKernel(
+        BATCH_NORM_NORMALISE,
+        { x: xIn, mean: mu, variance: v, gamma: g, beta: b },
+        { epsilon },
+      ) as tf.Tensor[];
+    mean = tf.keep(mu);
+    variance = tf.keep(v);
+    save([xIn, mu, rstd!, g]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xS, muS, rstdS, gS] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const [sumDy, sumDyXc] = tf
+          .engine()
+          .runKernel(BATCH_NORM_GRAD_SUMS, { dy, x: xS, mean: muS }, {}) as tf.Tensor1D[];
+        // dx needs the whole batch's two means; dgamma and dbeta stay this slice's share,
+        // summed with the other slices' gradients afterwards.
+        const means = syncedGradMeans(sumDy!, sumDyXc!, m);
+        const dx = tf
+          .engine()
+          .runKernel(
+            BATCH_NORM_GRAD_INPUT,
+            { dy, x: xS, mean: muS, rstd: rstdS, gamma: gS, means },
+            {},
+          ) as tf.Tensor;
+        means.dispose();
+        const dGamma = tf.mul(sumDyXc!, rstdS);
+        sumDyXc!.dispose();
+        return [dx, dGamma, sumDy!];
+      },
+    };
+  });
+  const scaleIn = gamma ?? tf.ones([c]);
+  const shiftIn = beta ?? tf.zeros([c]);
+  const y = op(x, scaleIn, shiftIn);
+  if (gamma === null) scaleIn.dispose();
+  if (beta === null) shiftIn.dispose();
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+// This slice's mean and biased variance replaced by the whole batch's: in one exchange
+// through the moments hook when one is installed, else in two through the mean hook (the
+// batch mean, then each slice's variance plus its mean's squared distance to the batch mean).
+function syncedMoments(mu: tf.Tensor1D, v: tf.Tensor1D, count: number): [tf.Tensor1D, tf.Tensor1D] {
+  const reduce = allReduceMeanHook();
+  if (reduce === undefined) return [mu, v];
+  const muOwn = mu.dataSync() as Float32Array;
+  const vOwn = v.dataSync() as Float32Array;
+  mu.dispose();
+  v.dispose();
+  const moments = allReduceMomentsHook();
+  if (moments !== undefined) {
+    const [muAll, vAll] = moments(muOwn, vOwn, count);
+    return [tf.tensor1d(muAll), tf.tensor1d(vAll)];
+  }
+  const muAll = reduce(muOwn, count);
+  const spread = new Float32Array(muOwn.length);
+  for (let i = 0; i < spread.length; i++) {
+    const d = (muOwn[i] as number) - (muAll[i] as number);
+    spread[i] = (vOwn[i] as number) + d * d;
+  }
+  return [tf.tensor1d(muAll), tf.tensor1d(reduce(spread, count))];
+}
+
+// `[mean(dy), mean(dy * (x - mean))]` per channel over the whole batch, from this slice's
+// sums over `count` samples, as one `[2C]` tensor (one exchange).
+function syncedGradMeans(sumDy: tf.Tensor1D, sumDyXc: tf.Tensor1D, count: number): tf.Tensor1D {
+  const c = sumDy.size;
+  const a = sumDy.dataSync() as Float32Array;
+  const b = sumDyXc.dataSync() as Float32Array;
+  const own = new Float32Array(2 * c);
+  for (let i = 0; i < c; i++) {
+    own[i] = (a[i] as number) / count;
+    own[c + i] = (b[i] as number) / count;
+  }
+  const reduce = allReduceMeanHook();
+  return tf.tensor1d(reduce === undefined ? own : reduce(own, count));
 }
 
 // Per-channel means over this thread's `count` samples, replaced by the whole batch's when a
