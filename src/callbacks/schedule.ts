@@ -451,8 +451,8 @@ export interface FineTuneOptions {
  * @example
  * ```ts
  * await tsf.fineTune(learn, 4, 2e-3);
- * // The recipe of the README: 3 frozen epochs, then slice(1e-6, 1e-4) once unfrozen.
- * await tsf.fineTune(learn, 6, 2e-3, { freezeEpochs: 3, unfrozenLr: 1e-4 });
+ * // The recipe of the README: 5 frozen epochs (warm-up 0.25), then slice(1e-6, 1e-4) unfrozen.
+ * await tsf.fineTune(learn, 6, 2e-3, { freezeEpochs: 5, freezePctStart: 0.25, unfrozenLr: 1e-4 });
  * ```
  */
 export async function fineTune(
