@@ -267,13 +267,28 @@ function batchNormTrainingImpl(
   });
   // customGrad takes tensors only: stand-ins for a missing scale or shift (their gradients
   // are computed and dropped).
-  const scaleIn = gamma ?? tf.ones([c]);
-  const shiftIn = beta ?? tf.zeros([c]);
+  const y = withScaleShift(op, x, gamma, beta, c);
+  // The forward function ran synchronously inside `op` and set both.
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/**
+ * Runs a formulation's gradient op with a scale and shift always present (ones and zeros stand
+ * in for a layer without them, so each op has one signature), freeing the stand-ins after.
+ */
+function withScaleShift(
+  op: (x: tf.Tensor, scale: tf.Tensor1D, shift: tf.Tensor1D) => tf.Tensor,
+  x: tf.Tensor,
+  gamma: tf.Tensor1D | null,
+  beta: tf.Tensor1D | null,
+  c: number,
+): tf.Tensor {
+  const scaleIn = gamma ?? tf.ones<tf.Rank.R1>([c]);
+  const shiftIn = beta ?? tf.zeros<tf.Rank.R1>([c]);
   const y = op(x, scaleIn, shiftIn);
   if (gamma === null) scaleIn.dispose();
   if (beta === null) shiftIn.dispose();
-  // The forward function ran synchronously inside `op` and set both.
-  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  return y;
 }
 
 /**
@@ -311,11 +326,7 @@ function fusedBatchNorm(
       },
     };
   });
-  const scaleIn = gamma ?? tf.ones([c]);
-  const shiftIn = beta ?? tf.zeros([c]);
-  const y = op(x, scaleIn, shiftIn);
-  if (gamma === null) scaleIn.dispose();
-  if (beta === null) shiftIn.dispose();
+  const y = withScaleShift(op, x, gamma, beta, c);
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
@@ -375,11 +386,7 @@ function splitBatchNorm(
       },
     };
   });
-  const scaleIn = gamma ?? tf.ones([c]);
-  const shiftIn = beta ?? tf.zeros([c]);
-  const y = op(x, scaleIn, shiftIn);
-  if (gamma === null) scaleIn.dispose();
-  if (beta === null) shiftIn.dispose();
+  const y = withScaleShift(op, x, gamma, beta, c);
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
