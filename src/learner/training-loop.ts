@@ -267,7 +267,7 @@ export class TrainingLoop {
       return;
     }
     this.parallelBatch = await this.parallel.prepare(
-      { threads: learn.threads, explicit: learn.threadsAsked, batchSize: batch.xb.shape[0] },
+      { threads: learn.threads, explicit: learn.threadsAsked, batchShape: batch.xb.shape },
       learn.model,
       learn.lossFunc,
       learn.cbs.list,

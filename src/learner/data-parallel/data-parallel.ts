@@ -164,7 +164,7 @@ export class DataParallel {
    * Whether the next training batch runs on several threads; starts the workers and loads the
    * model and loss into them the first time (or when the model, loss or thread count changed).
    * @param threads - Threads to use, main included, whether the user asked for them, and the
-   *   batch size (with the default thread count, batches whose slices hold less than
+   *   batch's input shape (with the default thread count, batches whose slices hold less than
    *   `MIN_PARALLEL_SLICE_MACS` of work stay on one thread).
    * @param model - The learner's model.
    * @param loss - The learner's loss.
@@ -172,17 +172,19 @@ export class DataParallel {
    * @param inferenceBn - BatchNorm layers held in inference mode.
    */
   async prepare(
-    threads: { threads: number; explicit: boolean; batchSize?: number },
+    threads: { threads: number; explicit: boolean; batchShape?: readonly number[] },
     model: tf.LayersModel,
     loss: Loss,
     cbs: readonly Callback[],
     inferenceBn: readonly tf.layers.Layer[],
   ): Promise<boolean> {
     if (threads.threads <= 1) return false;
-    if (!threads.explicit && threads.batchSize !== undefined) {
+    const shape = threads.batchShape;
+    if (!threads.explicit && shape !== undefined) {
       // The default thread count splits only batches worth it; an explicit one always splits.
-      const slice = threads.batchSize / Math.min(threads.threads, threads.batchSize);
-      if (estimateMacsPerSample(model) * slice < MIN_PARALLEL_SLICE_MACS) return false;
+      const batchSize = shape[0] ?? 1;
+      const slice = batchSize / Math.min(threads.threads, batchSize);
+      if (estimateMacsPerSample(model, shape) * slice < MIN_PARALLEL_SLICE_MACS) return false;
     }
     const backend = tf.getBackend();
     if (backend !== 'wasm') {
