@@ -77,6 +77,8 @@ async function wasmPeak(arch: string, bs: number, batches = 2): Promise<number> 
     seed: 0,
     logger: () => {},
     autoMicroBatch: false,
+    // One thread: the guard counts this heap only, and worker threads would each hold a slice.
+    threads: 1,
   });
   const before = wasmTensorBytes() ?? 0;
   resetWasmTensorPeak();

@@ -71,6 +71,8 @@ def main():
         "3 epochs, warm-up 0.99 (fine_tune)": dict(epochs=3, pct=0.99),
         "3 epochs, warm-up 0.25 (fit_one_cycle)": dict(epochs=3, pct=0.25),
         "5 epochs, warm-up 0.25": dict(epochs=5, pct=0.25),
+        "8 epochs, warm-up 0.25": dict(epochs=8, pct=0.25),
+        "10 epochs, warm-up 0.25": dict(epochs=10, pct=0.25),
         "5 epochs, warm-up 0.25, label smoothing 0.1": dict(epochs=5, pct=0.25, smoothing=0.1),
         "5 epochs, warm-up 0.25, class-balanced loss": dict(epochs=5, pct=0.25, balanced=True),
     }
