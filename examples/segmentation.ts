@@ -13,7 +13,7 @@
  * Usage (from the repository root):
  *   npx tsx examples/segmentation.ts
  *
- * Flags: --size (128), --epochs (unfrozen epochs, 28), --freeze-epochs (1), --lr (fineTune's base
+ * Flags: --size (128), --epochs (unfrozen epochs, 32), --freeze-epochs (1), --lr (fineTune's base
  * rate, 2e-3), --bs (8), --seed (42), --arch (mobilenet_v2_0.35), --weights (the shared
  * MobileNetV2 0.35 backbone), --cut (block_16_project_BN: the deepest 112-channel map, not the
  * 1280-channel `out_relu`, whose middle block would hold 59 M weights), --last-cross (false:
@@ -49,7 +49,7 @@ const { values } = parseArgs({
     weights: { type: 'string', default: join(SHARED, 'models', 'mobilenet_v2_0.35_224_notop') },
     cut: { type: 'string', default: 'block_16_project_BN' },
     size: { type: 'string', default: '128' },
-    epochs: { type: 'string', default: '28' },
+    epochs: { type: 'string', default: '32' },
     'freeze-epochs': { type: 'string', default: '1' },
     lr: { type: 'string', default: '2e-3' },
     bs: { type: 'string', default: '8' },
