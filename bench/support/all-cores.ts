@@ -14,6 +14,7 @@ import { CrossEntropyLossFlat } from '../../src/learner/losses.js';
 import { lowMemoryApply } from '../../src/learner/low-memory-forward.js';
 import { lowMemoryVariableGrads } from '../../src/learner/low-memory-grads.js';
 import { trainableVariables } from './models.js';
+import { threadCpu, threadCpuLines } from './thread-cpu.js';
 
 /**
  * Training images per second of wall time, and per second of CPU time of all the process's
@@ -69,10 +70,15 @@ export async function allCoresTrainRate(
     tf.dispose([...grads.values(), ...disposeAlso]);
   };
   for (let i = 0; i < warmup; i++) step();
+  const tasks0 = threadCpu();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage(); // every thread of the process, workers included
   for (let i = 0; i < steps; i++) step();
   const cpuUsed = process.cpuUsage(cpu0);
+  if (process.env.TSFAST_BENCH_THREAD_CPU === '1') {
+    // Where the CPU time went, per thread and step (stderr: stdout's last line is the result).
+    for (const line of threadCpuLines(tasks0, threadCpu(), steps)) console.error(line);
+  }
   const wall = (performance.now() - t0) / 1000;
   const cpu = (cpuUsed.user + cpuUsed.system) / 1e6;
   tf.dispose([x, y]);

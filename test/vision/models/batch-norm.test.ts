@@ -166,6 +166,60 @@ describe('BatchNorm layer', () => {
     disposeWeights(full);
   });
 
+  it('updates the moving statistics off the gradient tape, to the same values', () => {
+    // Inside a gradient computation, the update (three ops per statistic) is never
+    // differentiated; recorded, each op would also copy both of its inputs for a backward pass
+    // that never comes (per layer and step, per thread).
+    const layer = new BatchNorm({ momentum: 0.8 });
+    const x = tf.randomNormal([6, 3, 3, 4], 0.5, 2, 'float32', 11);
+    layer.build(x.shape);
+    const [gamma, beta, movingMean, movingVariance] = vars(layer) as tf.Variable[];
+    const before = [movingMean, movingVariance].map((v) => v!.dataSync().slice());
+    const tape = tf.engine().state as unknown as {
+      activeTape: { kernelName: string; inputs: Record<string, tf.Tensor>; outputs: tf.Tensor[] }[];
+    };
+    let recorded: { kernelName: string; inputs: tf.Tensor[]; outputs: tf.Tensor[] }[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const at = tape.activeTape.length;
+      const y = layer.apply(x, { training: true }) as tf.Tensor;
+      recorded = tape.activeTape.slice(at).map((n) => ({ ...n, inputs: Object.values(n.inputs) }));
+      return tf.sum(tf.square(y)) as tf.Scalar;
+    }, [gamma!, beta!]);
+    const stats = [movingMean!, movingVariance!];
+    const touching = recorded.filter(
+      (n) =>
+        n.inputs.some((t) => stats.some((s) => t.id === s.id)) ||
+        n.outputs.some((t) => stats.some((s) => t.dataId === s.dataId)),
+    );
+    assert.deepEqual(
+      touching.map((n) => n.kernelName),
+      [],
+      'no tape node reads or writes the moving statistics',
+    );
+    assert.ok(recorded.length > 0, 'the normalisation itself is recorded');
+    // The values: momentum * old + (1 - momentum) * the batch's (biased) statistics, in float64.
+    const xs = x.dataSync();
+    const c = 4;
+    const m = xs.length / c;
+    for (let ch = 0; ch < c; ch++) {
+      let sum = 0;
+      for (let i = ch; i < xs.length; i += c) sum += xs[i] as number;
+      const mean = sum / m;
+      let sq = 0;
+      for (let i = ch; i < xs.length; i += c) sq += ((xs[i] as number) - mean) ** 2;
+      const expected = [mean, sq / m].map((s, k) => 0.8 * (before[k]![ch] as number) + 0.2 * s);
+      stats.forEach((s, k) => {
+        const got = s.dataSync()[ch] as number;
+        assert.ok(
+          Math.abs(got - expected[k]!) <= 1e-5 * Math.max(1, Math.abs(expected[k]!)),
+          `${k === 0 ? 'moving mean' : 'moving variance'}[${ch}]: ${got} vs ${expected[k]}`,
+        );
+      });
+    }
+    tf.dispose([value, ...Object.values(grads), x]);
+    disposeWeights(layer);
+  });
+
   it('rejects an axis other than the last, unknown options and bad values', () => {
     assert.throws(
       () => new BatchNorm({ axis: 1 }).apply(tf.input({ shape: [4, 4, 3] })),
